@@ -1,0 +1,3 @@
+from kubectl_mem.cli import main
+
+raise SystemExit(main())

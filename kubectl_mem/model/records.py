@@ -1,0 +1,157 @@
+"""Slim, typed records of what the model needs from the cluster.
+
+`kube/` decodes API pages straight into these (never into the client's full model objects: at
+20k pods that costs seconds and gigabytes). Everything here is immutable and holds plain values:
+memory in bytes (int), CPU in millicores (int), times as RFC 3339 strings (as the API sends them).
+`None` means "not set", which the rules distinguish from 0.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+ContainerKind = Literal["regular", "init", "sidecar"]
+"""`sidecar` is an init container with `restartPolicy: Always` (KEP-753)."""
+
+
+class Resources(msgspec.Struct, frozen=True, gc=False):
+    """Requests and limits of one container, or of the pod (`spec.resources`), memory and CPU only.
+
+    A quantity of 0 is kept as 0: the QoS rules treat it as absent, other rules may not.
+    """
+
+    memory_request: int | None = None
+    memory_limit: int | None = None
+    cpu_request_m: int | None = None
+    cpu_limit_m: int | None = None
+    # True when the object had any supported pod-level resource (cpu, memory, hugepages-*):
+    # `isPodLevelResourcesSet`. Hugepages make it true but do not count for QoS.
+    any_set: bool = False
+
+
+class EnvVar(msgspec.Struct, frozen=True, gc=False):
+    name: str
+    value: str | None = None  # None when it comes from valueFrom
+    # "limits.memory" etc. when valueFrom.resourceFieldRef is used (the downward API)
+    resource_field: str | None = None
+
+
+class Volume(msgspec.Struct, frozen=True, gc=False):
+    """A memory-backed emptyDir (medium: Memory): its pages count against the container limit."""
+
+    name: str
+    size_limit: int | None = None
+
+
+class ContainerSpec(msgspec.Struct, frozen=True, gc=False):
+    name: str
+    kind: ContainerKind = "regular"
+    image: str = ""
+    resources: Resources = Resources()
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    env: tuple[EnvVar, ...] = ()
+    # names of memory-backed volumes this container mounts
+    memory_volume_mounts: tuple[str, ...] = ()
+
+
+class Termination(msgspec.Struct, frozen=True, gc=False):
+    """A `state.terminated` or `lastState.terminated` of a container status."""
+
+    reason: str = ""
+    exit_code: int = 0
+    signal: int | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    message: str = ""
+
+
+class ContainerStatus(msgspec.Struct, frozen=True, gc=False):
+    name: str
+    kind: ContainerKind = "regular"
+    container_id: str = ""  # "containerd://<id>", "cri-o://<id>", "docker://<id>"
+    restart_count: int = 0
+    ready: bool = False
+    state: Literal["running", "waiting", "terminated", "unknown"] = "unknown"
+    state_reason: str = ""  # e.g. CrashLoopBackOff (waiting) or OOMKilled (terminated)
+    terminated: Termination | None = None  # the current state, when terminated
+    last_termination: Termination | None = None  # lastState.terminated
+
+
+class Pod(msgspec.Struct, frozen=True, gc=False):
+    namespace: str
+    name: str
+    uid: str
+    node: str = ""  # spec.nodeName; "" while unscheduled
+    phase: str = ""
+    qos_class: str = ""  # status.qosClass; "" when the server did not set it
+    priority: int | None = None  # spec.priority (resolved by admission); None when unset
+    priority_class_name: str = ""
+    created: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    owner_kind: str = ""
+    owner_name: str = ""
+    # kubernetes.io/config.source annotation ("api" or absent for API pods; "file"/"http" for static)
+    config_source: str = ""
+    is_mirror: bool = False  # has the kubernetes.io/config.mirror annotation
+    containers: tuple[ContainerSpec, ...] = ()  # init and sidecar containers first, in spec order
+    statuses: tuple[ContainerStatus, ...] = ()
+    pod_resources: Resources | None = None  # spec.resources (pod-level resources), None when absent
+    overhead_memory: int | None = None  # spec.overhead.memory
+    memory_volumes: tuple[Volume, ...] = ()
+    reason: str = ""  # status.reason, e.g. "Evicted"
+    message: str = ""  # status.message, e.g. the kubelet's eviction message
+    start_time: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class Node(msgspec.Struct, frozen=True, gc=False):
+    name: str
+    capacity_memory: int = 0
+    allocatable_memory: int = 0
+    memory_pressure: bool | None = None  # the MemoryPressure condition; None when unknown
+    ready: bool | None = None
+    unschedulable: bool = False
+    labels: tuple[tuple[str, str], ...] = ()
+    created: str | None = None
+    kernel_version: str = ""
+    container_runtime: str = ""
+
+
+class ContainerUsage(msgspec.Struct, frozen=True, gc=False):
+    name: str
+    working_set: int  # bytes (metrics.k8s.io usage.memory is the working set)
+
+
+class PodUsage(msgspec.Struct, frozen=True, gc=False):
+    """metrics.k8s.io PodMetrics: per container working set, no pod-level or pause value."""
+
+    namespace: str
+    name: str
+    containers: tuple[ContainerUsage, ...] = ()
+    timestamp: str | None = None
+    window: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class NodeUsage(msgspec.Struct, frozen=True, gc=False):
+    """metrics.k8s.io NodeMetrics: usage.memory is the root cgroup's working set."""
+
+    name: str
+    working_set: int
+    timestamp: str | None = None
+    window: str | None = None
+
+
+class PriorityClass(msgspec.Struct, frozen=True, gc=False):
+    name: str
+    value: int
+    global_default: bool = False
