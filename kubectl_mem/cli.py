@@ -1,16 +1,144 @@
-"""Command line: flags -> options, dispatch to commands, every failure mapped to an exit code."""
+"""Command line: kubectl conventions -> options, dispatch to commands, failures -> exit codes.
+
+kubectl execs `kubectl-mem` with the words after `mem` and the unchanged environment, so every
+kubectl flag we honour (--kubeconfig, --context, -n ...) is parsed here.
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import os
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from kubectl_mem import __version__
+from kubectl_mem.errors import ExitStatus, KubectlMemError, UsageError
+
+PROG = "kubectl mem"
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class Env:
+    """Process state a command may touch, replaceable in tests."""
+
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdout_isatty: bool = field(default_factory=lambda: sys.stdout.isatty())
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, kubectl style, exit code USAGE
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _common(
+    p: argparse.ArgumentParser, *, outputs: tuple[str, ...] = ("table", "wide", "json", "yaml")
+) -> None:
+    g = p.add_argument_group("cluster access (as kubectl)")
+    g.add_argument(
+        "--kubeconfig", help="path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"
+    )
+    g.add_argument("--context", help="the kubeconfig context to use")
+    g.add_argument("-n", "--namespace", help="the namespace (default: the context's namespace)")
+    g.add_argument(
+        "--request-timeout",
+        default=None,
+        help='time to wait for each request, e.g. 5s, 1m ("0": no timeout)',
+    )
+    g.add_argument("--demo", action="store_true", help="run against the built-in simulated cluster")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=lambda s: s.lstrip("="),
+        choices=outputs,
+        help="output format: " + "|".join(outputs),
+    )
+    p.add_argument("--no-headers", action="store_true", help="do not print headers in table output")
+    p.add_argument(
+        "--eviction-hard",
+        default="memory.available<100Mi",
+        metavar="THRESHOLD",
+        help="the kubelets' hard eviction threshold for memory, as in their config "
+        "(default memory.available<100Mi; also e.g. memory.available<5%%)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Where Kubernetes memory goes and what will be killed next.",
+        epilog="exit codes: 0 ok, 1 error, 2 usage, 3 partial results (a source was missing), 4 not found",
+    )
+    parser.add_argument("--version", action="version", version=f"kubectl-mem {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    top = sub.add_parser("top", help="pods by memory risk: working set vs request and limit, eviction order")
+    _common(top)
+    top.add_argument("-A", "--all-namespaces", action="store_true", help="list pods in all namespaces")
+    top.add_argument("-l", "--selector", default="", help="label selector, e.g. app=api,tier!=cache")
+    top.add_argument("--field-selector", default="", help="field selector, e.g. status.phase=Running")
+    top.add_argument("--node", default="", help="only the pods on this node")
+    top.add_argument(
+        "--sort-by", default="risk", help="risk (default), memory, pct-limit, request, limit, ..."
+    )
+    top.add_argument("--containers", action="store_true", help="one row per container")
+
+    nodes = sub.add_parser(
+        "nodes", help="nodes by headroom to their eviction threshold, pods in eviction order"
+    )
+    _common(nodes)
+    nodes.add_argument("node", nargs="?", help="one node: also list its pods in the kubelet's eviction order")
+    nodes.add_argument(
+        "--sort-by", default="headroom", help="headroom (default), memory, name, requests, ..."
+    )
+
+    sub.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: list[str] | None = None, env: Env | None = None) -> int:
+    env = env or Env()
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["version"]:
-        from kubectl_mem import __version__
-
-        print(f"kubectl-mem {__version__}")
+    try:
+        return int(_run(args, env))
+    except KubectlMemError as e:
+        print(f"error: {e}", file=env.stderr)
+        return int(e.exit_status)
+    except KeyboardInterrupt:
+        print("interrupted", file=env.stderr)
+        return 130
+    except BrokenPipeError:
+        # `kubectl mem top | head`: the reader left; exit quietly as other tools do
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
         return 0
-    print("usage: kubectl mem {top,nodes,explain,cgroups,version} ...", file=sys.stderr)
-    return 2
+
+
+def _run(argv: list[str], env: Env) -> ExitStatus:
+    parser = build_parser()
+    opts = parser.parse_args(argv)
+    if opts.command is None:
+        parser.print_help(env.stderr)
+        return ExitStatus.USAGE
+    if opts.command == "version":
+        print(f"kubectl-mem {__version__}", file=env.stdout)
+        return ExitStatus.OK
+    command: Callable[[argparse.Namespace, Env], ExitStatus]
+    from kubectl_mem import commands
+
+    command = {"top": commands.top, "nodes": commands.nodes}[opts.command]
+    with ExitStack() as stack:
+        if opts.demo:
+            if opts.kubeconfig or opts.context:
+                raise UsageError(
+                    "--demo runs its own cluster: it cannot be combined with --kubeconfig or --context"
+                )
+            from kubectl_mem.demo import demo_kubeconfig
+
+            opts.kubeconfig = stack.enter_context(demo_kubeconfig())
+        return command(opts, env)

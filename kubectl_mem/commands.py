@@ -1,0 +1,167 @@
+"""The commands: (options, env) -> exit status. Each fetches through `SnapshotSource` and renders
+through `report/`; none of them knows HTTP or the model's rules."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Sequence
+
+from kubectl_mem.cli import Env
+from kubectl_mem.errors import ExitStatus, NotFoundError, UsageError
+from kubectl_mem.kube.fetch import Problem
+from kubectl_mem.kube.source import Loaded, SnapshotSource
+from kubectl_mem.model.views import NodeView, PodView
+from kubectl_mem.report import columns as cols
+from kubectl_mem.report import document, table
+from kubectl_mem.report.fmt import age, ordinal, size
+
+
+def source_from(opts: argparse.Namespace) -> SnapshotSource:
+    threshold = opts.eviction_hard
+    if not threshold.startswith("memory.available"):
+        raise UsageError(f'--eviction-hard "{threshold}": expected memory.available<QUANTITY or <PERCENT%')
+    return SnapshotSource(
+        kubeconfig=opts.kubeconfig,
+        context=opts.context,
+        namespace=opts.namespace,
+        all_namespaces=getattr(opts, "all_namespaces", False),
+        label_selector=getattr(opts, "selector", ""),
+        field_selector=getattr(opts, "field_selector", ""),
+        node=getattr(opts, "node_filter", "") or "",
+        request_timeout=opts.request_timeout,
+        eviction_threshold=threshold,
+    )
+
+
+def _warn(env: Env, problems: Sequence[Problem]) -> ExitStatus:
+    for p in problems:
+        print(f"warning: {p.message}", file=env.stderr)
+    return ExitStatus.PARTIAL if any(p.partial for p in problems) else ExitStatus.OK
+
+
+def _sort_spec(key: str, sorts: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
+    descending_override = None
+    if key.startswith("-"):
+        key, descending_override = key[1:], True
+    elif key.startswith("+"):
+        key, descending_override = key[1:], False
+    if key not in sorts:
+        raise UsageError(f'--sort-by "{key}": expected one of {", ".join(sorts)}')
+    column, descending = sorts[key]
+    return column, descending if descending_override is None else descending_override
+
+
+def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
+    opts.node_filter = opts.node
+    if opts.all_namespaces and opts.namespace:
+        raise UsageError("-A and -n cannot be used together")
+    sort_column, descending = _sort_spec(opts.sort_by, cols.POD_SORTS)
+    src = source_from(opts)
+    try:
+        loaded = src.load()
+        namespace = None if opts.all_namespaces else src.connection().namespace
+        context = src.connection().context
+    finally:
+        src.close()
+    pods = loaded.shown
+    if sort_column != "risk" or not descending:
+        pods = cols.sort_rows(pods, cols.POD_COLUMNS, sort_column, descending, tie=lambda p: p.key)
+    status = _warn(env, loaded.problems)
+    out = opts.output or "table"
+    if out in ("json", "yaml"):
+        doc = document.pods_document(
+            loaded.snapshot,
+            pods,
+            context=context,
+            namespace=namespace,
+            warnings=[(p.source, p.message) for p in loaded.problems],
+        )
+        env.stdout.write(document.to_json(doc) if out == "json" else document.to_yaml(doc))
+        return status
+    if not pods:
+        where = "any namespace" if namespace is None else f"{namespace} namespace"
+        print(f"No resources found in {where}.", file=env.stderr)
+        return status
+    wide = out == "wide"
+    has_metrics = loaded.snapshot.metrics_available
+    if opts.containers:
+        rows = [(p, c) for p in pods for c in p.containers]
+        columns = cols.visible(
+            cols.CONTAINER_COLUMNS, wide=wide, all_namespaces=namespace is None, has_metrics=True
+        )
+        env.stdout.write(table.render(rows, columns, headers=not opts.no_headers))
+    else:
+        columns = cols.visible(
+            cols.POD_COLUMNS, wide=wide, all_namespaces=namespace is None, has_metrics=has_metrics
+        )
+        env.stdout.write(table.render(pods, columns, headers=not opts.no_headers))
+    return status
+
+
+def nodes(opts: argparse.Namespace, env: Env) -> ExitStatus:
+    opts.node_filter = ""
+    opts.all_namespaces = True
+    sort_column, descending = _sort_spec(opts.sort_by, cols.NODE_SORTS)
+    src = source_from(opts)
+    src.node = opts.node or ""
+    try:
+        loaded = src.load()
+        context = src.connection().context
+    finally:
+        src.close()
+    snapshot = loaded.snapshot
+    node_views = list(snapshot.nodes)
+    if opts.node and not any(n.node.name == opts.node for n in node_views):
+        raise NotFoundError(f'node "{opts.node}" not found')
+    node_views = cols.sort_rows(
+        node_views, cols.NODE_COLUMNS, sort_column, descending, tie=lambda n: n.node.name
+    )
+    status = _warn(env, loaded.problems)
+    out = opts.output or "table"
+    if out in ("json", "yaml"):
+        doc = document.nodes_document(
+            snapshot, node_views, context=context, warnings=[(p.source, p.message) for p in loaded.problems]
+        )
+        env.stdout.write(document.to_json(doc) if out == "json" else document.to_yaml(doc))
+        return status
+    if not node_views:
+        print("No resources found.", file=env.stderr)
+        return status
+    columns = cols.visible(cols.NODE_COLUMNS, wide=out == "wide", all_namespaces=True)
+    env.stdout.write(table.render(node_views, columns, headers=not opts.no_headers))
+    if opts.node:
+        env.stdout.write("\n" + eviction_order_text(node_views[0], loaded, headers=not opts.no_headers))
+    return status
+
+
+def eviction_order_text(node: NodeView, loaded: Loaded, *, headers: bool = True) -> str:
+    by_key = {p.key: p for p in loaded.snapshot.pods}
+    rows: list[PodView] = [by_key[k] for k in node.eviction_order if k in by_key]
+    if not rows:
+        return f"No running pods on {node.node.name}.\n"
+    now = dt.datetime.now(dt.UTC)
+    columns = [
+        cols.Column(
+            "rank",
+            "EVICT#",
+            lambda p: p.eviction_rank,
+            lambda p: ordinal(p.eviction_rank or 0) + ("*" if p.critical else ""),
+            "right",
+        ),
+        *[
+            c
+            for c in cols.POD_COLUMNS
+            if c.key in ("namespace", "name", "qos", "priority", "memory", "request")
+        ],
+        cols.Column("excess", "OVER REQUEST", lambda p: _excess(p), lambda p: size(_excess(p)), "right"),
+        cols.Column("age", "AGE", lambda p: p.pod.created or "", lambda p: age(p.pod.created, now), "right"),
+    ]
+    title = f"Eviction order on {node.node.name} under memory pressure (* = critical, never evicted):\n"
+    return title + table.render(rows, columns, headers=headers)
+
+
+def _excess(p: PodView) -> int | None:
+    if p.working_set is None:
+        return None
+    return p.working_set - p.request

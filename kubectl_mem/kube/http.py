@@ -1,0 +1,165 @@
+"""GET requests to the API server over the `kubernetes` client's own HTTP stack.
+
+The client's ApiClient builds the URL and the auth headers (bearer tokens, exec credential plugins,
+client certificates through its pool manager); we take the raw body (gzip-decoded by urllib3) so
+that `kube/decode.py` can decode it straight into slim records. 429 and 5xx are retried a bounded
+number of times, honouring Retry-After; every other failure becomes a typed, one-line error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import msgspec
+import urllib3
+
+from kubectl_mem.errors import (
+    ApiError,
+    ApiNotFoundError,
+    ForbiddenError,
+    GoneError,
+    MalformedResponseError,
+    UnauthorizedError,
+    UnreachableError,
+)
+from kubectl_mem.kube.config import Connection
+
+MAX_RETRIES = 5
+MAX_RETRY_AFTER = 10.0  # seconds; a server asking for longer is treated as failing
+
+
+class _Status(msgspec.Struct):
+    kind: str = ""
+    message: str = ""
+    reason: str = ""
+    code: int = 0
+
+
+class Response(msgspec.Struct):
+    status: int
+    body: bytes
+
+
+class Transport:
+    """Thread-safe: urllib3's pool manager is, and the client's auth refresh is read-only here."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        retries: int = MAX_RETRIES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.conn = conn
+        self.retries = retries
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self.requests = 0  # how many HTTP requests were sent, for tests and benchmarks
+
+    def get(
+        self,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        accept: str = "application/json",
+        ok_statuses: Sequence[int] = (),
+    ) -> Response:
+        """GET path; returns the body on 2xx (and on any status in ok_statuses), else raises."""
+        api = self.conn.api
+        attempt = 0
+        while True:
+            method, url, headers, _, _ = api.param_serialize(
+                method="GET",
+                resource_path=path,
+                query_params=list(params),
+                header_params={"Accept": accept, "Accept-Encoding": "gzip"},
+                auth_settings=["BearerToken"],
+            )
+            with self._lock:
+                self.requests += 1
+            try:
+                raw = api.rest_client.pool_manager.request(
+                    method,
+                    url,
+                    headers=headers,
+                    timeout=_timeout(self.conn.request_timeout),
+                    retries=urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=3),
+                )
+            except urllib3.exceptions.HTTPError as e:
+                raise UnreachableError(_unreachable(self.conn.server, e)) from None
+            status = raw.status
+            if 200 <= status < 300 or status in ok_statuses:
+                return Response(status, raw.data)
+            retry_after = _retry_after(raw.headers.get("Retry-After"))
+            retryable = (status == 429 or status >= 500) and attempt < self.retries
+            if retryable and (retry_after is None or retry_after <= MAX_RETRY_AFTER):
+                attempt += 1
+                self.sleep(retry_after if retry_after is not None else min(0.2 * 2**attempt, 5.0))
+                continue
+            raise status_error(status, raw.data, path, attempts=attempt + 1)
+
+
+def _timeout(seconds: float | None) -> urllib3.Timeout:
+    if seconds is None:
+        return urllib3.Timeout(connect=30.0, read=None)
+    return urllib3.Timeout(total=seconds)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: rare from the API server; fall back to our back-off
+
+
+def _unreachable(server: str, e: Exception) -> str:
+    reason = getattr(e, "reason", None) or e
+    text = str(reason)
+    if isinstance(reason, urllib3.exceptions.TimeoutError) or "timed out" in text:
+        return f"timed out talking to the API server at {server}"
+    if "Connection refused" in text:
+        return f"cannot reach the API server at {server}: connection refused"
+    if isinstance(reason, urllib3.exceptions.SSLError) or "SSL" in text or "certificate" in text:
+        return f"TLS error talking to the API server at {server}: {text.split(': ', 1)[-1][:200]}"
+    if "Name or service not known" in text or "nodename nor servname" in text or "resolve" in text:
+        return f"cannot resolve the API server's host in {server}"
+    return f"cannot reach the API server at {server}: {text[:200]}"
+
+
+def status_error(status: int, body: bytes, path: str, *, attempts: int = 1) -> ApiError:
+    """Turn an error response into the typed error, keeping the server's own message."""
+    try:
+        st = msgspec.json.decode(body, type=_Status)
+        message, reason = st.message, st.reason
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        message, reason = "", ""
+    if status == 401:
+        return UnauthorizedError(
+            "the API server rejected the credentials (401 Unauthorized)",
+            code=status,
+            reason=reason,
+            hint="log in again or check the user in your kubeconfig",
+        )
+    if status == 403:
+        return ForbiddenError(message or f"forbidden: GET {path}", code=status, reason=reason)
+    if status == 404:
+        return ApiNotFoundError(message or f"not found: {path}", code=status, reason=reason)
+    if status == 410:
+        return GoneError(message or f"gone: {path}", code=status, reason=reason)
+    if status == 429 or status >= 500:
+        what = "too many requests (429)" if status == 429 else f"server error {status}"
+        detail = f": {message}" if message else ""
+        return ApiError(
+            f"the API server kept failing on GET {path}: {what}{detail} (after {attempts} attempts)",
+            code=status,
+            reason=reason,
+        )
+    return ApiError(message or f"unexpected status {status} on GET {path}", code=status, reason=reason)
+
+
+def malformed(path: str, e: Exception) -> MalformedResponseError:
+    return MalformedResponseError(f"malformed response from the API server for GET {path}: {e}")

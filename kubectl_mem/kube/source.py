@@ -1,0 +1,99 @@
+"""The one way views get data: connect, fetch, build the model's snapshot.
+
+The CLI calls it once; the TUI calls `SnapshotSource.load()` from its refresh worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubectl_mem.kube.config import Connection, connect
+from kubectl_mem.kube.fetch import ClusterData, Problem, Scope, fetch
+from kubectl_mem.kube.http import Transport
+from kubectl_mem.model.snapshot import build_snapshot
+from kubectl_mem.model.views import PodView, Snapshot
+
+
+@dataclass
+class Loaded:
+    snapshot: Snapshot
+    shown: list[PodView]  # the pods in scope (context pods of their nodes left out)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        return any(p.partial for p in self.problems)
+
+
+@dataclass
+class SnapshotSource:
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None  # -n; None: the context's namespace
+    all_namespaces: bool = False
+    label_selector: str = ""
+    field_selector: str = ""
+    node: str = ""
+    request_timeout: str | None = None
+    eviction_threshold: str = "100Mi"
+    _conn: Connection | None = None
+    _transport: Transport | None = None
+    _metrics_transport: Transport | None = None
+
+    def connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = connect(
+                kubeconfig=self.kubeconfig,
+                context=self.context,
+                namespace=self.namespace,
+                request_timeout=self.request_timeout,
+            )
+            self._transport = Transport(self._conn)
+            # a missing metrics API answers 404 or 503 at once; do not spend long retrying it
+            self._metrics_transport = Transport(self._conn, retries=2)
+        return self._conn
+
+    @property
+    def transport(self) -> Transport:
+        self.connection()
+        assert self._transport is not None
+        return self._transport
+
+    def scope(self) -> Scope:
+        conn = self.connection()
+        return Scope(
+            namespace=None if self.all_namespaces else conn.namespace,
+            label_selector=self.label_selector,
+            field_selector=self.field_selector,
+            node=self.node,
+        )
+
+    def fetch(self) -> ClusterData:
+        self.connection()
+        assert self._transport is not None
+        return fetch(self._transport, self.scope(), metrics_transport=self._metrics_transport)
+
+    def load(self) -> Loaded:
+        data = self.fetch()
+        return build(data, self.eviction_threshold)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def build(data: ClusterData, eviction_threshold: str) -> Loaded:
+    snapshot = build_snapshot(
+        data.pods,
+        data.nodes,
+        data.pod_usage,
+        data.node_usage,
+        priority_classes=data.priority_classes,
+        eviction_threshold=eviction_threshold,
+        taken_at=data.taken_at,
+        metrics_available=data.metrics_available,
+        warnings=tuple(p.message for p in data.problems),
+    )
+    shown = list(snapshot.pods) if data.shown is None else [p for p in snapshot.pods if p.key in data.shown]
+    return Loaded(snapshot, shown, data.problems)

@@ -1,0 +1,199 @@
+"""The machine-readable documents of `-o json|yaml`: versioned, documented in docs/schema.md.
+
+Bump API_VERSION on any incompatible change (a renamed or removed field, a changed meaning);
+adding a field is compatible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+
+from kubectl_mem.model.records import Termination
+from kubectl_mem.model.views import ContainerView, EvictionMessage, NodeView, PodView, Risk, Snapshot
+
+API_VERSION = "kubectl-mem.io/v1alpha1"
+
+
+def _termination(t: Termination | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "reason": t.reason,
+        "exitCode": t.exit_code,
+        "signal": t.signal,
+        "startedAt": t.started_at,
+        "finishedAt": t.finished_at,
+    }
+
+
+def _risk(r: Risk) -> dict[str, Any]:
+    return {"level": r.level, "reasons": list(r.reasons)}
+
+
+def _evicted(e: EvictionMessage | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {
+        "resource": e.resource,
+        "threshold": e.threshold,
+        "available": e.available,
+        "containers": [{"name": n, "usageBytes": u, "requestBytes": q} for n, u, q in e.containers],
+        "message": e.raw,
+    }
+
+
+def container_doc(c: ContainerView) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "kind": c.kind,
+        "workingSetBytes": c.working_set,
+        "requestBytes": c.request,
+        "limitBytes": c.limit,
+        "percentOfRequest": _round(c.pct_of_request),
+        "percentOfLimit": _round(c.pct_of_limit),
+        "headroomBytes": c.headroom,
+        "oomScoreAdj": c.oom_score_adj,
+        "restartCount": c.restart_count,
+        "state": c.state,
+        "stateReason": c.state_reason,
+        "oomKilled": c.oom_killed,
+        "lastTermination": _termination(c.last_termination),
+    }
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 2)
+
+
+def pod_doc(p: PodView) -> dict[str, Any]:
+    pod = p.pod
+    return {
+        "namespace": pod.namespace,
+        "name": pod.name,
+        "uid": pod.uid,
+        "node": pod.node or None,
+        "phase": pod.phase,
+        "qosClass": p.qos_class,
+        "qosComputed": p.qos_computed,
+        "priority": p.priority,
+        "priorityClassName": pod.priority_class_name or None,
+        "workingSetBytes": p.working_set,
+        "requestBytes": p.request,
+        "limitBytes": p.limit,
+        "worstContainer": p.worst_container,
+        "worstPercentOfLimit": _round(p.worst_pct_of_limit),
+        "headroomBytes": p.headroom,
+        "restarts": p.restarts,
+        "oomKills": p.oom_kills,
+        "evictionRank": p.eviction_rank,
+        "critical": p.critical,
+        "evicted": _evicted(p.evicted),
+        "risk": {
+            "level": p.risk.level,
+            "score": round(p.risk_score, 4),
+            "reasons": list(p.risk.reasons),
+            "oom": _risk(p.oom_risk),
+            "eviction": _risk(p.eviction_risk),
+        },
+        "containers": [container_doc(c) for c in p.containers],
+    }
+
+
+def node_doc(n: NodeView, pods_by_key: dict[str, PodView] | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "name": n.node.name,
+        "capacityBytes": n.node.capacity_memory,
+        "allocatableBytes": n.node.allocatable_memory,
+        "workingSetBytes": n.working_set,
+        "availableBytes": n.available,
+        "evictionThresholdBytes": n.threshold,
+        "headroomBytes": n.headroom,
+        "allocatableHeadroomBytes": n.allocatable_headroom,
+        "memoryPressure": n.memory_pressure,
+        "ready": n.node.ready,
+        "requestsBytes": n.requests,
+        "limitsBytes": n.limits,
+        "podsWithoutLimit": n.pods_without_limit,
+        "podCount": n.pod_count,
+    }
+    if pods_by_key is not None:
+        order = []
+        for rank, key in enumerate(n.eviction_order, 1):
+            p = pods_by_key.get(key)
+            ns, _, name = key.partition("/")
+            entry: dict[str, Any] = {"rank": rank, "namespace": ns, "name": name}
+            if p is not None:
+                entry |= {
+                    "qosClass": p.qos_class,
+                    "priority": p.priority,
+                    "workingSetBytes": p.working_set,
+                    "requestBytes": p.request,
+                    "exceedsRequest": p.working_set is not None and p.working_set > p.request,
+                    "critical": p.critical,
+                }
+            order.append(entry)
+        doc["evictionOrder"] = order
+    return doc
+
+
+def _meta(
+    snapshot: Snapshot, context: str, namespace: str | None, warnings: Iterable[tuple[str, str]]
+) -> dict:
+    return {
+        "metadata": {
+            "context": context,
+            "namespace": namespace,
+            "takenAt": snapshot.taken_at,
+            "metricsAvailable": snapshot.metrics_available,
+            "metricsTimestamp": snapshot.metrics_timestamp,
+        },
+        "warnings": [{"source": s, "message": m} for s, m in warnings],
+    }
+
+
+def pods_document(
+    snapshot: Snapshot,
+    pods: Sequence[PodView],
+    *,
+    context: str,
+    namespace: str | None,
+    warnings: Iterable[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    nodes = {p.pod.node for p in pods}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PodMemoryList",
+        **_meta(snapshot, context, namespace, warnings),
+        "items": [pod_doc(p) for p in pods],
+        "nodes": [node_doc(n) for n in snapshot.nodes if n.node.name in nodes],
+    }
+
+
+def nodes_document(
+    snapshot: Snapshot,
+    nodes: Sequence[NodeView],
+    *,
+    context: str,
+    warnings: Iterable[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    by_key = {p.key: p for p in snapshot.pods}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "NodeMemoryList",
+        **_meta(snapshot, context, None, warnings),
+        "items": [node_doc(n, by_key) for n in nodes],
+    }
+
+
+def to_json(doc: dict[str, Any]) -> str:
+    return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode() + "\n"
+
+
+def to_yaml(doc: dict[str, Any]) -> str:
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, width=1000)
