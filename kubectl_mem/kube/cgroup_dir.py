@@ -52,15 +52,17 @@ def run_collector(
     meminfo: str | os.PathLike[str] | None = None,
     shell: list[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    path: str | None = None,
 ) -> str:
     """Run collector.sh with CGROUP_ROOT=cgroup_root and MEMINFO=meminfo ("" = none); its stdout.
 
-    The environment is built from scratch: only PATH (to find awk), LC_ALL and the script's two
-    variables, so nothing else from the caller's environment reaches the script.
+    The environment is built from scratch: only PATH (to find awk; `path`, default the caller's),
+    LC_ALL and the script's two variables, so nothing else from the caller's environment reaches
+    the script.
     """
     cmd = [*(shell or find_shell()), "-c", collector_script(), "kubectl-mem-collector"]
     env = {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "PATH": path or os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "LC_ALL": "C",
         "CGROUP_ROOT": os.fspath(cgroup_root),
         "MEMINFO": "" if meminfo is None else os.fspath(meminfo),
@@ -88,6 +90,7 @@ def collect_from_dir(
     meminfo: str | os.PathLike[str] | None = None,
     shell: list[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    path: str | None = None,
 ) -> str:
     """The collector's output for a copy of a node's /sys/fs/cgroup (`--from-dir DIR`)."""
     root = Path(directory)
@@ -95,7 +98,7 @@ def collect_from_dir(
         raise CgroupDirError(f"{root}: not a directory", hint="--from-dir takes a copy of /sys/fs/cgroup")
     if meminfo is None and (root / "meminfo").is_file():
         meminfo = root / "meminfo"
-    return run_collector(root.resolve(), meminfo=meminfo, shell=shell, timeout=timeout)
+    return run_collector(root.resolve(), meminfo=meminfo, shell=shell, timeout=timeout, path=path)
 
 
 def snapshot_from_dir(
@@ -104,6 +107,9 @@ def snapshot_from_dir(
     meminfo: str | os.PathLike[str] | None = None,
     shell: list[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    path: str | None = None,
 ) -> CgroupSnapshot:
     """`collect_from_dir` parsed."""
-    return parse_cgroup_dump(collect_from_dir(directory, meminfo=meminfo, shell=shell, timeout=timeout))
+    return parse_cgroup_dump(
+        collect_from_dir(directory, meminfo=meminfo, shell=shell, timeout=timeout, path=path)
+    )

@@ -125,7 +125,7 @@ class CgroupMemory(msgspec.Struct, frozen=True):
     name: str = ""  # the last path component
     qos: QosTier | None = None  # pods, their children, and QoS tiers
     pod_uid: str | None = None  # with dashes, lower case
-    container_id: str | None = None  # bare id, no runtime prefix
+    container_id: str | None = None  # bare id, no runtime prefix (a conmon scope: its container's)
     runtime: str | None = None  # containerd, cri-o, docker, podman; None when the name is a bare id
     stat: dict[str, int] = msgspec.field(default_factory=dict)  # every key the script printed
     usage: int | None = None  # memory.current | memory.usage_in_bytes (v2 root: anon + file)
@@ -151,14 +151,14 @@ class PodCgroups(msgspec.Struct, frozen=True):
         if not bare:
             return None
         for child in self.children:
-            if child.container_id == bare:
+            if child.container_id == bare and child.kind == "container":
                 return child
         return None
 
     def others(self, known_ids: tuple[str, ...] | list[str] = ()) -> tuple[CgroupMemory, ...]:
         """Children no known container ID names: the sandbox, conmon, exited containers."""
         known = {split_container_id(c)[1] for c in known_ids}
-        return tuple(c for c in self.children if c.container_id not in known)
+        return tuple(c for c in self.children if c.kind != "container" or c.container_id not in known)
 
 
 class NodeMemory(msgspec.Struct, frozen=True, gc=False):
@@ -195,7 +195,7 @@ class CgroupSnapshot(msgspec.Struct, frozen=True):
         if not bare:
             return None
         for cg in self.cgroups:
-            if cg.container_id == bare:
+            if cg.container_id == bare and cg.kind == "container":
                 return cg
         return None
 
@@ -568,6 +568,11 @@ def parse_cgroup_dump(text: str) -> CgroupSnapshot:
     )
 
 
+def _kubepods_like(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name in ("kubepods", "kubepods.slice") or name.endswith("-kubepods.slice")
+
+
 def _build(blocks: list[_Block], *, v1: bool, kubepods: str | None) -> list[CgroupMemory]:
     out: list[CgroupMemory] = []
     tiers: dict[str, QosTier | None] = {}
@@ -586,7 +591,9 @@ def _build(blocks: list[_Block], *, v1: bool, kubepods: str | None) -> list[Cgro
             uid = pod_uid_from_cgroup_name(b.name)
             if parent in tiers:
                 qos = tiers[parent]
-            elif kubepods is not None and parent == kubepods:
+            elif kubepods is not None and parent == kubepods and _kubepods_like(kubepods):
+                # Guaranteed pods sit directly under kubepods. Under a custom root without QoS
+                # cgroups (cgroupsPerQOS=false) every pod does, and the path says nothing.
                 qos = "guaranteed"
             pod_info[b.path] = (uid, qos)
         elif b.kind == "qos":
