@@ -230,16 +230,18 @@ function first(f,   l, r) {
 	if (r > 0 && l != "") return l
 	return "-"
 }
-function stat(d, full,   f, l, a, r, n, i, out) {
+# The readers below use getline without a variable (it splits into $1.. for free, which is the
+# cheapest way through busybox awk); the main rules take what they need from $0 before calling them.
+function stat(d, full,   f, r, n, i, out) {
 	f = d "/memory.stat"
 	split("", sv)
 	n = 0
 	out = ""
-	while ((r = (getline l < f)) > 0) {
-		if (split(l, a, " ") < 2) continue
+	while ((r = (getline < f)) > 0) {
+		if (NF < 2) continue
 		n++
-		if (full) out = out " " a[1] " " a[2]
-		else sv[a[1]] = a[2]
+		if (full) out = out " " $1 " " $2
+		else sv[$1] = $2
 	}
 	if (r >= 0) close(f)
 	if (!n) return
@@ -248,12 +250,12 @@ function stat(d, full,   f, l, a, r, n, i, out) {
 	for (i = 1; i <= nkeys; i++) out = out " " ((keys[i] in sv) ? sv[keys[i]] : "-")
 	print out
 }
-function pairs(f, names, count,   l, a, r, n, i, out) {
+function pairs(f, names, count,   a, r, n, i, out) {
 	split("", pv)
 	n = 0
-	while ((r = (getline l < f)) > 0) {
-		if (split(l, a, " ") < 2) continue
-		pv[a[1]] = a[2]
+	while ((r = (getline < f)) > 0) {
+		if (NF < 2) continue
+		pv[$1] = $2
 		n++
 	}
 	if (r >= 0) close(f)
@@ -263,14 +265,14 @@ function pairs(f, names, count,   l, a, r, n, i, out) {
 	for (i = 1; i <= count; i++) out = out " " ((a[i] in pv) ? pv[a[i]] : "-")
 	return out
 }
-function pressure(f,   l, a, r, i, some, full) {
+function pressure(f,   r, i, some, full) {
 	some = " - - - -"
 	full = " - - - -"
-	while ((r = (getline l < f)) > 0) {
-		if (split(l, a, " ") < 5) continue
-		for (i = 2; i <= 5; i++) sub(/^[a-z0-9]*=/, "", a[i])
-		if (a[1] == "some") some = " " a[2] " " a[3] " " a[4] " " a[5]
-		else if (a[1] == "full") full = " " a[2] " " a[3] " " a[4] " " a[5]
+	while ((r = (getline < f)) > 0) {
+		if (NF < 5) continue
+		for (i = 2; i <= 5; i++) sub(/^[a-z0-9]*=/, "", $i)
+		if ($1 == "some") some = " " $2 " " $3 " " $4 " " $5
+		else if ($1 == "full") full = " " $2 " " $3 " " $4 " " $5
 	}
 	if (r >= 0) close(f)
 	if (some != " - - - -" || full != " - - - -") print "p" some full
