@@ -19,6 +19,7 @@ numbers nobody can use; upstream would wrap the exponent to int32.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 # suffix.go: decimal and binary suffix tables
 _DECIMAL: dict[str, int] = {
@@ -160,6 +161,7 @@ def canonical_binary(n: int) -> str:
     return f"{sign}{m}"
 
 
+@lru_cache(maxsize=4096)  # the same requests, limits and node headrooms repeat across a snapshot
 def format_bytes(n: int) -> str:
     """Short human form for reasons and messages: `512Mi`, `1.5Gi`, `80Mi`, `900` (bytes).
 

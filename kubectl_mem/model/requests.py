@@ -26,6 +26,8 @@ from kubectl_mem.model.records import ContainerSpec, Pod, Resources
 
 def _aggregate(pod: Pod, value: Callable[[Resources], int | None]) -> int:
     """The KEP-753 aggregation of one resource over a pod's containers (`None` counts as 0)."""
+    if all(c.kind == "regular" for c in pod.containers):
+        return sum(value(c.resources) or 0 for c in pod.containers)
     total = 0  # regular containers + sidecars
     sidecars = 0  # cumulative sidecars started so far
     init_peak = 0

@@ -27,46 +27,109 @@ E = rl("", "")
 # (upstream case name, containers, init containers, pod-level (requests, limits) or None, expected)
 COMPUTE_POD_QOS = [
     ("guaranteed", [c("guaranteed", rl("100m", "100Mi"), rl("100m", "100Mi"))], [], None, G),
-    ("guaranteed-guaranteed", [c("g1", rl("100m", "100Mi"), rl("100m", "100Mi")),
-                               c("g2", rl("100m", "100Mi"), rl("100m", "100Mi"))], [], None, G),
+    (
+        "guaranteed-guaranteed",
+        [
+            c("g1", rl("100m", "100Mi"), rl("100m", "100Mi")),
+            c("g2", rl("100m", "100Mi"), rl("100m", "100Mi")),
+        ],
+        [],
+        None,
+        G,
+    ),
     ("best-effort-best-effort", [c("b1", E, E), c("b2", E, E)], [], None, BE),
     ("best-effort", [c("best-effort", E, E)], [], None, BE),
     ("best-effort-burstable", [c("be", E, E), c("burstable", rl("1", ""), rl("2", ""))], [], None, B),
     ("best-effort-guaranteed", [c("be", E, E), c("g", rl("10m", "100Mi"), rl("10m", "100Mi"))], [], None, B),
     ("burstable-cpu-guaranteed-memory", [c("b", rl("", "100Mi"), rl("", "100Mi"))], [], None, B),
     ("burstable-no-limits", [c("b", rl("100m", "100Mi"), E)], [], None, B),
-    ("burstable-guaranteed", [c("b", rl("1", "100Mi"), rl("2", "100Mi")),
-                              c("g", rl("100m", "100Mi"), rl("100m", "100Mi"))], [], None, B),
-    ("burstable-unbounded-but-requests-match-limits", [c("b", rl("100m", "100Mi"), rl("200m", "200Mi")),
-                                                       c("u", rl("100m", "100Mi"), E)], [], None, B),
+    (
+        "burstable-guaranteed",
+        [c("b", rl("1", "100Mi"), rl("2", "100Mi")), c("g", rl("100m", "100Mi"), rl("100m", "100Mi"))],
+        [],
+        None,
+        B,
+    ),
+    (
+        "burstable-unbounded-but-requests-match-limits",
+        [c("b", rl("100m", "100Mi"), rl("200m", "200Mi")), c("u", rl("100m", "100Mi"), E)],
+        [],
+        None,
+        B,
+    ),
     ("burstable-1", [c("b", rl("10m", "100Mi"), rl("100m", "200Mi"))], [], None, B),
     ("burstable-2", [c("b", rl("0", "0"), rl("100m", "200Mi"))], [], None, B),
     # best-effort-hugepages: hugepages are not carried by the records at all, 0 cpu/memory is ignored
     ("best-effort-hugepages", [c("be", rl("0", "0"), rl("0", "0"))], [], None, BE),
-    ("init-container", [c("be", E, E)], [c("burstable", rl("10m", "100Mi"), rl("100m", "200Mi"), "init")],
-     None, B),
-    ("guaranteed-with-pod-level-resources", [c("be", E, E)], [],
-     (rl("10m", "100Mi"), rl("10m", "100Mi")), G),
-    ("guaranteed-with-pod-and-container-level-resources", [c("b", rl("3m", "10Mi"), rl("5m", "20Mi"))], [],
-     (rl("10m", "100Mi"), rl("10m", "100Mi")), G),
+    (
+        "init-container",
+        [c("be", E, E)],
+        [c("burstable", rl("10m", "100Mi"), rl("100m", "200Mi"), "init")],
+        None,
+        B,
+    ),
+    ("guaranteed-with-pod-level-resources", [c("be", E, E)], [], (rl("10m", "100Mi"), rl("10m", "100Mi")), G),
+    (
+        "guaranteed-with-pod-and-container-level-resources",
+        [c("b", rl("3m", "10Mi"), rl("5m", "20Mi"))],
+        [],
+        (rl("10m", "100Mi"), rl("10m", "100Mi")),
+        G,
+    ),
     ("burstable-with-pod-level-resources", [c("be", E, E)], [], (rl("10m", "10Mi"), rl("20m", "50Mi")), B),
-    ("burstable-with-pod-and-container-level-resources", [c("b", rl("5m", "10Mi"), rl("5m", "10Mi"))], [],
-     (rl("10m", "10Mi"), rl("20m", "50Mi")), B),
-    ("burstable-with-pod-and-container-level-requests", [c("b", rl("5m", "10Mi"), E)], [],
-     (rl("10m", "10Mi"), E), B),
-    ("burstable-with-pod-and-container-level-resources-2", [c("b", rl("5m", "10Mi"), E),
-                                                            c("g", rl("5m", "10Mi"), rl("5m", "10Mi"))], [],
-     (rl("10m", "10Mi"), rl("5m", "")), B),
+    (
+        "burstable-with-pod-and-container-level-resources",
+        [c("b", rl("5m", "10Mi"), rl("5m", "10Mi"))],
+        [],
+        (rl("10m", "10Mi"), rl("20m", "50Mi")),
+        B,
+    ),
+    (
+        "burstable-with-pod-and-container-level-requests",
+        [c("b", rl("5m", "10Mi"), E)],
+        [],
+        (rl("10m", "10Mi"), E),
+        B,
+    ),
+    (
+        "burstable-with-pod-and-container-level-resources-2",
+        [c("b", rl("5m", "10Mi"), E), c("g", rl("5m", "10Mi"), rl("5m", "10Mi"))],
+        [],
+        (rl("10m", "10Mi"), rl("5m", "")),
+        B,
+    ),
     # TestCollectContainerLevelResources
-    ("two containers and init container with CPU+Mem limits -> Guaranteed (requests differ: Burstable)",
-     [c("c1", rl("100m", "100Mi"), rl("200m", "200Mi")), c("c2", rl("300m", "400Mi"), rl("800m", "1000Mi"))],
-     [c("init", rl("50m", "50Mi"), rl("100m", "100Mi"), "init")], None, B),
-    ("init container limits equal requests everywhere", [c("c1", rl("1", "1Gi"), rl("1", "1Gi"))],
-     [c("init", rl("1", "1Gi"), rl("1", "1Gi"), "init")], None, G),
-    ("init container without a cpu limit breaks Guaranteed", [c("c1", rl("1", "1Gi"), rl("1", "1Gi"))],
-     [c("init", rl("", "1Gi"), rl("", "1Gi"), "init")], None, B),
-    ("sidecar counts like any init container", [c("c1", rl("1", "1Gi"), rl("1", "1Gi"))],
-     [c("proxy", E, E, "sidecar")], None, B),
+    (
+        "two containers and init container with CPU+Mem limits -> Guaranteed (requests differ: Burstable)",
+        [
+            c("c1", rl("100m", "100Mi"), rl("200m", "200Mi")),
+            c("c2", rl("300m", "400Mi"), rl("800m", "1000Mi")),
+        ],
+        [c("init", rl("50m", "50Mi"), rl("100m", "100Mi"), "init")],
+        None,
+        B,
+    ),
+    (
+        "init container limits equal requests everywhere",
+        [c("c1", rl("1", "1Gi"), rl("1", "1Gi"))],
+        [c("init", rl("1", "1Gi"), rl("1", "1Gi"), "init")],
+        None,
+        G,
+    ),
+    (
+        "init container without a cpu limit breaks Guaranteed",
+        [c("c1", rl("1", "1Gi"), rl("1", "1Gi"))],
+        [c("init", rl("", "1Gi"), rl("", "1Gi"), "init")],
+        None,
+        B,
+    ),
+    (
+        "sidecar counts like any init container",
+        [c("c1", rl("1", "1Gi"), rl("1", "1Gi"))],
+        [c("proxy", E, E, "sidecar")],
+        None,
+        B,
+    ),
 ]
 
 
@@ -129,8 +192,10 @@ _v = st.one_of(st.none(), st.sampled_from([0, 1, 100, 1000]))
 
 
 def _from(specs) -> list:
-    return [ctr(f"c{i}", Resources(cpu_request_m=a, memory_request=b, cpu_limit_m=c, memory_limit=d))
-            for i, (a, b, c, d) in enumerate(specs)]
+    return [
+        ctr(f"c{i}", Resources(cpu_request_m=a, memory_request=b, cpu_limit_m=c, memory_limit=d))
+        for i, (a, b, c, d) in enumerate(specs)
+    ]
 
 
 @given(st.lists(st.tuples(_v, _v, _v, _v), min_size=1, max_size=4), st.randoms())

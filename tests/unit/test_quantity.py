@@ -61,8 +61,27 @@ def test_parses_like_apimachinery(text: str, value: Fraction | int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", " 1Gi", "1Gi ", "1 Gi", "1e", "1K", "1KI", "1gi", "1.1.1", "1Gi1", "1ee3", "1e3.5", "abc", "1i",
-     "1+1", "--1", "1Mi-", "0x10", "1,5"],
+    [
+        "",
+        " 1Gi",
+        "1Gi ",
+        "1 Gi",
+        "1e",
+        "1K",
+        "1KI",
+        "1gi",
+        "1.1.1",
+        "1Gi1",
+        "1ee3",
+        "1e3.5",
+        "abc",
+        "1i",
+        "1+1",
+        "--1",
+        "1Mi-",
+        "0x10",
+        "1,5",
+    ],
 )
 def test_rejects_malformed(text: str) -> None:
     with pytest.raises(ValueError):
@@ -162,8 +181,16 @@ def test_memory_bytes_of_a_byte_count_is_itself(n: int) -> None:
 
 @pytest.mark.parametrize(
     ("n", "text"),
-    [(0, "0"), (900, "900"), (512 * Mi, "512Mi"), (3 * Gi // 2, "1.5Gi"), (80 * Mi, "80Mi"),
-     (Gi - 1, "1Gi"), (-100 * Mi, "-100Mi"), (1532464 * Ki, "1.5Gi")],
+    [
+        (0, "0"),
+        (900, "900"),
+        (512 * Mi, "512Mi"),
+        (3 * Gi // 2, "1.5Gi"),
+        (80 * Mi, "80Mi"),
+        (Gi - 1, "1Gi"),
+        (-100 * Mi, "-100Mi"),
+        (1532464 * Ki, "1.5Gi"),
+    ],
 )
 def test_format_bytes_is_short(n: int, text: str) -> None:
     assert format_bytes(n) == text
