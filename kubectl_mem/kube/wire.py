@@ -95,7 +95,7 @@ class PodSpec(_W):
     node_name: str = ""
     priority: int | None = None
     priority_class_name: str = ""
-    containers: list[Container] = []
+    containers: list[Container] = msgspec.field(default_factory=list)
     init_containers: list[Container] | None = None
     resources: ResourceRequirements | None = None
     overhead: dict[str, str] | None = None
@@ -145,14 +145,14 @@ class PodStatus(_W):
 
 
 class Pod(_W):
-    metadata: PodMeta = PodMeta()
-    spec: PodSpec = PodSpec()
-    status: PodStatus = PodStatus()
+    metadata: PodMeta = msgspec.field(default_factory=PodMeta)
+    spec: PodSpec = msgspec.field(default_factory=PodSpec)
+    status: PodStatus = msgspec.field(default_factory=PodStatus)
 
 
 class PodList(_W):
-    metadata: ListMeta = ListMeta()
-    items: list[Pod] = []
+    metadata: ListMeta = msgspec.field(default_factory=ListMeta)
+    items: list[Pod] = msgspec.field(default_factory=list)
 
 
 class NodeCondition(_W):
@@ -177,14 +177,14 @@ class NodeStatus(_W):
 
 
 class Node(_W):
-    metadata: ObjectMeta = ObjectMeta()
-    spec: NodeSpec = NodeSpec()
-    status: NodeStatus = NodeStatus()
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    spec: NodeSpec = msgspec.field(default_factory=NodeSpec)
+    status: NodeStatus = msgspec.field(default_factory=NodeStatus)
 
 
 class NodeList(_W):
-    metadata: ListMeta = ListMeta()
-    items: list[Node] = []
+    metadata: ListMeta = msgspec.field(default_factory=ListMeta)
+    items: list[Node] = msgspec.field(default_factory=list)
 
 
 class Usage(_W):
@@ -193,39 +193,39 @@ class Usage(_W):
 
 class ContainerMetrics(_W):
     name: str = ""
-    usage: Usage = Usage()
+    usage: Usage = msgspec.field(default_factory=Usage)
 
 
 class PodMetrics(_W):
-    metadata: ObjectMeta = ObjectMeta()
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
     timestamp: str | None = None
     window: str | None = None
-    containers: list[ContainerMetrics] = []
+    containers: list[ContainerMetrics] = msgspec.field(default_factory=list)
 
 
 class PodMetricsList(_W):
-    metadata: ListMeta = ListMeta()
-    items: list[PodMetrics] = []
+    metadata: ListMeta = msgspec.field(default_factory=ListMeta)
+    items: list[PodMetrics] = msgspec.field(default_factory=list)
 
 
 class NodeMetrics(_W):
-    metadata: ObjectMeta = ObjectMeta()
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
     timestamp: str | None = None
     window: str | None = None
-    usage: Usage = Usage()
+    usage: Usage = msgspec.field(default_factory=Usage)
 
 
 class NodeMetricsList(_W):
-    metadata: ListMeta = ListMeta()
-    items: list[NodeMetrics] = []
+    metadata: ListMeta = msgspec.field(default_factory=ListMeta)
+    items: list[NodeMetrics] = msgspec.field(default_factory=list)
 
 
 class PriorityClass(_W):
-    metadata: ObjectMeta = ObjectMeta()
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
     value: int = 0
     global_default: bool = False
 
 
 class PriorityClassList(_W):
-    metadata: ListMeta = ListMeta()
-    items: list[PriorityClass] = []
+    metadata: ListMeta = msgspec.field(default_factory=ListMeta)
+    items: list[PriorityClass] = msgspec.field(default_factory=list)
