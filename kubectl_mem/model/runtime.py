@@ -428,10 +428,16 @@ def _go(c: ContainerSpec, h: RuntimeHint, limit: int | None, memory_volumes: int
                 "allocatable memory."
             )
     elif ev is None or (ev.value in ("", "off") and not ev.resource_field):
+        g = 100
+        if gogc is not None and gogc.value and gogc.value.strip().isdigit():
+            g = int(gogc.value.strip())
+        share = 100 / (100 + g) if g >= 0 else 1.0
         why = (
-            "Go's garbage collector does not read the cgroup limit. With GOGC=100 (default) it lets "
-            "the heap grow to about twice the live heap before collecting, so a live heap above about "
-            f"half of the {format_bytes(limit)} limit can be killed by the kernel before the GC runs."
+            f"Go's garbage collector does not read the cgroup limit. With GOGC={g}"
+            + (" (the default)" if gogc is None else "")
+            + f" it lets the heap grow {g}% above the live heap before collecting, so a live heap above "
+            f"about {share:.0%} of the {format_bytes(limit)} limit ({format_bytes(int(limit * share))}) can "
+            "be killed by the kernel before the GC runs."
         )
         if gc_off:
             why = (

@@ -1,0 +1,977 @@
+"""`kubectl mem explain`: the story of one pod's (or one workload's) memory, as a typed result.
+
+Pure: the caller fetches (pod, the pods of its node, metrics, node, events) and builds the
+snapshot; this module reads the snapshot's views and turns them into a verdict, a cause with its
+evidence, the memory picture, QoS / eviction rank / oom_score_adj with their reasons, runtime hints
+and a recommendation. Every sentence it produces is built from a value it also returns, so the
+report can show the number next to the claim.
+
+Cause classification (per container, then the most serious one leads):
+- `node-pressure-eviction`: status.reason Evicted with the kubelet's "low on resource: memory"
+  message (or an Evicted event saying so). Certain.
+- `node-oom-kill`: the kernel killed it because the node ran out, not its own limit:
+  OOMKilled while the container has no memory limit of its own (and no pod-level limit); or an
+  OOMKilled / exit 137 termination within a few minutes of a SystemOOM / OOMKilling event on its
+  node; or cgroup memory.events showing oom_kill without the cgroup's own oom.
+- `container-oom-kill`: OOMKilled with a memory limit and no sign of the node running out: the
+  container reached its limit and the cgroup OOM killer fired. The runtime reports OOMKilled for
+  any OOM kill inside the container's cgroup, so this is "likely", with the alternative named.
+- `no-memory-problem`: nothing above. An exit 137 without OOMKilled is a SIGKILL from elsewhere
+  (liveness probe, grace period ended, forced delete, ...); a liveness-probe event names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import msgspec
+
+from kubectl_mem.model.history import describe_termination, termination_kind
+from kubectl_mem.model.quantity import format_bytes
+from kubectl_mem.model.recommend import ContainerUsageInput, Recommendation, qos_reason, recommend
+from kubectl_mem.model.records import Pod, Termination
+from kubectl_mem.model.runtime import RuntimeHint, analyze_container
+from kubectl_mem.model.views import ContainerView, NodeView, PodView, Snapshot
+
+CauseKind = Literal["container-oom-kill", "node-pressure-eviction", "node-oom-kill", "no-memory-problem"]
+Confidence = Literal["certain", "likely", "possible"]
+CAUSE_ORDER: dict[str, int] = {
+    "node-pressure-eviction": 3,
+    "node-oom-kill": 2,
+    "container-oom-kill": 1,
+    "no-memory-problem": 0,
+}
+NODE_OOM_WINDOW = timedelta(minutes=3)  # a node OOM event this close to the kill counts as evidence
+EVENT_TTL_NOTE = "events are kept for 1h by default: kube-apiserver --event-ttl"
+
+
+class EventRecord(msgspec.Struct, frozen=True, gc=False):
+    """A core/v1 Event, slim: what explain reads from the pod's and the node's events."""
+
+    involved_kind: str
+    involved_name: str
+    reason: str
+    message: str = ""
+    namespace: str = ""
+    type: str = ""
+    count: int = 1
+    last_timestamp: str | None = None
+    component: str = ""
+
+
+class CgroupEvents(msgspec.Struct, frozen=True, gc=False):
+    """memory.events of a container cgroup (from the node collector), when known."""
+
+    oom: int = 0  # the cgroup's own limit was hit and the OOM killer ran
+    oom_kill: int = 0  # processes of the cgroup killed by any OOM killer
+    max: int = 0
+
+
+class Evidence(msgspec.Struct, frozen=True, gc=False):
+    text: str  # the fact, with its value
+    source: str  # where it was read: "status.containerStatuses[api].lastState.terminated", ...
+
+
+class Cause(msgspec.Struct, frozen=True, gc=False):
+    kind: CauseKind
+    confidence: Confidence
+    container: str | None  # None for the pod as a whole (eviction, nothing found)
+    summary: str  # one sentence
+    evidence: tuple[Evidence, ...] = ()
+    alternatives: tuple[str, ...] = ()  # what else could explain the same data
+    at: str | None = None  # when it happened (RFC 3339), when known
+
+
+class MemoryVolume(msgspec.Struct, frozen=True, gc=False):
+    name: str
+    size_limit: int | None
+
+
+class ContainerPicture(msgspec.Struct, frozen=True, gc=False):
+    name: str
+    kind: str
+    working_set: int | None
+    peak: int | None
+    request: int | None
+    limit: int | None
+    pct_of_request: float | None
+    pct_of_limit: float | None
+    headroom: int | None  # limit - working set
+    state: str
+    state_reason: str
+    restarts: int
+    last_termination: str  # describe_termination, "" when none
+    last_termination_at: str | None
+    oom_killed: bool
+    oom_score_adj: int
+    memory_volumes: tuple[MemoryVolume, ...]
+    notes: tuple[str, ...]
+
+
+class QosSection(msgspec.Struct, frozen=True, gc=False):
+    qos_class: str
+    from_status: bool  # status.qosClass (set by the API server) vs computed here
+    why: str
+
+
+class EvictionSection(msgspec.Struct, frozen=True, gc=False):
+    node: str
+    rank: int | None  # 1 = first evicted on its node; None when not ranked (not running)
+    evictable_position: int | None  # counting only pods the kubelet may evict
+    ranked_pods: int
+    critical: bool
+    working_set: int | None
+    request: int
+    priority: int
+    exceeds_request: bool | None
+    node_available: int | None
+    node_threshold: int | None
+    node_headroom: int | None
+    memory_pressure: bool | None
+    ahead: tuple[str, ...]  # the pods ranked before it (up to 5)
+    why: tuple[str, ...]
+
+
+class OomScoreSection(msgspec.Struct, frozen=True, gc=False):
+    scores: tuple[tuple[str, int], ...]  # (container, oom_score_adj)
+    meaning: str
+
+
+class PodExplanation(msgspec.Struct, frozen=True, gc=False):
+    namespace: str
+    name: str
+    node: str
+    phase: str
+    verdict: str
+    cause: Cause
+    other_causes: tuple[Cause, ...]
+    containers: tuple[ContainerPicture, ...]
+    qos: QosSection
+    eviction: EvictionSection | None
+    oom_score: OomScoreSection
+    runtime: tuple[RuntimeHint, ...]
+    recommendation: Recommendation
+    risk_level: str
+    risk_score: float
+
+
+class WorkloadRef(msgspec.Struct, frozen=True, gc=False):
+    kind: str  # Deployment, StatefulSet, DaemonSet
+    name: str
+
+
+class Explanation(msgspec.Struct, frozen=True, gc=False):
+    namespace: str
+    target: str  # "pod/x", "deployment/api"
+    workload: WorkloadRef | None
+    verdict: str
+    cause: Cause  # the leading cause (of the worst pod for a workload)
+    pods: tuple[PodExplanation, ...]  # worst first
+    worst: str  # the worst pod's name
+    shared: tuple[str, ...]  # what the replicas have in common (workloads)
+    recommendation: Recommendation  # for the workload (built on the highest usage) or the pod
+    runtime: tuple[RuntimeHint, ...]
+    metrics_available: bool
+    missing: tuple[str, ...]  # sources that were not available and what that hides
+    taken_at: str
+
+
+# ---------------------------------------------------------------------------------------------
+# small helpers
+
+
+def _time(s: str | None) -> datetime | None:
+    if not s:
+        return None
+    try:
+        t = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def ago(then: str | None, now: str | None) -> str:
+    """ "14m ago", "3h ago"; "" when either time is unknown."""
+    a, b = _time(then), _time(now)
+    if a is None or b is None:
+        return ""
+    s = max(0, int((b - a).total_seconds()))
+    if s < 120:
+        return f"{s}s ago"
+    if s < 7200:
+        return f"{s // 60}m ago"
+    if s < 172800:
+        return f"{s // 3600}h ago"
+    return f"{s // 86400}d ago"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _pct(p: float | None) -> str:
+    return "-" if p is None else f"{p:.0f}%"
+
+
+def _status_path(c: ContainerView, current: bool) -> str:
+    lst = "initContainerStatuses" if c.kind != "regular" else "containerStatuses"
+    return f"status.{lst}[{c.name}].{'state' if current else 'lastState'}.terminated"
+
+
+def _near(t: datetime | None, events: Sequence[EventRecord], reasons: tuple[str, ...]) -> list[EventRecord]:
+    out = []
+    for e in events:
+        if e.reason not in reasons:
+            continue
+        et = _time(e.last_timestamp)
+        if t is None or et is None or abs(et - t) <= NODE_OOM_WINDOW:
+            out.append(e)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# causes
+
+
+def _container_causes(
+    pv: PodView,
+    c: ContainerView,
+    pod_events: Sequence[EventRecord],
+    node_events: Sequence[EventRecord],
+    cgroup: CgroupEvents | None,
+    pod_limit: int | None,
+    now: str | None,
+) -> Cause | None:
+    t: Termination | None = c.last_termination
+    if t is None:
+        return None
+    kind = termination_kind(t)
+    if kind not in ("oom_killed", "sigkill"):
+        return None
+    current = c.state == "terminated"
+    src = _status_path(c, current)
+    when = t.finished_at
+    when_text = f", {ago(when, now)}" if ago(when, now) else ""
+    term_ev = Evidence(f"{c.name}: {describe_termination(t)}{when_text}", src)
+    restarts_ev = Evidence(
+        f"{c.name} restarted {c.restart_count} times", f"status.containerStatuses[{c.name}]"
+    )
+    finished = _time(when)
+    node_oom = _near(finished, node_events, ("SystemOOM", "OOMKilling"))
+    node_oom_ev = tuple(
+        Evidence(f'event {e.reason} on node {pv.pod.node}: "{e.message}"', f"events (node/{pv.pod.node})")
+        for e in node_oom[:2]
+    )
+    node = pv.pod.node
+    if kind == "oom_killed":
+        if c.limit is None and pod_limit is None:
+            return Cause(
+                "node-oom-kill",
+                "certain",
+                c.name,
+                f"{c.name} was OOM-killed although it has no memory limit of its own: the node's memory "
+                f"ran out (the machine, or the allocatable limit the kubelet puts on all pods of {node}).",
+                (
+                    term_ev,
+                    Evidence(f"{c.name} has no memory limit", f"spec.containers[{c.name}].resources"),
+                    *node_oom_ev,
+                    restarts_ev,
+                ),
+                (),
+                when,
+            )
+        if cgroup is not None and cgroup.oom_kill > 0 and cgroup.oom == 0:
+            return Cause(
+                "node-oom-kill",
+                "certain",
+                c.name,
+                f"{c.name} was OOM-killed while under its {format_bytes(c.limit or pod_limit or 0)} "
+                f"limit: its cgroup never hit the limit, the node ran out.",
+                (
+                    term_ev,
+                    Evidence(
+                        f"memory.events: oom_kill {cgroup.oom_kill}, oom {cgroup.oom}",
+                        "cgroup memory.events (node collector)",
+                    ),
+                    restarts_ev,
+                ),
+                (),
+                when,
+            )
+        if node_oom:
+            return Cause(
+                "node-oom-kill",
+                "likely",
+                c.name,
+                f"{c.name} was OOM-killed while node {node} itself ran out of memory "
+                f"({node_oom[0].reason} event at the same time), not necessarily at its own limit.",
+                (term_ev, *node_oom_ev, restarts_ev),
+                (
+                    f"It may also have reached its own {format_bytes(c.limit or pod_limit or 0)} limit at "
+                    "the same moment; the API does not say which OOM killer fired.",
+                ),
+                when,
+            )
+        limit = c.limit or pod_limit or 0
+        which = "its" if c.limit else "the pod's"
+        evidence = [
+            term_ev,
+            Evidence(
+                f"{c.name} memory limit {format_bytes(limit)}",
+                f"spec.containers[{c.name}].resources.limits.memory"
+                if c.limit
+                else "spec.resources.limits.memory",
+            ),
+        ]
+        if c.working_set is not None and c.pct_of_limit is not None:
+            evidence.append(
+                Evidence(
+                    f"{c.name} now uses {format_bytes(c.working_set)} = {_pct(c.pct_of_limit)} of the limit "
+                    "(after the restart)",
+                    "metrics.k8s.io PodMetrics",
+                )
+            )
+        evidence.append(restarts_ev)
+        return Cause(
+            "container-oom-kill",
+            "likely",
+            c.name,
+            f"{c.name} reached {which} {format_bytes(limit)} memory limit and the kernel's cgroup OOM killer "
+            "ended it.",
+            tuple(evidence),
+            (
+                f"A node-level OOM kill also reports OOMKilled; no SystemOOM/OOMKilling event was found for "
+                f"node {node or '?'} ({EVENT_TTL_NOTE}).",
+            ),
+            when,
+        )
+    # exit 137 without OOMKilled
+    if node_oom:
+        return Cause(
+            "node-oom-kill",
+            "likely",
+            c.name,
+            f"{c.name} was killed (exit 137) when node {node} ran out of memory "
+            f"({node_oom[0].reason} event at the same time).",
+            (term_ev, *node_oom_ev, restarts_ev),
+            ("The runtime did not record OOMKilled; the kill may have hit a child process first.",),
+            when,
+        )
+    liveness = [
+        e
+        for e in pod_events
+        if (e.reason == "Unhealthy" and "Liveness probe failed" in e.message)
+        or (e.reason == "Killing" and "liveness probe" in e.message)
+    ]
+    evidence = [term_ev]
+    if liveness:
+        evidence += [
+            Evidence(f'event {e.reason} (x{e.count}): "{e.message}"', f"events (pod/{pv.pod.name})")
+            for e in liveness[:2]
+        ]
+        summary = (
+            f"{c.name} was killed with SIGKILL (exit 137) after its liveness probe failed, not by "
+            "the OOM killer."
+        )
+        conf: Confidence = "likely"
+    else:
+        summary = (
+            f"{c.name} ended with exit 137 (SIGKILL) but was not OOM-killed: the runtime did not "
+            "record OOMKilled."
+        )
+        conf = "possible"
+    return Cause(
+        "no-memory-problem",
+        conf,
+        c.name,
+        summary,
+        tuple(evidence),
+        (
+            "Other senders of SIGKILL: a liveness probe failure, the termination grace period running out, "
+            f"a forced delete, a process inside the container ({EVENT_TTL_NOTE}).",
+        ),
+        when,
+    )
+
+
+def _eviction_cause(pv: PodView, pod_events: Sequence[EventRecord]) -> Cause | None:
+    ev = pv.evicted
+    if ev is None:
+        evicted_events = [e for e in pod_events if e.reason == "Evicted"]
+        if not evicted_events:
+            return None
+        e = evicted_events[-1]
+        memory = "resource: memory" in e.message
+        return Cause(
+            "node-pressure-eviction" if memory else "no-memory-problem",
+            "certain" if memory else "likely",
+            None,
+            f"The kubelet evicted the pod: {e.message.strip()}",
+            (Evidence(f'event Evicted: "{e.message.strip()}"', f"events (pod/{pv.pod.name})"),),
+            (),
+            e.last_timestamp,
+        )
+    evidence = [Evidence(f'status.reason Evicted: "{ev.raw.strip()}"', "status.message")]
+    if ev.resource != "memory":
+        return Cause(
+            "no-memory-problem",
+            "certain",
+            None,
+            f"The kubelet evicted the pod because node {pv.pod.node} ran low on "
+            f"{ev.resource or 'a resource'}, not memory.",
+            tuple(evidence),
+        )
+    for name, usage, request in ev.containers:
+        evidence.append(
+            Evidence(
+                f"{name} was using {format_bytes(usage) if usage is not None else '?'} against a request of "
+                f"{format_bytes(request) if request is not None else '0'}",
+                "status.message (kubelet)",
+            )
+        )
+    over = ", ".join(n for n, _u, _r in ev.containers) or "its containers"
+    return Cause(
+        "node-pressure-eviction",
+        "certain",
+        None,
+        f"The kubelet evicted the pod because node {pv.pod.node} ran low on memory (available "
+        f"{ev.available or '?'}, threshold {ev.threshold or '?'}); {over} used more than requested, "
+        "which puts a pod first in line.",
+        tuple(evidence),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# sections
+
+
+def _pictures(pv: PodView, peaks: Mapping[str, int]) -> tuple[ContainerPicture, ...]:
+    vols = {v.name: v for v in pv.pod.memory_volumes}
+    specs = {c.name: c for c in pv.pod.containers}
+    out = []
+    for c in pv.containers:
+        spec = specs.get(c.name)
+        mounted = tuple(
+            MemoryVolume(n, vols[n].size_limit)
+            for n in (spec.memory_volume_mounts if spec else ())
+            if n in vols
+        )
+        notes: list[str] = []
+        if mounted:
+            names = ", ".join(
+                f"{v.name} ({format_bytes(v.size_limit) if v.size_limit else 'no sizeLimit'})"
+                for v in mounted
+            )
+            notes.append(
+                f"memory-backed emptyDir {names}: files written there (often /dev/shm) are charged to this "
+                "container's memory and count against its limit"
+            )
+        if c.limit is None and c.kind != "init":
+            notes.append("no memory limit: only the node's memory bounds it")
+        if c.request is None and c.kind != "init":
+            notes.append("no memory request: all of its usage is over its request for eviction ranking")
+        t = c.last_termination
+        out.append(
+            ContainerPicture(
+                name=c.name,
+                kind=c.kind,
+                working_set=c.working_set,
+                peak=peaks.get(c.name),
+                request=c.request,
+                limit=c.limit,
+                pct_of_request=c.pct_of_request,
+                pct_of_limit=c.pct_of_limit,
+                headroom=c.headroom,
+                state=c.state,
+                state_reason=c.state_reason,
+                restarts=c.restart_count,
+                last_termination=describe_termination(t) if t is not None else "",
+                last_termination_at=t.finished_at if t is not None else None,
+                oom_killed=c.oom_killed,
+                oom_score_adj=c.oom_score_adj,
+                memory_volumes=mounted,
+                notes=tuple(notes),
+            )
+        )
+    return tuple(out)
+
+
+def _qos(pv: PodView) -> QosSection:
+    cls, why = qos_reason(pv.pod)
+    if not pv.qos_computed and cls != pv.qos_class:
+        why = (
+            f"status.qosClass says {pv.qos_class} (fixed when the pod was created; the spec now reads "
+            f"as {cls}: {why})"
+        )
+    return QosSection(pv.qos_class, not pv.qos_computed, why)
+
+
+def _eviction(pv: PodView, node: NodeView | None, by_key: Mapping[str, PodView]) -> EvictionSection | None:
+    if not pv.pod.node:
+        return None
+    order = node.eviction_order if node is not None else ()
+    position = None
+    ahead: list[str] = []
+    if pv.eviction_rank is not None and not pv.critical:
+        position = 0
+        for k in order[: pv.eviction_rank]:
+            other = by_key.get(k)
+            if other is None or not other.critical:
+                position += 1
+    if pv.eviction_rank is not None:
+        ahead = [k for k in order[: pv.eviction_rank - 1]][:5]
+    ws = pv.working_set
+    exceeds = None if ws is None else ws > pv.request
+    why: list[str] = []
+    if pv.eviction_rank is None:
+        why.append(f"not ranked: the pod is {pv.pod.phase or 'not running'}")
+    else:
+        if ws is None:
+            why.append("no usage known for it: the kubelet ranks pods without stats first")
+        elif exceeds:
+            why.append(
+                f"its working set {format_bytes(ws)} is over its request "
+                f"{format_bytes(pv.request) if pv.request else '0'}: pods over their request go first"
+            )
+        else:
+            why.append(
+                f"its working set {format_bytes(ws)} is within its request {format_bytes(pv.request)}: "
+                "pods over their request go before it"
+            )
+        why.append(
+            f"priority {pv.priority}: among pods on the same side of their request, lower priority goes first"
+        )
+        if ws is not None:
+            why.append(f"then by usage above request: {format_bytes(ws - pv.request)}")
+        if pv.critical:
+            why.append("critical pod (static, mirror or priority >= 2000000000): ranked but never evicted")
+    return EvictionSection(
+        node=pv.pod.node,
+        rank=pv.eviction_rank,
+        evictable_position=position,
+        ranked_pods=len(order),
+        critical=pv.critical,
+        working_set=ws,
+        request=pv.request,
+        priority=pv.priority,
+        exceeds_request=exceeds,
+        node_available=node.available if node else None,
+        node_threshold=node.threshold if node else None,
+        node_headroom=node.headroom if node else None,
+        memory_pressure=node.memory_pressure if node else None,
+        ahead=tuple(ahead),
+        why=tuple(why),
+    )
+
+
+def _oom_score(pv: PodView, node: NodeView | None) -> OomScoreSection:
+    scores = tuple((c.name, c.oom_score_adj) for c in pv.containers if c.kind != "init")
+    cap = node.node.capacity_memory if node is not None else 0
+    if pv.qos_class == "Guaranteed" or all(s == -997 for _n, s in scores):
+        meaning = (
+            "-997: when the node runs out of memory the kernel kills these containers last; they "
+            "are protected like system daemons"
+        )
+    elif pv.qos_class == "BestEffort":
+        meaning = "1000: when the node runs out of memory the kernel kills these containers first"
+    else:
+        meaning = (
+            "Burstable: 1000 - 1000 x memory request / node memory"
+            + (f" ({format_bytes(cap)})" if cap else " (node capacity unknown: upper bound 999 shown)")
+            + ", clamped to 3..999. On a node-level OOM the kernel adds each process's share of memory "
+            "(x1000) to it and kills the highest score: a container far above its request goes early"
+        )
+    return OomScoreSection(scores, meaning)
+
+
+def _usage_inputs(
+    pv: PodView, causes: Sequence[Cause], peaks: Mapping[str, int]
+) -> dict[str, ContainerUsageInput]:
+    limit_killed = {c.container for c in causes if c.kind == "container-oom-kill"}
+    return {
+        c.name: ContainerUsageInput(
+            c.name,
+            working_set=c.working_set,
+            peak=peaks.get(c.name),
+            peak_source="cgroup memory.peak" if c.name in peaks else "",
+            oom_killed=c.name in limit_killed,
+        )
+        for c in pv.containers
+    }
+
+
+def _runtime(pv: PodView, node: NodeView | None, only: str | None) -> tuple[RuntimeHint, ...]:
+    vols = {v.name: v.size_limit or 0 for v in pv.pod.memory_volumes}
+    hints = []
+    for c in pv.pod.containers:
+        if c.kind == "init" or (only and c.name != only):
+            continue
+        hints.append(
+            analyze_container(
+                c,
+                limit=c.resources.memory_limit or None,
+                node_memory=node.node.capacity_memory
+                if node is not None and node.node.capacity_memory
+                else None,
+                memory_volumes=sum(vols.get(n, 0) for n in c.memory_volume_mounts),
+            )
+        )
+    return tuple(h for h in hints if h.runtime != "unknown")
+
+
+def _pod_limit(pod: Pod) -> int | None:
+    pr = pod.pod_resources
+    return pr.memory_limit if pr is not None and pr.any_set and pr.memory_limit else None
+
+
+# ---------------------------------------------------------------------------------------------
+# verdict
+
+
+def _node_sentence(ev: EvictionSection | None) -> str:
+    if ev is None or ev.rank is None:
+        return ""
+    if ev.critical:
+        place = (
+            f"ranked {ordinal(ev.rank)} of {ev.ranked_pods} on node {ev.node} but critical, so never evicted"
+        )
+    else:
+        place = f"{ordinal(ev.evictable_position or ev.rank)} in line for eviction on node {ev.node}"
+    if ev.node_headroom is not None:
+        if ev.node_headroom < 0:
+            tail = f", which is {format_bytes(-ev.node_headroom)} past its eviction threshold"
+        else:
+            tail = f", which has {format_bytes(ev.node_headroom)} left before its eviction threshold"
+    elif ev.memory_pressure:
+        tail = ", which reports MemoryPressure"
+    else:
+        tail = " (node headroom unknown)"
+    return f"The pod is {place}{tail}."
+
+
+def _now_sentence(pv: PodView, cause: Cause) -> str:
+    name = cause.container
+    views = {c.name: c for c in pv.containers}
+    c = views.get(name) if name else None
+    if c is None:
+        worst = [v for v in pv.containers if v.pct_of_limit is not None]
+        c = max(worst, key=lambda v: v.pct_of_limit or 0.0) if worst else None
+        if c is None:
+            return ""
+        return (
+            f"Container {c.name} is now at {_pct(c.pct_of_limit)} of its {format_bytes(c.limit or 0)} limit "
+            f"({format_bytes(c.working_set or 0)})."
+        )
+    if c.working_set is None:
+        return "Its usage now is unknown (no metrics)."
+    if c.limit:
+        return f"It is now at {_pct(c.pct_of_limit)} of that limit ({format_bytes(c.working_set)})."
+    return f"It now uses {format_bytes(c.working_set)}."
+
+
+def _verdict(pv: PodView, cause: Cause, ev: EvictionSection | None, now: str | None) -> str:
+    views = {c.name: c for c in pv.containers}
+    c = views.get(cause.container or "")
+    when = ago(cause.at, now)
+    when_text = f", the last {when}" if when else ""
+    restarts = f" (restarted {c.restart_count} times{when_text})" if c is not None and c.restart_count else ""
+    node_s = _node_sentence(ev)
+    if cause.kind == "container-oom-kill" and c is not None:
+        limit = c.limit or _pod_limit(pv.pod) or 0
+        head = f"Container {c.name} was OOM-killed by its {format_bytes(limit)} memory limit{restarts}."
+        return " ".join(s for s in (head, _now_sentence(pv, cause), node_s) if s)
+    if cause.kind == "node-oom-kill" and c is not None:
+        own = f"its {format_bytes(c.limit)} limit" if c.limit else "no limit of its own"
+        head = (
+            f"Container {c.name} was killed by a node-level OOM{restarts}: node {pv.pod.node} ran out of "
+            f"memory (the container has {own})."
+        )
+        return " ".join(s for s in (head, _now_sentence(pv, cause), node_s) if s)
+    if cause.kind == "node-pressure-eviction":
+        return cause.summary
+    # no memory problem
+    if cause.container is not None and c is not None:
+        head = cause.summary
+        return " ".join(
+            s
+            for s in (head, _now_sentence(pv, Cause("no-memory-problem", "possible", None, "")), node_s)
+            if s
+        )
+    if pv.evicted is not None:
+        return cause.summary
+    if pv.working_set is None:
+        head = "No OOM kill or eviction is recorded for this pod; its current usage is unknown (no metrics)."
+    else:
+        worst = max(
+            (v for v in pv.containers if v.pct_of_limit is not None),
+            key=lambda v: v.pct_of_limit or 0.0,
+            default=None,
+        )
+        if worst is not None:
+            head = (
+                f"No memory problem: no OOM kill or eviction is recorded, and the container closest to its "
+                f"limit, {worst.name}, uses {format_bytes(worst.working_set or 0)} = "
+                f"{_pct(worst.pct_of_limit)} of {format_bytes(worst.limit or 0)}."
+            )
+        else:
+            head = (
+                f"No memory problem recorded: no OOM kill or eviction; the pod uses "
+                f"{format_bytes(pv.working_set)} and sets no memory limit."
+            )
+    return " ".join(s for s in (head, node_s) if s)
+
+
+# ---------------------------------------------------------------------------------------------
+# entry points
+
+
+def explain_pod(
+    pv: PodView,
+    snapshot: Snapshot,
+    *,
+    pod_events: Sequence[EventRecord] = (),
+    node_events: Sequence[EventRecord] = (),
+    container: str | None = None,
+    peaks: Mapping[str, int] | None = None,
+    cgroup_events: Mapping[str, CgroupEvents] | None = None,
+    owner: WorkloadRef | None = None,
+) -> PodExplanation:
+    """One pod's story. `peaks`/`cgroup_events` are by container name (node collector, optional)."""
+    peaks = peaks or {}
+    cgroup_events = cgroup_events or {}
+    now = snapshot.taken_at
+    node = next((n for n in snapshot.nodes if n.node.name == pv.pod.node), None)
+    by_key = {p.key: p for p in snapshot.pods}
+    pod_limit = _pod_limit(pv.pod)
+    causes: list[Cause] = []
+    ev_cause = _eviction_cause(pv, pod_events)
+    if ev_cause is not None:
+        causes.append(ev_cause)
+    for c in pv.containers:
+        if container and c.name != container:
+            continue
+        cause = _container_causes(pv, c, pod_events, node_events, cgroup_events.get(c.name), pod_limit, now)
+        if cause is not None:
+            causes.append(cause)
+    causes.sort(
+        key=lambda c: (-CAUSE_ORDER[c.kind], -(_time(c.at) or datetime.min.replace(tzinfo=UTC)).timestamp())
+    )
+    if causes:
+        lead = causes[0]
+    else:
+        lead = Cause(
+            "no-memory-problem",
+            "likely",
+            None,
+            "No OOM kill, eviction or SIGKILL is recorded.",
+            tuple(
+                Evidence(
+                    f"{c.name}: {c.restart_count} restarts, "
+                    + (
+                        f"last {describe_termination(c.last_termination)}"
+                        if c.last_termination
+                        else "no termination recorded"
+                    ),
+                    f"status.containerStatuses[{c.name}]",
+                )
+                for c in pv.containers
+                if c.kind != "init" and (not container or c.name == container)
+            ),
+            (f"A kill older than the last restart leaves no trace in the pod status; {EVENT_TTL_NOTE}.",),
+        )
+    eviction = _eviction(pv, node, by_key)
+    rec_owner_kind, rec_owner_name = (owner.kind, owner.name) if owner else _owner_of(pv.pod)
+    rec = recommend(
+        pv.pod,
+        _usage_inputs(pv, causes, peaks),
+        owner_kind=rec_owner_kind,
+        owner_name=rec_owner_name,
+        containers=(container,) if container else (),
+    )
+    pictures = _pictures(pv, peaks)
+    if container:
+        pictures = tuple(p for p in pictures if p.name == container)
+    return PodExplanation(
+        namespace=pv.pod.namespace,
+        name=pv.pod.name,
+        node=pv.pod.node,
+        phase=pv.pod.phase,
+        verdict=_verdict(pv, lead, eviction, now),
+        cause=lead,
+        other_causes=tuple(causes[1:]),
+        containers=pictures,
+        qos=_qos(pv),
+        eviction=eviction,
+        oom_score=_oom_score(pv, node),
+        runtime=_runtime(pv, node, container),
+        recommendation=rec,
+        risk_level=pv.risk.level,
+        risk_score=pv.risk_score,
+    )
+
+
+def _owner_of(pod: Pod) -> tuple[str, str]:
+    """The workload to change: a ReplicaSet's Deployment (name minus pod-template-hash), else the owner."""
+    if pod.owner_kind == "ReplicaSet":
+        labels = dict(pod.labels)
+        h = labels.get("pod-template-hash")
+        if h and pod.owner_name.endswith(f"-{h}"):
+            return "Deployment", pod.owner_name[: -len(h) - 1]
+    return pod.owner_kind, pod.owner_name
+
+
+def _severity(p: PodExplanation) -> tuple:
+    return (CAUSE_ORDER[p.cause.kind], p.risk_score, -len(p.name))
+
+
+def explain(
+    targets: Sequence[PodView],
+    snapshot: Snapshot,
+    *,
+    namespace: str,
+    target: str,
+    workload: WorkloadRef | None = None,
+    events: Mapping[str, Sequence[EventRecord]] | None = None,
+    node_events: Mapping[str, Sequence[EventRecord]] | None = None,
+    container: str | None = None,
+    peaks: Mapping[str, Mapping[str, int]] | None = None,
+    missing: Sequence[str] = (),
+) -> Explanation:
+    """The whole explanation for one pod or the pods of one workload.
+
+    `events`: pod name -> its events; `node_events`: node name -> its events; `peaks`: pod name ->
+    container -> peak bytes. Raises ValueError when `targets` is empty."""
+    if not targets:
+        raise ValueError("nothing to explain")
+    events = events or {}
+    node_events = node_events or {}
+    peaks = peaks or {}
+    pods = [
+        explain_pod(
+            pv,
+            snapshot,
+            pod_events=events.get(pv.pod.name, ()),
+            node_events=node_events.get(pv.pod.node, ()),
+            container=container,
+            peaks=peaks.get(pv.pod.name),
+            owner=workload,
+        )
+        for pv in targets
+    ]
+    pods.sort(key=_severity, reverse=True)
+    worst = pods[0]
+    worst_view = next(pv for pv in targets if pv.pod.name == worst.name)
+    missing = list(missing)
+    if not snapshot.metrics_available:
+        missing.append(
+            "usage unknown: metrics.k8s.io is not available, so no working set, headroom or usage-based "
+            "recommendation; install metrics-server (https://github.com/kubernetes-sigs/metrics-server)"
+        )
+    if workload is None:
+        return Explanation(
+            namespace=namespace,
+            target=target,
+            workload=None,
+            verdict=worst.verdict,
+            cause=worst.cause,
+            pods=tuple(pods),
+            worst=worst.name,
+            shared=(),
+            recommendation=worst.recommendation,
+            runtime=worst.runtime,
+            metrics_available=snapshot.metrics_available,
+            missing=tuple(dict.fromkeys(missing)),
+            taken_at=snapshot.taken_at,
+        )
+    rec = _workload_recommendation(targets, pods, workload, container)
+    return Explanation(
+        namespace=namespace,
+        target=target,
+        workload=workload,
+        verdict=_workload_verdict(workload, pods, worst),
+        cause=worst.cause,
+        pods=tuple(pods),
+        worst=worst.name,
+        shared=_shared(targets, pods),
+        recommendation=rec,
+        runtime=worst.runtime if worst.runtime else _runtime(worst_view, None, container),
+        metrics_available=snapshot.metrics_available,
+        missing=tuple(dict.fromkeys(missing)),
+        taken_at=snapshot.taken_at,
+    )
+
+
+def _workload_verdict(w: WorkloadRef, pods: Sequence[PodExplanation], worst: PodExplanation) -> str:
+    n = len(pods)
+    counts: dict[str, int] = {}
+    for p in pods:
+        counts[p.cause.kind] = counts.get(p.cause.kind, 0) + 1
+    label = {
+        "container-oom-kill": "were OOM-killed by their container limit",
+        "node-oom-kill": "were killed by a node-level OOM",
+        "node-pressure-eviction": "were evicted under node memory pressure",
+    }
+    parts = [f"{counts[k]} of {n} {label[k]}" for k in label if counts.get(k)]
+    name = f"{w.kind.lower()}/{w.name}"
+    if parts:
+        head = f"{name}: " + "; ".join(parts) + "."
+    else:
+        head = f"{name}: no memory problem recorded in its {n} pod{'s' if n != 1 else ''}."
+    return f"{head} Worst: {worst.name}. {worst.verdict}"
+
+
+def _shared(targets: Sequence[PodView], pods: Sequence[PodExplanation]) -> tuple[str, ...]:
+    out: list[str] = []
+    limits: dict[tuple, int] = {}
+    for pv in targets:
+        key = tuple((c.name, c.request, c.limit) for c in pv.containers if c.kind != "init")
+        limits[key] = limits.get(key, 0) + 1
+    if len(limits) == 1:
+        (key,) = limits
+        desc = ", ".join(
+            f"{n}: request {format_bytes(r) if r else 'none'}, limit {format_bytes(lim) if lim else 'none'}"
+            for n, r, lim in key
+        )
+        out.append(f"All {len(targets)} pods have the same memory settings ({desc}).")
+    else:
+        out.append(f"The pods have {len(limits)} different memory settings (a rollout in progress?).")
+    ws = [pv.working_set for pv in targets if pv.working_set is not None]
+    if ws:
+        out.append(f"Working sets range from {format_bytes(min(ws))} to {format_bytes(max(ws))}.")
+    nodes: dict[str, int] = {}
+    for pv in targets:
+        nodes[pv.pod.node or "<unscheduled>"] = nodes.get(pv.pod.node or "<unscheduled>", 0) + 1
+    out.append("Nodes: " + ", ".join(f"{k} ({v})" for k, v in sorted(nodes.items())) + ".")
+    qos = {pv.qos_class for pv in targets}
+    if len(qos) == 1:
+        out.append(f"QoS class: {qos.pop()} for all.")
+    traps: dict[str, int] = {}
+    for p in pods:
+        for h in p.runtime:
+            for t in h.traps:
+                traps[t.code] = traps.get(t.code, 0) + 1
+    for code, k in sorted(traps.items()):
+        out.append(f"Runtime trap {code} in {k} of {len(pods)} pods (it comes from the shared pod template).")
+    return tuple(out)
+
+
+def _workload_recommendation(
+    targets: Sequence[PodView], pods: Sequence[PodExplanation], w: WorkloadRef, container: str | None
+) -> Recommendation:
+    """One recommendation for the template: the highest usage of each container across replicas,
+    and an OOM bump if any replica was OOM-killed by its limit."""
+    best: dict[str, ContainerUsageInput] = {}
+    killed = {c.container for p in pods for c in (p.cause, *p.other_causes) if c.kind == "container-oom-kill"}
+    for pv in targets:
+        for c in pv.containers:
+            cur = best.get(c.name)
+            ws = c.working_set
+            if cur is None or (ws is not None and (cur.working_set is None or ws > cur.working_set)):
+                best[c.name] = ContainerUsageInput(c.name, working_set=ws, oom_killed=c.name in killed)
+    template = max(targets, key=lambda pv: pv.working_set or 0).pod
+    return recommend(
+        template, best, owner_kind=w.kind, owner_name=w.name, containers=(container,) if container else ()
+    )
