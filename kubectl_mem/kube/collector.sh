@@ -42,8 +42,10 @@
 #   o OOM_KILL_DISABLE UNDER_OOM OOM_KILL      v1 memory.oom_control
 #   p S10 S60 S300 STOTAL F10 F60 F300 FTOTAL  memory.pressure, some then full (total in usec)
 #   @end N                                     N = number of @cg and @ctr blocks; always last
-# A missing file gives no line; a missing value inside a line is '-'. A block ends at the next '@'
-# line: when `@end` is missing the output was cut and the last block may be partial.
+# A missing file gives no line; a missing value inside a line is '-'. A block ends at the next
+# @cg, @ctr, @kubepods, @meminfo or @end line (@warn and directives a reader does not know do not
+# end it). When `@end` is missing the output was cut and the last block may be partial; readers
+# drop it. Data lines start with a lower- or upper-case tag and never with '@'.
 #
 # Cost: the shell finds the cgroups with globs (no process per directory) and a single awk reads
 # every file with getline, so a full node costs two processes, not one per file.

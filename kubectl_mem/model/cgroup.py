@@ -67,6 +67,7 @@ _RUNTIME_PREFIXES = (
 )
 _STATUS_SCHEMES = {"containerd": "containerd", "cri-o": "cri-o", "docker": "docker", "podman": "podman"}
 _HEX = frozenset("0123456789abcdef")
+_DIRECTIVES = frozenset(("@info", "@keys", "@meminfo", "@kubepods", "@cg", "@ctr", "@end"))
 
 
 class MemoryEvents(msgspec.Struct, frozen=True, gc=False):
@@ -447,6 +448,12 @@ def parse_cgroup_dump(text: str) -> CgroupSnapshot:
             continue
         tag, _, rest = line.partition(" ")
         try:
+            if tag in ("@warn", "@") or (tag.startswith("@") and tag not in _DIRECTIVES):
+                # a warning, or a directive of a newer format: noted, the current block goes on
+                problems.add(
+                    rest.strip() if tag == "@warn" else f"line {n}: unknown directive {tag!r} ignored"
+                )
+                continue
             if tag.startswith("@"):
                 cur = None
                 in_meminfo = False
@@ -458,8 +465,6 @@ def parse_cgroup_dump(text: str) -> CgroupSnapshot:
                     psi_root = fields.get("psi") if fields.get("psi") not in (None, "-") else None
                 elif tag == "@keys":
                     keys = tuple(rest.split())
-                elif tag == "@warn":
-                    problems.add(rest.strip())
                 elif tag == "@meminfo":
                     in_meminfo = True
                 elif tag == "@kubepods":
@@ -480,8 +485,6 @@ def parse_cgroup_dump(text: str) -> CgroupSnapshot:
                     blocks.append(cur)
                 elif tag == "@end":
                     end_count = int(rest.strip())
-                else:
-                    problems.add(f"line {n}: unknown directive {tag!r} ignored")
                 continue
             if in_meminfo and tag == "mi":
                 key, _, val = rest.partition(":")
