@@ -1,0 +1,402 @@
+"""`kubectl mem explain` as text for a terminal (wrapped to its width, no colour needed) and as
+markdown. Both read only the model's `Explanation`; numbers are formatted here, never parsed back.
+
+Commands and YAML are never wrapped, so they stay copy-pasteable at any width.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+
+from kubectl_mem.model.explain import (
+    Cause,
+    ContainerPicture,
+    EvictionSection,
+    Explanation,
+    PodExplanation,
+    ago,
+    ordinal,
+)
+from kubectl_mem.model.recommend import Recommendation
+from kubectl_mem.model.runtime import RuntimeHint, Setting
+from kubectl_mem.report.fmt import pct, size
+
+CAUSE_TITLES = {
+    "container-oom-kill": "container limit reached (cgroup OOM kill)",
+    "node-pressure-eviction": "node-pressure eviction by the kubelet",
+    "node-oom-kill": "node-level OOM kill (the node ran out, not the container's limit)",
+    "no-memory-problem": "no memory problem",
+}
+RUNTIME_NAMES = {"go": "Go", "jvm": "JVM", "nodejs": "Node.js", "python": "Python", "dotnet": ".NET"}
+MIN_WIDTH = 40
+
+
+class _Out:
+    def __init__(self, width: int) -> None:
+        self.width = max(MIN_WIDTH, width)
+        self.lines: list[str] = []
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    def raw(self, line: str = "") -> None:
+        self.lines.append(line)
+
+    def para(self, text: str, indent: int = 2, first: str | None = None) -> None:
+        pad = " " * indent
+        self.lines.extend(
+            textwrap.wrap(
+                text,
+                width=self.width,
+                initial_indent=first if first is not None else pad,
+                subsequent_indent=pad if first is None else " " * len(first),
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [pad]
+        )
+
+    def bullet(self, text: str, indent: int = 2) -> None:
+        self.para(text, indent=indent + 2, first=" " * indent + "- ")
+
+    def block(self, text: str, indent: int = 4) -> None:
+        for line in text.splitlines():
+            self.lines.append(" " * indent + line)
+
+    def heading(self, title: str) -> None:
+        self.blank()
+        self.lines.append(title)
+
+    def table(self, header: list[str], rows: list[list[str]], right: set[int], indent: int = 2) -> None:
+        cols = [header, *rows]
+        widths = [max(len(r[i]) for r in cols) for i in range(len(header))]
+        if indent + sum(widths) + 2 * (len(widths) - 1) > self.width:
+            # too narrow for columns: one wrapped "HEADER value" list per row
+            for r in rows:
+                pairs = ", ".join(f"{h.lower()} {v}" for h, v in zip(header[1:], r[1:], strict=True))
+                self.para(f"{r[0]}: {pairs}", indent=indent + 2, first=" " * indent)
+            return
+        for r in cols:
+            cells = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(r)]
+            self.lines.append((" " * indent + "  ".join(cells)).rstrip())
+
+    def text(self) -> str:
+        while self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
+
+
+def _evidence(o: _Out, cause: Cause) -> None:
+    for e in cause.evidence:
+        o.bullet(f"{e.text}  [{e.source}]", indent=4)
+
+
+def _cause(o: _Out, cause: Cause, *, title: str = "CAUSE") -> None:
+    o.heading(f"{title}: {CAUSE_TITLES[cause.kind]} ({cause.confidence})")
+    o.para(cause.summary)
+    if cause.evidence:
+        o.raw("  Evidence:")
+        _evidence(o, cause)
+    if cause.alternatives:
+        o.raw("  Could also be:")
+        for a in cause.alternatives:
+            o.bullet(a, indent=4)
+
+
+def _term(c: ContainerPicture, now: str) -> str:
+    if not c.last_termination:
+        return "-"
+    when = ago(c.last_termination_at, now)
+    return c.last_termination + (f" {when}" if when else "")
+
+
+def _memory(o: _Out, p: PodExplanation, now: str) -> None:
+    o.heading("MEMORY (working set vs request and limit)")
+    rows = [
+        [
+            c.name + ("" if c.kind == "regular" else f" ({c.kind})"),
+            size(c.working_set),
+            size(c.request),
+            size(c.limit),
+            pct(c.pct_of_request),
+            pct(c.pct_of_limit),
+            size(c.headroom),
+            str(c.restarts),
+            _term(c, now),
+        ]
+        for c in p.containers
+    ]
+    o.table(
+        [
+            "CONTAINER",
+            "WORKING SET",
+            "REQUEST",
+            "LIMIT",
+            "%REQ",
+            "%LIMIT",
+            "HEADROOM",
+            "RESTARTS",
+            "LAST END",
+        ],
+        rows,
+        right={1, 2, 3, 4, 5, 6, 7},
+    )
+    for c in p.containers:
+        if c.peak is not None:
+            o.bullet(f"{c.name}: peak {size(c.peak)} (cgroup memory.peak)")
+        for n in c.notes:
+            o.bullet(f"{c.name}: {n}")
+
+
+def _eviction_head(ev: EvictionSection) -> str:
+    if ev.rank is None:
+        return f"EVICTION: not ranked on {ev.node}"
+    if ev.critical:
+        place = f"ranked {ordinal(ev.rank)} of {ev.ranked_pods} on {ev.node}, critical: never evicted"
+    else:
+        place = f"{ordinal(ev.evictable_position or ev.rank)} in line of {ev.ranked_pods} pods on {ev.node}"
+    return f"EVICTION: {place}"
+
+
+def _eviction(o: _Out, ev: EvictionSection | None) -> None:
+    if ev is None:
+        o.heading("EVICTION: the pod is not scheduled on a node")
+        return
+    o.heading(_eviction_head(ev))
+    for w in ev.why:
+        o.bullet(w)
+    if ev.ahead:
+        o.bullet("ranked before it: " + ", ".join(ev.ahead))
+    if ev.node_headroom is not None:
+        o.bullet(
+            f"node {ev.node}: memory.available {size(ev.node_available)}, eviction threshold "
+            f"{size(ev.node_threshold)}, headroom {size(ev.node_headroom)}"
+            + (" (MemoryPressure)" if ev.memory_pressure else "")
+        )
+    else:
+        o.bullet(
+            f"node {ev.node}: headroom unknown (no node metrics)"
+            + (", reports MemoryPressure" if ev.memory_pressure else "")
+        )
+
+
+def _setting(s: Setting) -> str:
+    """`GOGC=100` for a plain env var, the flag itself otherwise."""
+    if s.source == f"env {s.name}":
+        return f"{s.name}={s.value}"
+    return s.value
+
+
+def _runtime(o: _Out, hints: Iterable[RuntimeHint]) -> None:
+    hints = list(hints)
+    if not hints:
+        return
+    o.heading("RUNTIME")
+    for h in hints:
+        how = "guessed from the image name" if h.detection == "guess" else "from " + ", ".join(h.evidence)
+        o.para(f"{h.container}: {RUNTIME_NAMES.get(h.runtime, h.runtime)} ({how})")
+        for s in h.settings:
+            o.bullet(f"{_setting(s)}  [{s.source}]" + (f": {s.meaning}" if s.meaning else ""), indent=4)
+        if h.heap_limit is not None:
+            o.bullet(f"heap ceiling {size(h.heap_limit)}: {h.heap_limit_basis}", indent=4)
+        for t in h.traps:
+            o.para(f"{t.severity.upper()} {t.code}: {t.title}", indent=6, first="    ! ")
+            o.para(t.detail, indent=6)
+            if t.fix is not None:
+                o.para(f"Fix: {t.fix.summary}", indent=6)
+                o.block(t.fix.yaml, indent=8)
+                if t.fix.why:
+                    o.para(t.fix.why, indent=6)
+        for n in h.notes:
+            o.bullet(n, indent=4)
+
+
+def _recommendation(o: _Out, r: Recommendation, title: str = "RECOMMENDATION") -> None:
+    o.heading(title)
+    for c in r.containers:
+        o.para(
+            f"{c.container}: request {size(c.current_request, missing='none')} -> "
+            f"{size(c.request, missing='none')}, limit {size(c.current_limit, missing='none')} -> "
+            f"{size(c.limit, missing='none')}" + ("" if c.changed else " (unchanged)")
+        )
+        o.para(f"based on {c.usage_source}", indent=4)
+        for f in c.formula:
+            o.bullet(f, indent=4)
+    change = "" if r.qos_after == r.qos_before else f" (now {r.qos_before})"
+    o.para(f"QoS class after the change: {r.qos_after}{change}. {r.qos_after_why}.")
+    if r.command:
+        o.raw("  Command:")
+        o.block(r.command, indent=4)
+    else:
+        o.para("Nothing to change from what is known.")
+    for c in r.caveats:
+        o.bullet(c)
+
+
+def _pod_sections(o: _Out, p: PodExplanation, now: str) -> None:
+    _cause(o, p.cause)
+    for c in p.other_causes:
+        _cause(o, c, title="ALSO")
+    _memory(o, p, now)
+    src = "status.qosClass" if p.qos.from_status else "computed: status.qosClass not set"
+    o.heading(f"QOS: {p.qos.qos_class} ({src})")
+    o.para(p.qos.why)
+    _eviction(o, p.eviction)
+    scores = ", ".join(f"{n} {s}" for n, s in p.oom_score.scores)
+    o.heading(f"OOM_SCORE_ADJ: {scores}")
+    o.para(p.oom_score.meaning)
+    _runtime(o, p.runtime)
+
+
+def render_text(e: Explanation, *, width: int = 100) -> str:
+    o = _Out(width)
+    if e.workload is None:
+        p = e.pods[0]
+        o.raw(f"{e.target} in namespace {e.namespace}, node {p.node or '<none>'}, phase {p.phase or '?'}")
+    else:
+        o.raw(f"{e.target} in namespace {e.namespace}: {len(e.pods)} pod{'s' if len(e.pods) != 1 else ''}")
+    o.heading("VERDICT")
+    o.para(e.verdict)
+    if e.workload is not None:
+        o.heading("SHARED BY THE PODS")
+        for s in e.shared:
+            o.bullet(s)
+        o.heading("PODS (worst first)")
+        rows = [
+            [
+                p.name,
+                p.node or "<none>",
+                CAUSE_TITLES[p.cause.kind].split(" (")[0],
+                size(
+                    sum(c.working_set for c in p.containers if c.working_set is not None)
+                    if any(c.working_set is not None for c in p.containers)
+                    else None
+                ),
+                pct(max((c.pct_of_limit for c in p.containers if c.pct_of_limit is not None), default=None)),
+                str(sum(c.restarts for c in p.containers)),
+            ]
+            for p in e.pods
+        ]
+        o.table(["NAME", "NODE", "CAUSE", "WORKING SET", "%LIMIT", "RESTARTS"], rows, right={3, 4, 5})
+        worst = e.pods[0]
+        o.heading(f"WORST POD: {worst.name}")
+        o.para(worst.verdict)
+        _pod_sections(o, worst, e.taken_at)
+        _recommendation(
+            o, e.recommendation, title=f"RECOMMENDATION for {e.target} (highest usage of the pods)"
+        )
+    else:
+        _pod_sections(o, e.pods[0], e.taken_at)
+        _recommendation(o, e.recommendation)
+    if e.missing:
+        o.heading("NOT KNOWN")
+        for m in e.missing:
+            o.bullet(m)
+    return o.text()
+
+
+# ---------------------------------------------------------------------------------------------
+# markdown
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def _md_pod(lines: list[str], p: PodExplanation, now: str, level: str = "##") -> None:
+    for i, c in enumerate((p.cause, *p.other_causes)):
+        lines += [
+            "",
+            f"{level} {'Cause' if i == 0 else 'Also'}: {CAUSE_TITLES[c.kind]} ({c.confidence})",
+            "",
+            c.summary,
+            "",
+        ]
+        for ev in c.evidence:
+            lines.append(f"- {ev.text} (`{ev.source}`)")
+        for a in c.alternatives:
+            lines.append(f"- *Could also be:* {a}")
+    lines += [
+        "",
+        f"{level} Memory",
+        "",
+        "| container | working set | request | limit | %req | %limit | headroom | restarts | last end |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for c in p.containers:
+        lines.append(
+            f"| {c.name} | {size(c.working_set)} | {size(c.request)} | {size(c.limit)} "
+            f"| {pct(c.pct_of_request)} | {pct(c.pct_of_limit)} | {size(c.headroom)} | {c.restarts} "
+            f"| {_md_escape(_term(c, now))} |"
+        )
+    notes = [f"- {c.name}: {n}" for c in p.containers for n in c.notes]
+    if notes:
+        lines += ["", *notes]
+    src = "status.qosClass" if p.qos.from_status else "computed"
+    lines += ["", f"{level} QoS: {p.qos.qos_class} ({src})", "", p.qos.why]
+    ev = p.eviction
+    if ev is not None:
+        lines += ["", f"{level} {_eviction_head(ev).replace('EVICTION: ', 'Eviction: ')}", ""]
+        lines += [f"- {w}" for w in ev.why]
+        if ev.node_headroom is not None:
+            lines.append(
+                f"- node {ev.node}: memory.available {size(ev.node_available)}, threshold "
+                f"{size(ev.node_threshold)}, headroom {size(ev.node_headroom)}"
+            )
+    scores = ", ".join(f"{n} {s}" for n, s in p.oom_score.scores)
+    lines += ["", f"{level} oom_score_adj: {scores}", "", p.oom_score.meaning]
+    if p.runtime:
+        lines += ["", f"{level} Runtime"]
+        for h in p.runtime:
+            how = "guessed from the image name" if h.detection == "guess" else "from " + ", ".join(h.evidence)
+            lines += ["", f"**{h.container}**: {RUNTIME_NAMES.get(h.runtime, h.runtime)} ({how})", ""]
+            for s in h.settings:
+                lines.append(f"- `{_setting(s)}` ({s.source})" + (f": {s.meaning}" if s.meaning else ""))
+            if h.heap_limit is not None:
+                lines.append(f"- heap ceiling {size(h.heap_limit)}: {h.heap_limit_basis}")
+            for t in h.traps:
+                lines += ["", f"**{t.severity}: {t.title}** (`{t.code}`)", "", t.detail]
+                if t.fix is not None:
+                    lines += ["", f"Fix: {t.fix.summary}", "", "```yaml", t.fix.yaml, "```", "", t.fix.why]
+            for n in h.notes:
+                lines.append(f"- {n}")
+
+
+def _md_rec(lines: list[str], r: Recommendation, title: str) -> None:
+    lines += ["", f"## {title}", ""]
+    for c in r.containers:
+        lines.append(
+            f"- **{c.container}**: request {size(c.current_request, missing='none')} → "
+            f"{size(c.request, missing='none')}, limit {size(c.current_limit, missing='none')} → "
+            f"{size(c.limit, missing='none')}, based on {c.usage_source}"
+        )
+        lines += [f"  - `{f}`" for f in c.formula]
+    lines += ["", f"QoS class after the change: **{r.qos_after}**. {r.qos_after_why}."]
+    if r.command:
+        lines += ["", "```sh", r.command, "```"]
+    if r.caveats:
+        lines += ["", *[f"- {c}" for c in r.caveats]]
+
+
+def render_markdown(e: Explanation) -> str:
+    lines = [f"# {e.target} (namespace {e.namespace})", "", "## Verdict", "", e.verdict]
+    if e.workload is not None:
+        lines += ["", "## Shared by the pods", "", *[f"- {s}" for s in e.shared]]
+        lines += ["", "## Pods (worst first)", "", "| pod | node | cause | restarts |", "|---|---|---|--:|"]
+        for p in e.pods:
+            lines.append(
+                f"| {p.name} | {p.node or '-'} | {CAUSE_TITLES[p.cause.kind]} | "
+                f"{sum(c.restarts for c in p.containers)} |"
+            )
+        worst = e.pods[0]
+        lines += ["", f"## Worst pod: {worst.name}", "", worst.verdict]
+        _md_pod(lines, worst, e.taken_at, level="###")
+        _md_rec(lines, e.recommendation, f"Recommendation for {e.target}")
+    else:
+        _md_pod(lines, e.pods[0], e.taken_at)
+        _md_rec(lines, e.recommendation, "Recommendation")
+    if e.missing:
+        lines += ["", "## Not known", "", *[f"- {m}" for m in e.missing]]
+    return "\n".join(lines) + "\n"
