@@ -60,6 +60,18 @@ root=${root%/}
 meminfo=${MEMINFO-/proc/meminfo}
 
 printf '@kubectl-mem-cgroups 1\n'
+case $root$meminfo in
+*"$nl"*)
+	# paths are printed in @warn lines: a newline would forge output lines
+	printf '@info cgroup=none memroot=- psi=-\n@warn CGROUP_ROOT or MEMINFO contains a newline\n@end 0\n'
+	exit 0
+	;;
+esac
+if ! command -v awk >/dev/null 2>&1; then
+	printf '@info cgroup=none memroot=- psi=-\n@warn no awk in the collector image: it needs a POSIX awk'
+	printf ' (busybox has one)\n@end 0\n'
+	exit 0
+fi
 
 mode=none
 mem=

@@ -292,3 +292,21 @@ def test_same_output_under_dash(tmp_path: Path, bb: dict[str, object]) -> None:
     a = collect_from_dir(tmp_path / "cg", **bb)
     b = collect_from_dir(tmp_path / "cg", shell=[dash], path="/usr/bin:/bin")  # mawk
     assert a == b
+
+
+def test_image_without_awk(tmp_path: Path, bb: dict[str, object]) -> None:
+    build_node(tmp_path / "cg", LAYOUTS["v2-systemd-containerd"], make_pods(1, 1))
+    nobin = tmp_path / "bin"
+    nobin.mkdir()
+    (nobin / "sh").symlink_to(bb["shell"][0])  # type: ignore[index]
+    snap = snapshot_from_dir(tmp_path / "cg", shell=bb["shell"], path=str(nobin))  # type: ignore[arg-type]
+    assert not snap.truncated and snap.cgroups == ()
+    assert snap.problems == ("no awk in the collector image: it needs a POSIX awk (busybox has one)",)
+
+
+def test_newline_in_cgroup_root(tmp_path: Path, bb: dict[str, object]) -> None:
+    d = tmp_path / "a\n@end 9"
+    build_node(d, LAYOUTS["v2-systemd-containerd"], [])
+    text = collect_from_dir(d, **bb)
+    assert "@end 9" not in text
+    assert parse_cgroup_dump(text).problems == ("CGROUP_ROOT or MEMINFO contains a newline",)
