@@ -68,6 +68,16 @@ def _common(
     )
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not seconds >= 0.5:
+        raise argparse.ArgumentTypeError(f"must be at least 0.5 seconds, got {value}")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -87,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--sort-by", default="risk", help="risk (default), memory, pct-limit, request, limit, ..."
     )
     top.add_argument("--containers", action="store_true", help="one row per container")
+    top.add_argument(
+        "--refresh",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="interactive view: seconds between refreshes (default 10, or refresh: in the config file)",
+    )
 
     nodes = sub.add_parser(
         "nodes", help="nodes by headroom to their eviction threshold, pods in eviction order"

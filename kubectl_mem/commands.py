@@ -58,6 +58,10 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
         raise UsageError("-A and -n cannot be used together")
     sort_column, descending = _sort_spec(opts.sort_by, cols.POD_SORTS)
     src = source_from(opts)
+    if env.stdout_isatty and opts.output is None:
+        from kubectl_mem.tui.run import run
+
+        return run(src, opts, env, sort=(sort_column, descending))
     try:
         loaded = src.load()
         namespace = None if opts.all_namespaces else src.connection().namespace

@@ -1,0 +1,208 @@
+"""The interactive view of `kubectl mem top`.
+
+`make_app(source, settings, clock)` builds it for the CLI, the pilot tests, the snapshot tests and
+the benchmark alike. Data flows one way: the refresh worker loads a snapshot (refresh.py), the app
+keeps it in `data`, each screen draws it when shown. Read-only: no key changes the cluster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import var
+from textual.screen import Screen
+
+from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.tui.config import Settings
+from kubectl_mem.tui.messages import RefreshFailed, SnapshotReady
+from kubectl_mem.tui.palette import KubectlMemCommands
+from kubectl_mem.tui.refresh import Clock, Refresher, ViewData
+from kubectl_mem.tui.samples import Samples
+from kubectl_mem.tui.screens.command import CommandPrompt
+from kubectl_mem.tui.screens.help import HelpScreen
+from kubectl_mem.tui.screens.nodes import NodesScreen
+from kubectl_mem.tui.screens.pods import PodsScreen
+from kubectl_mem.tui.source import ClusterSource, TuiSource
+from kubectl_mem.tui.viewstate import Command, CommandError, parse_command
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class KubectlMemApp(App[None]):
+    TITLE = "kubectl mem"
+    CSS_PATH = "app.tcss"
+    MODES: ClassVar[dict[str, type[Screen]]] = {"pods": PodsScreen, "nodes": NodesScreen}  # type: ignore[assignment]
+    DEFAULT_MODE = "pods"
+    COMMANDS = App.COMMANDS | {KubectlMemCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("colon", "command", "Command", id="command"),
+        Binding("0", "all_namespaces", "All ns", id="all-namespaces"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-now"),
+    ]
+
+    data: var[ViewData] = var(ViewData, always_update=True)
+
+    def __init__(self, source: TuiSource, settings: Settings, clock: Clock) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock
+        self.samples = Samples(settings.max_samples)
+        self.refresher = Refresher(self, self.samples, clock)
+        self.refresher.set_source(source)
+        self._fallback: TuiSource | None = None  # the source before a scope change, until it works
+        self.refresh_times: list[float] = []  # seconds per completed refresh (benchmarks read it)
+
+    @property
+    def source(self) -> TuiSource:
+        assert self.refresher.source is not None
+        return self.refresher.source
+
+    # ------------------------------------------------------------ lifecycle
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        if self.settings.theme:
+            if self.settings.theme in self.available_themes:
+                self.theme = self.settings.theme
+            else:
+                self.notify(f"unknown theme {self.settings.theme!r} in the config file", severity="warning")
+        self.refresher.tick()
+        self.set_interval(self.settings.refresh, self.refresher.tick, name="refresh")
+
+    def on_unmount(self) -> None:
+        if not self.refresher.running and self.refresher.source is not None:
+            self.refresher.source.close()
+
+    # ------------------------------------------------------------ data from the worker
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if message.scope != self.refresher.scope:
+            self.refresher.request()  # loaded for a scope we left: load the new one
+            return
+        self._fallback = None
+        self.refresh_times.append(message.elapsed)
+        self.data = ViewData(
+            fetched=message.fetched,
+            generation=self.data.generation + 1,
+            refreshed_at=self.clock(),
+            loading=False,
+        )
+        if self.refresher.pending:
+            self.refresher.tick()
+
+    def on_refresh_failed(self, message: RefreshFailed) -> None:
+        if message.scope != self.refresher.scope:
+            self.refresher.request()
+            return
+        if self._fallback is not None:
+            # a scope change that does not work: say why and go back to what worked
+            self.notify(message.message, title="cannot switch", severity="error", timeout=8)
+            fallback, self._fallback = self._fallback, None
+            self.refresher.set_source(fallback)
+            self.refresher.request()
+            return
+        old = self.data
+        self.data = ViewData(
+            fetched=old.fetched,
+            generation=old.generation,
+            refreshed_at=old.refreshed_at,
+            error=message.message,
+            error_title=message.title,
+            loading=False,
+        )
+        if self.refresher.pending:
+            self.refresher.tick()
+
+    # ------------------------------------------------------------ scope
+
+    def namespaces(self) -> list[str]:
+        f = self.data.fetched
+        if f is None:
+            return []
+        return sorted({p.pod.namespace for p in f.loaded.snapshot.pods})
+
+    def _rescope(self, source: TuiSource, what: str) -> None:
+        self._fallback = self.source
+        self.refresher.set_source(source)
+        self.refresher.request()
+        self.notify(what, timeout=3)
+
+    def set_namespace(self, namespace: str | None) -> None:
+        self._rescope(self.source.with_namespace(namespace), f"namespace {namespace or 'all'}")
+        self.run_command("pods")
+
+    def set_context(self, context: str) -> None:
+        self._rescope(self.source.with_context(context), f"context {context}")
+
+    def action_all_namespaces(self) -> None:
+        if not self.source.all_namespaces:
+            self.set_namespace(None)
+
+    # ------------------------------------------------------------ commands
+
+    def action_help(self) -> None:
+        screen = self.screen
+        rows = []
+        seen = set()
+        for key, active in self.active_bindings.items():
+            b = active.binding
+            ident = (b.id or b.action, key)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            rows.append((self.get_key_display(b), b.description or b.action, b.id or ""))
+        name = {"pods": "pods", "nodes": "nodes"}.get(
+            screen.id or "", type(screen).__name__.removesuffix("Screen")
+        )
+        self.push_screen(HelpScreen(name, rows))
+
+    def action_command(self) -> None:
+        suggestions = ["pods", "nodes", "ns all", "q"] + [f"ns {ns}" for ns in self.namespaces()]
+        self.push_screen(CommandPrompt(suggestions), self._command_entered)
+
+    def _command_entered(self, text: str | None) -> None:
+        if text:
+            self.run_command(text)
+
+    def run_command(self, text: str) -> None:
+        parsed = parse_command(text)
+        if isinstance(parsed, CommandError):
+            self.notify(parsed.message, severity="error")
+            return
+        self._run(parsed)
+
+    def _run(self, cmd: Command) -> None:
+        if cmd.name == "quit":
+            self.exit()
+        elif cmd.name == "help":
+            self.action_help()
+        elif cmd.name in ("pods", "nodes"):
+            if self.current_mode != cmd.name:
+                self.switch_mode(cmd.name)
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+        elif cmd.name == "ns":
+            self.set_namespace(None if cmd.arg in ("all", "-A", "*") else cmd.arg)
+        elif cmd.name == "ctx":
+            self.set_context(cmd.arg)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "The keys of this screen and the : commands", self.action_help)
+
+
+def make_app(
+    source: TuiSource | SnapshotSource, settings: Settings | None = None, clock: Clock | None = None
+) -> KubectlMemApp:
+    if isinstance(source, SnapshotSource):
+        source = ClusterSource(source)
+    return KubectlMemApp(source, settings or Settings(), clock or utc_now)

@@ -1,0 +1,172 @@
+"""What every data screen shares: the header and banner, data arriving from the app (drawn when
+the screen is shown, not while hidden), and a table with `/` filter, `esc` and sort keys."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from kubectl_mem.tui.refresh import ViewData
+from kubectl_mem.tui.viewstate import SortKey, TableState
+from kubectl_mem.tui.widgets.header import Banner, ClusterHeader
+from kubectl_mem.tui.widgets.table import LineTable
+
+if TYPE_CHECKING:
+    from kubectl_mem.tui.app import KubectlMemApp
+
+
+def sort_bindings(keys: tuple[SortKey, ...]) -> list[BindingType]:
+    return [
+        Binding(k.key, f"sort({k.column!r}, {k.descending!r})", f"Sort {k.label}", show=False, id=k.id)
+        for k in keys
+    ]
+
+
+class DataScreen(Screen):
+    """A screen drawn from the app's `ViewData`."""
+
+    def __init__(self, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._drawn_generation = -1
+        self._dirty = True
+
+    @property
+    def kapp(self) -> KubectlMemApp:
+        return cast("KubectlMemApp", self.app)
+
+    def compose_header(self) -> ComposeResult:
+        yield ClusterHeader(id="header")
+        yield Banner(id="banner")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "data", self._data_changed, init=True)
+        self.set_interval(1.0, self._clock_tick)
+
+    def on_screen_resume(self) -> None:
+        if self._dirty:
+            self._draw(self.kapp.data)
+
+    def _data_changed(self, data: ViewData) -> None:
+        if self.is_current:
+            self._draw(data)
+        else:
+            self._dirty = True
+
+    def _draw(self, data: ViewData) -> None:
+        self._dirty = False
+        self.query_one(ClusterHeader).show(data, self.kapp.clock())
+        self.query_one(Banner).show(data)
+        new = data.generation != self._drawn_generation
+        self._drawn_generation = data.generation
+        self.show_data(data, new)
+
+    def _clock_tick(self) -> None:
+        if self.is_current:
+            self.query_one(ClusterHeader).show(self.kapp.data, self.kapp.clock())
+
+    def show_data(self, data: ViewData, new_snapshot: bool) -> None:
+        """Draw `data`; `new_snapshot` is False when only the refresh status changed."""
+
+
+class FilterInput(Input):
+    """The `/` prompt under the table (k9s): regex, `!` inverts, `-l key=value` for labels."""
+
+    DEFAULT_CSS = """
+    FilterInput { dock: bottom; display: none; height: 3; border: tall $accent; }
+    FilterInput.-shown { display: block; }
+    """
+
+
+class TableScreen(DataScreen):
+    """A data screen around one `LineTable`: filter, esc, sorts, enter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+    TITLE_NAME = "rows"
+
+    table: LineTable
+    state: TableState
+
+    def compose_title(self) -> ComposeResult:
+        yield Static(id="table-title")
+
+    def compose_filter(self) -> ComposeResult:
+        yield FilterInput(placeholder="filter: regex, !regex inverts, -l key=value", id="filter")
+
+    def update_title(self) -> None:
+        rows = len(self.state.rows)
+        total = len(self.state.all)
+        where = self.title_scope()
+        count = (
+            f"[{self.table.cursor + 1 if rows else 0}/{rows}]"
+            if rows == total
+            else f"[{self.table.cursor + 1 if rows else 0}/{rows} of {total}]"
+        )
+        sort = self.state.sort
+        parts = [f"{self.TITLE_NAME}({where}){count}", f"sort {sort.column}{'↓' if sort.descending else '↑'}"]
+        f = self.state.filter
+        if f.text:
+            parts.append(f"filter /{f.text}" + (f" ({f.error})" if f.error else ""))
+        self.query_one("#table-title", Static).update("  ".join(parts))
+
+    def title_scope(self) -> str:
+        return ""
+
+    def on_line_table_cursor_moved(self, event: LineTable.CursorMoved) -> None:
+        self.update_title()
+
+    def action_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        box.add_class("-shown")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.state.set_filter(event.value)
+        self.table.reorder()
+        self.update_title()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        box = self.query_one(FilterInput)
+        if not event.value:
+            box.remove_class("-shown")
+        self.table.focus()
+
+    def clear_filter(self) -> bool:
+        box = self.query_one(FilterInput)
+        shown = box.has_class("-shown")
+        box.remove_class("-shown")
+        if not self.state.filter.text and not box.value:
+            if shown:
+                self.table.focus()
+            return shown
+        box.value = ""
+        self.state.set_filter("")
+        self.table.reorder()
+        self.update_title()
+        self.table.focus()
+        return True
+
+    def action_back(self) -> None:
+        if self.clear_filter():
+            return
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_sort(self, column: str, descending: bool) -> None:
+        self.state.toggle_sort(column, descending)
+        self.table.reorder()
+        self.update_title()
+
+    def check_action(self, action: str, parameters: tuple[Any, ...]) -> bool | None:
+        if action == "back" and len(self.app.screen_stack) <= 1:
+            return bool(self.state.filter.text) or self.query_one(FilterInput).has_class("-shown")
+        return True

@@ -1,0 +1,55 @@
+"""Nodes by headroom to their eviction threshold; enter shows a node's pods in eviction order."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.widgets import Footer
+
+from kubectl_mem.tui.refresh import ViewData
+from kubectl_mem.tui.screens.base import TableScreen, sort_bindings
+from kubectl_mem.tui.viewstate import NODE_SORT_KEYS, NodeState
+from kubectl_mem.tui.widgets.pod_table import NodeTable
+from kubectl_mem.tui.widgets.table import LineTable
+
+
+class NodesScreen(TableScreen):
+    BINDINGS: ClassVar[list[BindingType]] = sort_bindings(NODE_SORT_KEYS)
+    TITLE_NAME = "nodes"
+
+    def __init__(self) -> None:
+        super().__init__(id="nodes")
+        self.state = NodeState()
+        self.table = NodeTable(self.state, id="node-table")
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield from self.compose_title()
+        yield self.table
+        yield from self.compose_filter()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.table.focus()
+
+    def title_scope(self) -> str:
+        return "cluster"
+
+    def show_data(self, data: ViewData, new_snapshot: bool) -> None:
+        if new_snapshot and data.fetched is not None:
+            self.state.set_rows(data.fetched.loaded.snapshot.nodes)
+            self.table.new_rows()
+        if data.fetched is None:
+            self.table.empty_text = "loading…" if not data.error else "no data yet: " + data.error
+        else:
+            self.table.empty_text = "no nodes visible (see the banner)"
+        self.table.refresh()
+        self.update_title()
+
+    def on_line_table_selected(self, event: LineTable.Selected) -> None:
+        from kubectl_mem.tui.screens.node_detail import NodeDetailScreen
+
+        self.app.push_screen(NodeDetailScreen(event.row.node.name))

@@ -1,0 +1,181 @@
+"""One pod: each container's working set against request and limit, the samples taken since the
+app started with their trend, the OOM and eviction story, eviction rank and oom_score_adj."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Footer, Static
+
+from kubectl_mem.model.history import describe_termination
+from kubectl_mem.model.views import NodeView, PodView
+from kubectl_mem.report import columns as cols
+from kubectl_mem.report.fmt import ordinal, size
+from kubectl_mem.tui.refresh import ViewData
+from kubectl_mem.tui.screens.base import DataScreen
+from kubectl_mem.tui.widgets.bars import MemoryBar
+from kubectl_mem.tui.widgets.sparkline import MemorySparkline
+
+RISK_STYLE = {"critical": "bold red", "high": "yellow", "medium": "", "low": "dim", "unknown": "dim"}
+
+
+def summary_text(p: PodView) -> Text:
+    pod = p.pod
+    t = Text()
+    t.append(f"pod {pod.namespace}/{pod.name}", style="bold")
+    t.append(f"  on {pod.node or '<unscheduled>'}  {pod.phase or '?'}")
+    qos = p.qos_class + (" (computed)" if p.qos_computed else "")
+    t.append(f"\nQoS {qos}", style="bold magenta" if p.qos_class == "BestEffort" else "")
+    prio = f"  priority {p.priority}" + (f" ({pod.priority_class_name})" if pod.priority_class_name else "")
+    t.append(prio)
+    if pod.owner_kind:
+        t.append(f"  owner {pod.owner_kind}/{pod.owner_name}")
+    t.append(
+        f"\nworking set {size(p.working_set, missing='unknown')}  request {size(p.request or None)}"
+        f"  limit {size(p.limit, missing='none')}  restarts {p.restarts}  OOM kills {p.oom_kills}"
+    )
+    t.append("\nrisk ")
+    t.append(p.risk.level, style=RISK_STYLE.get(p.risk.level, ""))
+    for reason in p.risk.reasons:
+        t.append(f"\n  • {reason}")
+    return t
+
+
+def containers_table(p: PodView) -> Table:
+    columns = [c for c in cols.CONTAINER_COLUMNS if c.key not in ("namespace", "pod")]
+    table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
+    for c in columns:
+        table.add_column(c.title, justify=c.align, no_wrap=c.key != "last", overflow="ellipsis")
+    for c in p.containers:
+        table.add_row(*[col.text((p, c)) for col in columns])
+    return table
+
+
+def story_text(p: PodView, node: NodeView | None) -> Text:
+    """OOM and eviction history, then where the pod stands in its node's eviction order."""
+    t = Text()
+    t.append("history\n", style="bold")
+    told = False
+    for c in p.containers:
+        if c.last_termination is not None:
+            told = True
+            style = "red" if c.oom_killed else ""
+            when = f" at {c.last_termination.finished_at}" if c.last_termination.finished_at else ""
+            t.append(f"  {c.name}: {describe_termination(c.last_termination)}{when}", style=style)
+            t.append(f", {c.restart_count} restarts\n")
+    if p.evicted is not None:
+        told = True
+        ev = p.evicted
+        t.append("  evicted", style="bold red")
+        detail = f": node low on {ev.resource}" if ev.resource else ""
+        if ev.threshold:
+            detail += f" (threshold {ev.threshold}, available {ev.available})"
+        t.append(f"{detail}\n")
+        if ev.raw and not ev.resource:
+            t.append(f"  {ev.raw}\n", style="dim")
+    if not told:
+        t.append("  no OOM kill, restart or eviction recorded\n", style="dim")
+    t.append("eviction\n", style="bold")
+    if p.eviction_rank is None:
+        t.append("  not ranked (not running on a node)\n", style="dim")
+    else:
+        total = len(node.eviction_order) if node is not None else 0
+        of = f" of {total}" if total else ""
+        t.append(f"  {ordinal(p.eviction_rank)}{of} on {p.pod.node} under memory pressure")
+        t.append(" (1st = evicted first: over-request usage first, then lower priority, then more over)\n")
+        if p.critical:
+            t.append("  critical pod: ranked, but the kubelet never evicts it\n", style="bold")
+        if p.working_set is not None:
+            over = p.working_set - p.request
+            word = "over" if over > 0 else "under"
+            t.append(f"  using {size(abs(over))} {word} its request, priority {p.priority}\n")
+        if node is not None:
+            t.append(f"  node headroom to its eviction threshold: {size(node.headroom, missing='unknown')}\n")
+    t.append("oom_score_adj ", style="bold")
+    t.append(
+        "  ".join(f"{c.name}={c.oom_score_adj}" for c in p.containers)
+        + "  (higher: the kernel kills it first when the node itself runs out)"
+    )
+    return t
+
+
+class PodDetailScreen(DataScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self, uid: str) -> None:
+        super().__init__()
+        self.uid = uid
+        self._containers: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with VerticalScroll(id="pod-body"):
+            yield Static(id="pod-summary")
+            yield Static(id="pod-containers")
+            yield Static("memory (working set against request │ and limit)", classes="section")
+            yield Vertical(id="pod-bars")
+            yield Static("samples since start", classes="section")
+            yield Vertical(id="pod-trends")
+            yield Static(id="pod-story")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#pod-body").focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def show_data(self, data: ViewData, new_snapshot: bool) -> None:
+        if data.fetched is None:
+            return
+        snap = data.fetched.loaded.snapshot
+        pod = next((p for p in snap.pods if p.pod.uid == self.uid), None)
+        summary = self.query_one("#pod-summary", Static)
+        if pod is None:
+            summary.update(Text("this pod is gone: it was not in the last refresh (esc: back)", style="bold"))
+            return
+        node = next((n for n in snap.nodes if n.node.name == pod.pod.node), None)
+        summary.update(summary_text(pod))
+        self.query_one("#pod-containers", Static).update(containers_table(pod))
+        self.query_one("#pod-story", Static).update(story_text(pod, node))
+        self._bars(pod)
+
+    def _bars(self, pod: PodView) -> None:
+        settings = self.kapp.settings
+        samples = self.kapp.samples
+        names = tuple(c.name for c in pod.containers)
+        bars = self.query_one("#pod-bars", Vertical)
+        trends = self.query_one("#pod-trends", Vertical)
+        if names != self._containers:
+            self._containers = names
+            bars.remove_children()
+            trends.remove_children()
+            bars.mount_all(
+                MemoryBar(
+                    c.name,
+                    c.working_set,
+                    limit=c.limit,
+                    request=c.request,
+                    warn_pct=settings.warn_pct,
+                    critical_pct=settings.critical_pct,
+                )
+                for c in pod.containers
+            )
+            trends.mount_all(
+                MemorySparkline(c.name, samples.points(pod.pod.uid, c.name), c.limit) for c in pod.containers
+            )
+            return
+        for widget, c in zip(bars.query(MemoryBar), pod.containers, strict=False):
+            widget.limit, widget.request = c.limit, c.request
+            widget.value = c.working_set
+            widget.refresh()
+        for widget, c in zip(trends.query(MemorySparkline), pod.containers, strict=False):
+            widget.set_points(samples.points(pod.pod.uid, c.name), c.limit)

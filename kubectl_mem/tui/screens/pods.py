@@ -1,0 +1,77 @@
+"""The main screen: pods by risk, expandable to containers; enter opens a pod."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer
+
+from kubectl_mem.tui.refresh import ViewData
+from kubectl_mem.tui.screens.base import TableScreen, sort_bindings
+from kubectl_mem.tui.viewstate import POD_SORT_KEYS, PodState, SortSpec, row_pod
+from kubectl_mem.tui.widgets.pod_table import PodTable
+from kubectl_mem.tui.widgets.table import LineTable
+
+POD_BINDINGS: list[BindingType] = [
+    Binding("space", "toggle_containers", "Containers", id="toggle-containers"),
+    *sort_bindings(POD_SORT_KEYS),
+]
+
+
+def empty_text(data: ViewData, filtered: bool) -> str:
+    if data.fetched is None:
+        return "loading…" if not data.error else "no data yet: " + data.error
+    if filtered:
+        return "no pods match the filter (esc clears it)"
+    ns = data.fetched.namespace
+    return "no pods in any namespace" if ns is None else f"no pods in namespace {ns} (0: all namespaces)"
+
+
+class PodsScreen(TableScreen):
+    BINDINGS: ClassVar[list[BindingType]] = POD_BINDINGS
+    TITLE_NAME = "pods"
+
+    def __init__(self) -> None:
+        super().__init__(id="pods")
+        settings = self.kapp.settings
+        self.state = PodState(SortSpec(*settings.sort))
+        self.table = PodTable(
+            self.state, warn_pct=settings.warn_pct, critical_pct=settings.critical_pct, id="pod-table"
+        )
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield from self.compose_title()
+        yield self.table
+        yield from self.compose_filter()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.table.focus()
+
+    def title_scope(self) -> str:
+        f = self.kapp.data.fetched
+        return "all" if f is None or f.namespace is None else f.namespace
+
+    def show_data(self, data: ViewData, new_snapshot: bool) -> None:
+        if new_snapshot and data.fetched is not None:
+            self.table.all_namespaces = data.fetched.namespace is None
+            self.table.has_metrics = data.fetched.loaded.snapshot.metrics_available
+            self.state.set_rows(data.fetched.loaded.shown)
+            self.table.new_rows()
+        self.table.empty_text = empty_text(data, self.state.filter.active)
+        self.table.refresh()
+        self.update_title()
+
+    def on_line_table_selected(self, event: LineTable.Selected) -> None:
+        from kubectl_mem.tui.screens.pod_detail import PodDetailScreen
+
+        self.app.push_screen(PodDetailScreen(row_pod(event.row).pod.uid))
+
+    def action_toggle_containers(self) -> None:
+        assert isinstance(self.table, PodTable)
+        self.table.toggle_expanded()
+        self.update_title()

@@ -1,0 +1,119 @@
+"""Where the app gets its data: the cluster through `kube.source.SnapshotSource`, or a fixed
+snapshot (tests, benchmarks). Both answer `load()` from the refresh worker's thread and can be
+re-scoped by `:ns` and `:ctx`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from kubectl_mem.errors import KubectlMemError
+from kubectl_mem.kube.source import Loaded, SnapshotSource
+
+
+@dataclass
+class Fetched:
+    loaded: Loaded
+    context: str
+    namespace: str | None  # None: all namespaces
+
+
+class TuiSource(Protocol):
+    @property
+    def all_namespaces(self) -> bool: ...
+
+    def load(self) -> Fetched: ...
+
+    def with_namespace(self, namespace: str | None) -> TuiSource: ...
+
+    def with_context(self, context: str) -> TuiSource: ...
+
+    def close(self) -> None: ...
+
+
+class ClusterSource:
+    """A live cluster: each load lists pods, nodes and metrics and builds the model's snapshot."""
+
+    def __init__(self, source: SnapshotSource) -> None:
+        self.source = source
+
+    @property
+    def all_namespaces(self) -> bool:
+        return self.source.all_namespaces
+
+    def load(self) -> Fetched:
+        loaded = self.source.load()
+        conn = self.source.connection()
+        return Fetched(loaded, conn.context, None if self.source.all_namespaces else conn.namespace)
+
+    def _replace(self, **changes: object) -> ClusterSource:
+        fresh = dataclasses.replace(
+            self.source, _conn=None, _transport=None, _metrics_transport=None, **changes
+        )
+        return ClusterSource(fresh)
+
+    def with_namespace(self, namespace: str | None) -> ClusterSource:
+        return self._replace(namespace=namespace, all_namespaces=namespace is None)
+
+    def with_context(self, context: str) -> ClusterSource:
+        # the new context's own namespace, unless all namespaces are shown
+        return self._replace(context=context, namespace=None)
+
+    def close(self) -> None:
+        self.source.close()
+
+
+class FixedSource:
+    """The same snapshot every time (or what `make` returns), narrowed to a namespace like the
+    cluster would: for tests and benchmarks. `fail` makes the next loads raise."""
+
+    def __init__(
+        self,
+        loaded: Loaded | Callable[[], Loaded],
+        *,
+        context: str = "fixture",
+        namespace: str | None = None,
+        contexts: tuple[str, ...] = ("fixture",),
+    ) -> None:
+        self._make = loaded if callable(loaded) else (lambda: loaded)
+        self.context = context
+        self.namespace = namespace
+        self.contexts = contexts
+        self.fail: KubectlMemError | None = None
+        self.loads = 0
+
+    @property
+    def all_namespaces(self) -> bool:
+        return self.namespace is None
+
+    def load(self) -> Fetched:
+        self.loads += 1
+        if self.fail is not None:
+            raise self.fail
+        if self.context not in self.contexts:
+            from kubectl_mem.errors import NotFoundError
+
+            raise NotFoundError(f'context "{self.context}" does not exist in the kubeconfig')
+        loaded = self._make()
+        if self.namespace is not None:
+            shown = [p for p in loaded.shown if p.pod.namespace == self.namespace]
+            loaded = Loaded(loaded.snapshot, shown, loaded.problems)
+        return Fetched(loaded, self.context, self.namespace)
+
+    def _copy(self, **changes: object) -> FixedSource:
+        new = FixedSource(self._make, context=self.context, namespace=self.namespace, contexts=self.contexts)
+        for k, v in changes.items():
+            setattr(new, k, v)
+        new.fail = self.fail
+        return new
+
+    def with_namespace(self, namespace: str | None) -> FixedSource:
+        return self._copy(namespace=namespace)
+
+    def with_context(self, context: str) -> FixedSource:
+        return self._copy(context=context)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,204 @@
+"""The pod table: 20,000 pods at the speed of 20 (Line API, see table.py), expandable to
+containers, coloured by % of limit (k9s defaults: warn 70, critical 90), BestEffort and pods
+without a limit marked in words as well as colour (NO_COLOR)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+
+from kubectl_mem.model.views import ContainerView, NodeView, PodView
+from kubectl_mem.report import columns as cols
+from kubectl_mem.report.fmt import size
+from kubectl_mem.tui.viewstate import NodeState, PodRow, PodState
+from kubectl_mem.tui.widgets.table import LineTable
+
+_CONTAINER_COLUMNS = {c.key: c for c in cols.CONTAINER_COLUMNS}
+_SHARED = ("memory", "request", "limit", "pct_request", "pct_limit", "restarts")
+
+
+class PodTable(LineTable[PodView]):
+    VALUE_WIDTHS: ClassVar[dict[str, int]] = {
+        "qos": 10,
+        "priority": 10,
+        "memory": 7,
+        "request": 7,
+        "limit": 7,
+        "pct_request": 5,
+        "pct_limit": 5,
+        "headroom": 7,
+        "restarts": 3,
+        "oom": 3,
+        "rank": 5,
+        "risk": 8,
+    }
+    FLEX: ClassVar[dict[str, tuple[int, int, int]]] = {
+        "name": (16, 32, 63),
+        "namespace": (6, 16, 32),
+        "node": (8, 16, 32),
+        "worst": (6, 12, 24),
+        "reasons": (12, 40, 200),
+    }
+    DROP_ORDER: ClassVar[tuple[str, ...]] = (
+        "reasons",
+        "worst",
+        "pct_request",
+        "priority",
+        "headroom",
+        "node",
+        "restarts",
+        "request",
+        "qos",
+        "rank",
+    )
+    SHORT_TITLES: ClassVar[dict[str, str]] = {
+        "memory": "WSET",
+        "request": "REQ",
+        "restarts": "RST",
+        "pct_limit": "%LIM",
+        "rank": "EVCT",
+        "namespace": "NS",
+    }
+
+    def __init__(
+        self,
+        state: PodState,
+        *,
+        warn_pct: float = 70.0,
+        critical_pct: float = 90.0,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(state, id=id)
+        self.warn_pct = warn_pct
+        self.critical_pct = critical_pct
+
+    @property
+    def pod_state(self) -> PodState:
+        assert isinstance(self.state, PodState)
+        return self.state
+
+    def toggle_expanded(self) -> None:
+        row = self.cursor_row
+        if row is None:
+            return
+        pod = row[0] if isinstance(row, tuple) else row
+        self.pod_state.toggle_expanded(pod.pod.uid)
+        self.reorder()
+        index = self.state.index_of(pod.pod.uid)
+        if index is not None:
+            self.move_cursor(index)
+
+    def _level(self, pct: float | None) -> str | None:
+        if pct is None:
+            return None
+        if pct >= self.critical_pct:
+            return "critical"
+        if pct >= self.warn_pct:
+            return "warn"
+        return None
+
+    def cell_text(self, row: PodRow, column: cols.Column) -> str:  # type: ignore[override]
+        if isinstance(row, tuple):
+            c: ContainerView = row[1]
+            if column.key == "name":
+                kind = "" if c.kind == "regular" else f" ({c.kind})"
+                return f" └ {c.name}{kind}"
+            if column.key == "limit" and c.limit is None:
+                return "none"
+            if column.key in _SHARED:
+                return _CONTAINER_COLUMNS[column.key].text(row)
+            if column.key == "oom":
+                return "OOM" if c.oom_killed else ""
+            if column.key == "headroom":
+                return size(c.headroom)
+            return ""
+        if column.key == "limit" and row.limit is None:
+            return "none"
+        return column.text(row)
+
+    def cell_style(self, row: PodRow, column: cols.Column) -> Style | None:  # type: ignore[override]
+        key = column.key
+        if isinstance(row, tuple):
+            c = row[1]
+            if key in ("memory", "pct_limit"):
+                level = self._level(c.pct_of_limit)
+                return self.style(level) if level else None
+            if key == "limit" and c.limit is None:
+                return self.style("marked")
+            return None
+        if key in ("memory", "pct_limit"):
+            level = self._level(row.worst_pct_of_limit)
+            return self.style(level) if level else None
+        if key == "qos" and row.qos_class == "BestEffort":
+            return self.style("marked")
+        if key == "limit" and row.limit is None:
+            return self.style("marked")
+        if key == "risk":
+            level = row.risk.level
+            if level == "critical":
+                return self.style("critical")
+            if level == "high":
+                return self.style("warn")
+            if level in ("low", "unknown"):
+                return self.style("dim")
+        if key == "oom" and row.oom_kills:
+            return self.style("critical")
+        return None
+
+    def row_style(self, row: PodRow) -> Style | None:  # type: ignore[override]
+        if isinstance(row, tuple) or row.evicted is not None:
+            return self.style("dim")
+        return None
+
+
+class NodeTable(LineTable[NodeView]):
+    VALUE_WIDTHS: ClassVar[dict[str, int]] = {
+        "capacity": 7,
+        "allocatable": 7,
+        "memory": 7,
+        "available": 7,
+        "threshold": 7,
+        "headroom": 7,
+        "pressure": 7,
+        "requests": 7,
+        "limits": 9,
+        "overcommit": 5,
+        "no_limit": 3,
+        "pods": 4,
+    }
+    FLEX: ClassVar[dict[str, tuple[int, int, int]]] = {"name": (12, 24, 63)}
+    DROP_ORDER: ClassVar[tuple[str, ...]] = (
+        "overcommit",
+        "no_limit",
+        "capacity",
+        "threshold",
+        "limits",
+        "available",
+        "requests",
+    )
+    SHORT_TITLES: ClassVar[dict[str, str]] = {
+        "memory": "WSET",
+        "allocatable": "ALLOC",
+        "available": "AVAIL",
+        "threshold": "THRESH",
+        "headroom": "HEADRM",
+        "pressure": "PRESS",
+        "requests": "REQS",
+        "no_limit": "NOLIM",
+    }
+
+    def __init__(self, state: NodeState, *, id: str | None = None) -> None:
+        super().__init__(state, id=id)
+
+    def cell_style(self, row: NodeView, column: cols.Column) -> Style | None:
+        key = column.key
+        if key in ("headroom", "available", "pressure"):
+            if row.memory_pressure or (row.headroom is not None and row.headroom <= 0):
+                return self.style("critical")
+            cap = row.node.capacity_memory
+            if row.headroom is not None and cap and row.headroom < 0.1 * cap:
+                return self.style("warn")
+        if key == "limits" and row.limits is None:
+            return self.style("marked")
+        return None

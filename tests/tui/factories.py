@@ -1,0 +1,156 @@
+"""A small, fixed cluster for the TUI tests, built through the real model (build_snapshot)."""
+
+from __future__ import annotations
+
+from kubectl_mem.kube.source import Loaded
+from kubectl_mem.model.records import (
+    ContainerSpec,
+    ContainerStatus,
+    ContainerUsage,
+    Node,
+    NodeUsage,
+    Pod,
+    PodUsage,
+    Resources,
+    Termination,
+)
+from kubectl_mem.model.snapshot import build_snapshot
+
+Mi, Gi = 1 << 20, 1 << 30
+TAKEN_AT = "2026-05-01T12:00:00Z"
+METRICS_AT = "2026-05-01T11:59:45Z"
+
+
+def _pod(
+    ns: str,
+    name: str,
+    node: str,
+    containers: list[tuple[str, int | None, int | None]],
+    *,
+    labels: dict[str, str] | None = None,
+    oom: bool = False,
+    restarts: int = 0,
+    priority: int = 0,
+) -> Pod:
+    specs = tuple(
+        ContainerSpec(name=c, resources=Resources(memory_request=req, memory_limit=lim))
+        for c, req, lim in containers
+    )
+    statuses = tuple(
+        ContainerStatus(
+            name=c,
+            ready=True,
+            state="running",
+            restart_count=restarts if i == 0 else 0,
+            last_termination=Termination(
+                reason="OOMKilled", exit_code=137, finished_at="2026-05-01T11:40:00Z"
+            )
+            if oom and i == 0
+            else None,
+        )
+        for i, (c, _, _) in enumerate(containers)
+    )
+    return Pod(
+        namespace=ns,
+        name=name,
+        uid=f"uid-{ns}-{name}",
+        node=node,
+        phase="Running",
+        priority=priority,
+        labels=tuple(sorted((labels or {}).items())),
+        containers=specs,
+        statuses=statuses,
+        created="2026-04-30T12:00:00Z",
+        owner_kind="ReplicaSet",
+        owner_name=f"{name}-rs",
+    )
+
+
+# (namespace, name, node, [(container, request, limit, working set)], labels, oom, restarts)
+PODS = [
+    ("shop", "api-7f9c", "node-a", [("api", 256 * Mi, 512 * Mi, 490 * Mi)], {"app": "api"}, True, 4),
+    ("shop", "cart-5d4b", "node-a", [("cart", 128 * Mi, 256 * Mi, 190 * Mi)], {"app": "cart"}, False, 0),
+    (
+        "shop",
+        "web-0",
+        "node-b",
+        [("nginx", 64 * Mi, 128 * Mi, 40 * Mi), ("php", 256 * Mi, None, 300 * Mi)],
+        {"app": "web"},
+        False,
+        1,
+    ),
+    ("batch", "etl-28391", "node-b", [("etl", None, None, 900 * Mi)], {"app": "etl"}, False, 0),
+    ("batch", "report-1", "node-a", [("report", 512 * Mi, 512 * Mi, 100 * Mi)], {"app": "report"}, False, 0),
+    (
+        "kube-system",
+        "coredns-1",
+        "node-a",
+        [("coredns", 70 * Mi, 170 * Mi, 30 * Mi)],
+        {"k8s-app": "dns"},
+        False,
+        0,
+    ),
+    (
+        "kube-system",
+        "metrics-server-1",
+        "node-b",
+        [("metrics-server", 200 * Mi, 400 * Mi, 60 * Mi)],
+        {"k8s-app": "metrics"},
+        False,
+        0,
+    ),
+]
+
+NODES = [("node-a", 4 * Gi, int(3.5 * Gi), int(3.3 * Gi)), ("node-b", 8 * Gi, int(7.5 * Gi), 3 * Gi)]
+
+
+def loaded(scale: float = 1.0, *, metrics: bool = True, extra_pods: int = 0) -> Loaded:
+    """The fixed cluster; `scale` multiplies every working set (a growing cluster for samples)."""
+    pods, usage = [], []
+    rows = list(PODS)
+    for i in range(extra_pods):
+        rows.append(
+            (
+                "bulk",
+                f"worker-{i:05d}",
+                "node-b",
+                [("w", 64 * Mi, 128 * Mi, (i % 120) * Mi)],
+                {"app": "worker"},
+                False,
+                0,
+            )
+        )
+    for ns, name, node, ctrs, labels, oom, restarts in rows:
+        pods.append(
+            _pod(
+                ns,
+                name,
+                node,
+                [(c, req, lim) for c, req, lim, _ in ctrs],
+                labels=labels,
+                oom=oom,
+                restarts=restarts,
+            )
+        )
+        usage.append(
+            PodUsage(
+                ns,
+                name,
+                tuple(ContainerUsage(c, int(ws * scale)) for c, _, _, ws in ctrs),
+                timestamp=METRICS_AT,
+            )
+        )
+    nodes = [
+        Node(name=n, capacity_memory=cap, allocatable_memory=alloc, memory_pressure=False, ready=True)
+        for n, cap, alloc, _ in NODES
+    ]
+    node_usage = [NodeUsage(n, int(ws * scale), timestamp=METRICS_AT) for n, _, _, ws in NODES]
+    snap = build_snapshot(
+        pods,
+        nodes,
+        usage if metrics else [],
+        node_usage if metrics else [],
+        taken_at=TAKEN_AT,
+        metrics_available=metrics,
+    )
+    return Loaded(snap, list(snap.pods), [])
