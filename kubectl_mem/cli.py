@@ -114,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--sort-by", default="headroom", help="headroom (default), memory, name, requests, ..."
     )
 
+    explain = sub.add_parser(
+        "explain", help="the story of one pod's (or workload's) memory: cause, evidence, fix"
+    )
+    _common(explain, outputs=("text", "markdown", "json"))
+    explain.add_argument(
+        "target", help="pod/NAME, NAME, deploy/NAME, sts/NAME or ds/NAME (in the namespace of -n)"
+    )
+    explain.add_argument("-c", "--container", default=None, help="only this container")
+
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -148,7 +157,7 @@ def _run(argv: list[str], env: Env) -> ExitStatus:
     command: Callable[[argparse.Namespace, Env], ExitStatus]
     from kubectl_mem import commands
 
-    command = {"top": commands.top, "nodes": commands.nodes}[opts.command]
+    command = {"top": commands.top, "nodes": commands.nodes, "explain": commands.explain}[opts.command]
     with ExitStack() as stack:
         if opts.demo:
             if opts.kubeconfig or opts.context:

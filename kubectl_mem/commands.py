@@ -169,3 +169,85 @@ def _excess(p: PodView) -> int | None:
     if p.working_set is None:
         return None
     return p.working_set - p.request
+
+
+# -- explain ---------------------------------------------------------------------------------------
+
+EXPLAIN_KINDS = {
+    "pod": "Pod", "pods": "Pod", "po": "Pod",
+    "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
+    "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
+    "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
+}  # fmt: skip
+
+
+def explain_target(target: str) -> tuple[str, str]:
+    """("Pod", "x") from pod/x or x; ("Deployment", "api") from deploy/api; UsageError otherwise."""
+    kind, sep, name = target.partition("/")
+    if not sep:
+        kind, name = "pod", target
+    resolved = EXPLAIN_KINDS.get(kind.lower().split(".", 1)[0])
+    if resolved is None or not name or "/" in name:
+        raise UsageError(f'cannot explain "{target}": expected pod, deploy, sts or ds')
+    return resolved, name
+
+
+def _width(env: Env) -> int:
+    import shutil
+
+    cols_env = env.environ.get("COLUMNS", "")
+    if cols_env.isdigit() and int(cols_env) > 0:
+        return int(cols_env)
+    if env.stdout_isatty:
+        return shutil.get_terminal_size((100, 24)).columns
+    return 100
+
+
+def explain(opts: argparse.Namespace, env: Env) -> ExitStatus:
+    from kubectl_mem.kube.explain_fetch import fetch_explain
+    from kubectl_mem.kube.http import Transport
+    from kubectl_mem.kube.source import build
+    from kubectl_mem.model.explain import WorkloadRef
+    from kubectl_mem.model.explain import explain as explain_model
+    from kubectl_mem.report.explain_json import explanation_document
+    from kubectl_mem.report.explain_text import render_markdown, render_text
+
+    kind, name = explain_target(opts.target)
+    src = source_from(opts)
+    try:
+        conn = src.connection()
+        metrics = Transport(conn, retries=2)  # a missing metrics API answers at once
+        data = fetch_explain(src.transport, conn.namespace, kind, name, metrics_transport=metrics)
+        context = conn.context
+    finally:
+        src.close()
+    if opts.container and not any(c.name == opts.container for p in data.targets for c in p.containers):
+        names = sorted({c.name for p in data.targets for c in p.containers})
+        raise NotFoundError(
+            f'container "{opts.container}" not found in {opts.target} (containers: {", ".join(names)})'
+        )
+    loaded = build(data.data, opts.eviction_hard)
+    workload = None if kind == "Pod" else WorkloadRef(kind, name)
+    target = f"pod/{name}" if kind == "Pod" else f"{kind.lower()}/{name}"
+    result = explain_model(
+        loaded.shown,
+        loaded.snapshot,
+        namespace=conn.namespace,
+        target=target,
+        workload=workload,
+        events=data.pod_events,
+        node_events=data.node_events,
+        container=opts.container,
+        missing=[p.message for p in loaded.problems if p.source != "metrics"],
+    )
+    status = _warn(env, loaded.problems)
+    out = opts.output or "text"
+    if out == "json":
+        warnings = [(p.source, p.message) for p in loaded.problems]
+        doc = explanation_document(result, context=context, warnings=warnings)
+        env.stdout.write(document.to_json(doc))
+    elif out == "markdown":
+        env.stdout.write(render_markdown(result))
+    else:
+        env.stdout.write(render_text(result, width=_width(env)))
+    return status
