@@ -216,7 +216,7 @@ def test_lost_lines_in_the_middle(full_dump: str) -> None:
     assert any("@end counts" in p for p in snap.problems)
 
 
-def test_garbage_lines_are_reported_and_skipped(full_dump: str) -> None:
+def test_garbage_lines_are_reported_and_ignored(full_dump: str) -> None:
     full = parse_cgroup_dump(full_dump)
     lines = full_dump.splitlines()
     i = next(i for i, ln in enumerate(lines) if ln.startswith("@ctr"))
