@@ -1,0 +1,84 @@
+"""`python -m kubectl_mem.sim serve ...`: run the simulated cluster until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .auth import ADMIN_TOKEN, Auth
+from .faults import Faults
+from .scenario import demo_cluster, generate
+from .server import SimServer
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m kubectl_mem.sim", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="serve a generated cluster on 127.0.0.1")
+    s.add_argument("--nodes", type=int, help="number of nodes (default: the 6-node demo)")
+    s.add_argument("--pods", type=int, help="number of pods (default: the 60-pod demo)")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    s.add_argument("--kubeconfig", type=Path, help="where to write the kubeconfig (default: a temp file)")
+    s.add_argument("--token", default=ADMIN_TOKEN, help="bearer token of the admin user")
+    s.add_argument("--no-auth", action="store_true", help="accept every request without a token")
+    s.add_argument("--no-tls", action="store_true", help="plain http (kubectl then sends no token)")
+    s.add_argument("--latency-ms", type=float, default=0.0, help="delay every response")
+    s.add_argument(
+        "--no-metrics", action="store_true", help="metrics.k8s.io absent, as without metrics-server"
+    )
+    s.add_argument("--continue-ttl", type=float, help="continue tokens expire after this many seconds")
+    s.add_argument(
+        "--fixed-time",
+        action="store_true",
+        help="date the objects at the fixed scenario instant instead of now (byte-reproducible)",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    now = None if args.fixed_time else datetime.now(UTC)
+    t0 = time.perf_counter()
+    if args.nodes is None and args.pods is None:
+        cluster = demo_cluster(now=now) if now else generate(seed=7, nodes=6, pods=60)
+    else:
+        cluster = generate(seed=args.seed, nodes=args.nodes or 6, pods=args.pods or 60, now=now)
+    built = time.perf_counter() - t0
+    auth = Auth.disabled() if args.no_auth else Auth(admin_token=args.token)
+    faults = Faults(
+        latency_ms=args.latency_ms,
+        metrics="absent" if args.no_metrics else "available",
+        continue_ttl_seconds=args.continue_ttl,
+    )
+    server = SimServer(cluster, auth=auth, faults=faults, port=args.port, tls=not args.no_tls)
+    t1 = time.perf_counter()
+    server.start()
+    warmed = time.perf_counter() - t1
+    kubeconfig = args.kubeconfig or Path(tempfile.mkdtemp(prefix="kubectl-mem-sim-")) / "kubeconfig"
+    server.write_kubeconfig(kubeconfig, token=None if args.no_auth else args.token)
+    counts = cluster.counts()
+    print(server.url, flush=True)
+    print(f"kubeconfig: {kubeconfig}", flush=True)
+    print(
+        f"{counts['nodes']} nodes, {counts['pods']} pods; built in {built:.2f}s, caches warmed in "
+        f"{warmed:.2f}s. Try: KUBECONFIG={kubeconfig} kubectl get pods -A",
+        file=sys.stderr,
+        flush=True,
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,837 @@
+"""Deterministic cluster generator: the same (seed, nodes, pods, now) gives byte-identical objects.
+
+Every cluster of at least ~6 nodes / 60 pods contains the situations kubectl-mem must explain: OOMKilled
+restarts, Evicted pods with the kubelet's message, a node under MemoryPressure and nodes close to the
+100Mi hard threshold, Guaranteed / Burstable / BestEffort pods (a few with qosClass unset), sidecars,
+init containers, priority classes (system-*, custom, a globalDefault), mirror pods, Pending pods, pods
+too young to have metrics, and Go / JVM / Node.js / Python workloads with and without memory settings.
+Usage is consistent everywhere: PodMetrics = container working sets, Summary pod WS = containers +
+pause, node WS = pods + a system share.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .builders import (
+    eviction_message,
+    make_container,
+    make_event,
+    make_namespace,
+    make_node,
+    make_pod,
+    make_priority_class,
+    node_ip,
+    oom_killed,
+)
+from .cluster import Cluster, ContainerUsage
+from .quantity import Gi, Mi, parse_bytes
+
+__all__ = ["DEFAULT_NOW", "demo_cluster", "generate"]
+
+Obj = dict[str, Any]
+DEFAULT_NOW = datetime(2025, 6, 2, 9, 30, 0, tzinfo=UTC)  # fixed so scenarios are byte-reproducible
+_ALNUM = "bcdfghjklmnpqrstvwxz2456789"
+_SIZES_GI = (8, 16, 32, 64, 128, 256, 512)
+_PRIORITY = {
+    "system-cluster-critical": 2000000000,
+    "system-node-critical": 2000001000,
+    "high-priority": 1000000,
+    "default-priority": 1000,
+    "low-priority": -10,
+}
+
+
+@dataclass
+class _Plan:
+    """A container to create plus how its memory behaves."""
+
+    spec: Obj
+    ws: Callable[[random.Random], int]
+
+
+@dataclass
+class _Workload:
+    kind: str  # Deployment / StatefulSet / DaemonSet / Job
+    name: str
+    namespace: str
+    containers: list[_Plan]
+    init: list[_Plan] = field(default_factory=list)
+    replicas: int = 1
+    priority_class: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    volumes: list[Obj] = field(default_factory=list)
+
+
+def _suffix(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice(_ALNUM) for _ in range(n))
+
+
+def _res(
+    req_mem: str | None, lim_mem: str | None, req_cpu: str | None = "100m", lim_cpu: str | None = None
+) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+    req = {k: v for k, v in (("cpu", req_cpu), ("memory", req_mem)) if v}
+    lim = {k: v for k, v in (("cpu", lim_cpu), ("memory", lim_mem)) if v}
+    return req or None, lim or None
+
+
+def _ws_rel(base: int, lo: float, hi: float) -> Callable[[random.Random], int]:
+    return lambda rng: int(base * rng.uniform(lo, hi))
+
+
+def _usage_profile(
+    rng: random.Random, req: dict[str, str] | None, lim: dict[str, str] | None, fallback: int
+) -> Callable[[random.Random], int]:
+    """Working set relative to limit (some at 90-99%), else to request (some above it)."""
+    if lim and "memory" in lim:
+        limit = parse_bytes(lim["memory"])
+        roll = rng.random()
+        if roll < 0.12:
+            return _ws_rel(limit, 0.90, 0.99)
+        if roll < 0.30:
+            return _ws_rel(limit, 0.70, 0.90)
+        return _ws_rel(limit, 0.25, 0.70)
+    if req and "memory" in req:
+        request = parse_bytes(req["memory"])
+        return _ws_rel(request, 0.6, 1.9) if rng.random() < 0.4 else _ws_rel(request, 0.3, 0.95)
+    return _ws_rel(fallback, 0.4, 1.6)
+
+
+def _app_container(rng: random.Random, runtime: str, name: str) -> _Plan:
+    """A main container of one of the runtimes kubectl-mem gives hints for."""
+    qos_roll = rng.random()
+    if runtime == "go":
+        mem = rng.choice(["256Mi", "512Mi", "1Gi"])
+        req, lim = (
+            _res(f"{parse_bytes(mem) // Mi // 2}Mi", mem)
+            if qos_roll < 0.7
+            else _res(mem, mem, "250m", "250m")
+        )
+        env: list[Obj] = [{"name": "LOG_LEVEL", "value": "info"}]
+        r = rng.random()
+        if r < 0.3:
+            env.append({"name": "GOMEMLIMIT", "value": f"{parse_bytes(mem) * 9 // 10 // Mi}MiB"})
+        elif r < 0.55:
+            env.append(
+                {
+                    "name": "GOMEMLIMIT",
+                    "valueFrom": {
+                        "resourceFieldRef": {
+                            "containerName": name,
+                            "resource": "limits.memory",
+                            "divisor": "0",
+                        }
+                    },
+                }
+            )
+        image = rng.choice(
+            ["ghcr.io/acme/api-go:1.4", "ghcr.io/acme/orders-go:2.11.0", "ghcr.io/acme/gateway:0.9.3"]
+        )
+        spec = make_container(
+            name, image, requests=req, limits=lim, env=env, ports=[8080], probes=True, args=["--listen=:8080"]
+        )
+    elif runtime == "jvm":
+        mem = rng.choice(["1Gi", "2Gi", "3Gi"])
+        req, lim = (
+            _res(mem, mem, "500m", "1") if qos_roll < 0.5 else _res(f"{parse_bytes(mem) // Mi // 2}Mi", mem)
+        )
+        r = rng.random()
+        env = []
+        if r < 0.45:
+            env.append(
+                {"name": "JAVA_TOOL_OPTIONS", "value": "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"}
+            )
+        elif r < 0.7:
+            env.append({"name": "JAVA_TOOL_OPTIONS", "value": f"-Xmx{parse_bytes(mem) * 8 // 10 // Mi}m"})
+        image = rng.choice(
+            ["eclipse-temurin:21-jre", "ghcr.io/acme/billing-jvm:5.2.1", "eclipse-temurin:17-jre-jammy"]
+        )
+        spec = make_container(
+            name,
+            image,
+            requests=req,
+            limits=lim,
+            env=env,
+            ports=[8080, 8081],
+            probes=True,
+            command=["java"],
+            args=["-jar", "/app/app.jar"],
+        )
+    elif runtime == "node":
+        mem = rng.choice(["384Mi", "512Mi", "768Mi"])
+        req, lim = _res("256Mi", mem) if qos_roll < 0.75 else _res("256Mi", None)
+        env = [{"name": "NODE_ENV", "value": "production"}]
+        if rng.random() < 0.5:
+            env.append(
+                {"name": "NODE_OPTIONS", "value": f"--max-old-space-size={parse_bytes(mem) * 3 // 4 // Mi}"}
+            )
+        spec = make_container(
+            name,
+            rng.choice(["node:20", "node:22-alpine", "ghcr.io/acme/web-frontend:3.8.2"]),
+            requests=req,
+            limits=lim,
+            env=env,
+            ports=[3000],
+            probes=True,
+            command=["node"],
+            args=["server.js"],
+        )
+    elif runtime == "python":
+        if qos_roll < 0.15:
+            req, lim = None, None  # BestEffort
+        elif qos_roll < 0.6:
+            req, lim = _res("256Mi", "512Mi")
+        else:
+            req, lim = _res("512Mi", None, "200m")
+        spec = make_container(
+            name,
+            rng.choice(["python:3.12-slim", "ghcr.io/acme/ml-scorer:1.0.7"]),
+            requests=req,
+            limits=lim,
+            env={"WEB_CONCURRENCY": str(rng.choice([2, 4]))},
+            ports=[8000],
+            command=["gunicorn"],
+            args=["app:app", "--bind=0.0.0.0:8000"],
+        )
+    else:  # nginx / static
+        req, lim = _res("64Mi", "128Mi", "50m", "200m") if qos_roll < 0.8 else _res(None, None, None)
+        spec = make_container(name, "nginx:1.27", requests=req, limits=lim, ports=[80])
+    return _Plan(spec, _usage_profile(rng, req, lim, 96 * Mi))
+
+
+def _sidecar(rng: random.Random, kind: str) -> _Plan:
+    if kind == "envoy":
+        spec = make_container(
+            "envoy",
+            "envoyproxy/envoy:v1.31.2",
+            requests={"cpu": "50m", "memory": "64Mi"},
+            limits={"memory": "128Mi"},
+            restart_policy="Always",
+            ports=[15001],
+        )
+        return _Plan(spec, _ws_rel(128 * Mi, 0.35, 0.7))
+    spec = make_container(
+        "log-shipper",
+        "fluent/fluent-bit:3.1.9",
+        requests={"cpu": "20m", "memory": "32Mi"},
+        limits={"memory": "64Mi"},
+        restart_policy="Always",
+    )
+    return _Plan(spec, _ws_rel(64 * Mi, 0.3, 0.8))
+
+
+def _migrations() -> _Plan:
+    spec = make_container(
+        "migrate",
+        "busybox:1.36",
+        requests={"cpu": "10m", "memory": "16Mi"},
+        limits={"memory": "32Mi"},
+        command=["sh", "-c", "echo migrated"],
+    )
+    return _Plan(spec, lambda rng: 0)
+
+
+def _statefulset(rng: random.Random, ns: str, i: int) -> _Workload:
+    if rng.random() < 0.5:
+        spec = make_container(
+            "redis",
+            "redis:7.4",
+            requests={"cpu": "250m", "memory": "1Gi"},
+            limits={"cpu": "250m", "memory": "1Gi"},
+            ports=[6379],
+            args=["--maxmemory", "800mb", "--maxmemory-policy", "allkeys-lru"],
+        )
+        name, plan = f"redis-{i}", _Plan(spec, _ws_rel(Gi, 0.55, 0.97))
+    else:
+        spec = make_container(
+            "postgres",
+            "postgres:16.4",
+            requests={"cpu": "500m", "memory": "2Gi"},
+            limits={"memory": "4Gi"},
+            ports=[5432],
+            env={"PGDATA": "/var/lib/postgresql/data"},
+        )
+        name, plan = f"pg-{i}", _Plan(spec, _ws_rel(2 * Gi, 0.6, 1.6))
+    vols = [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}}]
+    spec["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}]
+    return _Workload(
+        "StatefulSet",
+        name,
+        ns,
+        [plan],
+        replicas=rng.choice([1, 3, 3]),
+        priority_class="high-priority",
+        volumes=vols,
+    )
+
+
+def _job(rng: random.Random, ns: str, i: int) -> _Workload:
+    spec = make_container(
+        "report",
+        "ghcr.io/acme/report-job:2.0",
+        requests={"cpu": "500m", "memory": "1Gi"},
+        limits={"memory": "2Gi"},
+        env={"PYTHONUNBUFFERED": "1"},
+        command=["python", "-m", "report"],
+    )
+    return _Workload(
+        "Job",
+        f"nightly-report-{29000000 + i}",
+        ns,
+        [_Plan(spec, _ws_rel(Gi, 0.5, 1.8))],
+        replicas=1,
+        priority_class="low-priority",
+    )
+
+
+class _Gen:
+    def __init__(self, seed: int, n_nodes: int, n_pods: int, now: datetime) -> None:
+        self.rng = random.Random(seed)
+        self.n_nodes = max(n_nodes, 1)
+        self.n_pods = max(n_pods, 0)
+        self.now = now
+        self.cluster = Cluster(now=now)
+        self.pods: list[Obj] = []
+        self.usage: dict[tuple[str, str], dict[str, int]] = {}
+        self.no_metrics: set[tuple[str, str]] = set()
+        self.events: list[Obj] = []
+        self.node_ws: dict[str, int] = {}
+
+    # -- helpers ------------------------------------------------------------------------------
+    def uid(self) -> str:
+        h = f"{self.rng.getrandbits(128):032x}"
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[self.rng.getrandbits(2)]}{h[17:20]}-{h[20:32]}"
+
+    def room(self) -> int:
+        return self.n_pods - len(self.pods)
+
+    def add(self, pod: Obj, ws: dict[str, int] | None, *, metrics: bool = True) -> None:
+        if self.room() <= 0:
+            return
+        self.pods.append(pod)
+        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        if ws is not None:
+            self.usage[key] = ws
+            if not metrics:
+                self.no_metrics.add(key)
+
+    # -- the cluster ----------------------------------------------------------------------------
+    def build(self) -> Cluster:
+        big = self.n_pods >= 2000
+        team_ns = [f"team-{c}" for c in ("payments", "search", "checkout", "identity", "catalog", "ads")]
+        if big:
+            team_ns += [f"team-{i:02d}" for i in range(max(self.n_pods // 600, 1))]
+        self.namespaces = ["default", "kube-system", "monitoring", "ingress-nginx", "batch", *team_ns]
+        worker_count = self.n_nodes - 1 if self.n_nodes >= 3 else self.n_nodes
+        self.cp = "cp-1" if self.n_nodes >= 3 else None
+        self.workers = [
+            f"node-{i + 1:03d}" if self.n_nodes >= 100 else f"node-{i + 1}" for i in range(worker_count)
+        ]
+        self.node_pods: dict[str, list[Obj]] = {n: [] for n in ([self.cp] if self.cp else []) + self.workers}
+        self._system_pods()
+        self._app_pods(team_ns)
+        self._place_and_finish()
+        return self.cluster
+
+    def _system_pods(self) -> None:
+        rng = self.rng
+        created = self.now - timedelta(days=12)
+        if self.cp:
+            for comp, mem, img in (
+                ("etcd", "100Mi", "registry.k8s.io/etcd:3.5.16-0"),
+                ("kube-apiserver", None, "registry.k8s.io/kube-apiserver:v1.32.4"),
+                ("kube-controller-manager", None, "registry.k8s.io/kube-controller-manager:v1.32.4"),
+                ("kube-scheduler", None, "registry.k8s.io/kube-scheduler:v1.32.4"),
+            ):
+                cfg_hash = f"{rng.getrandbits(128):032x}"
+                spec = make_container(
+                    comp, img, requests={"cpu": "100m", **({"memory": mem} if mem else {})}, command=[comp]
+                )
+                pod = make_pod(
+                    f"{comp}-{self.cp}",
+                    "kube-system",
+                    self.cp,
+                    [spec],
+                    owner=("Node", self.cp),
+                    priority_class_name="system-node-critical",
+                    created=created,
+                    now=self.now,
+                    uid=self.uid(),
+                    labels={"component": comp, "tier": "control-plane"},
+                    annotations={
+                        "kubernetes.io/config.hash": cfg_hash,
+                        "kubernetes.io/config.mirror": cfg_hash,
+                        "kubernetes.io/config.seen": created.strftime("%Y-%m-%dT%H:%M:%S.123456789Z"),
+                        "kubernetes.io/config.source": "file",
+                    },
+                    tolerations=[{"operator": "Exists", "effect": "NoExecute"}],
+                    with_managed_fields=False,
+                )
+                pod["spec"]["hostNetwork"] = True
+                self.add(pod, {comp: int(rng.uniform(90, 900) * Mi)})
+        ds_defs = [
+            (
+                "kube-proxy",
+                "kube-system",
+                make_container("kube-proxy", "registry.k8s.io/kube-proxy:v1.32.4", requests={"cpu": "100m"}),
+                "system-node-critical",
+                _ws_rel(40 * Mi, 0.6, 1.2),
+            ),
+            (
+                "node-exporter",
+                "monitoring",
+                make_container(
+                    "node-exporter",
+                    "quay.io/prometheus/node-exporter:v1.8.2",
+                    requests={"cpu": "50m", "memory": "32Mi"},
+                    limits={"memory": "64Mi"},
+                    ports=[9100],
+                ),
+                "system-node-critical",
+                _ws_rel(64 * Mi, 0.3, 0.6),
+            ),
+            (
+                "fluent-bit",
+                "kube-system",
+                make_container(
+                    "fluent-bit",
+                    "fluent/fluent-bit:3.1.9",
+                    requests={"cpu": "50m", "memory": "64Mi"},
+                    limits={"memory": "256Mi"},
+                ),
+                "system-node-critical",
+                _ws_rel(256 * Mi, 0.2, 0.96),
+            ),
+        ]
+        ds_tolerations = [{"operator": "Exists"}]
+        for ds, ns, spec, pc, ws in ds_defs:
+            rev = _suffix(rng, 10)
+            shared_mf: list[Obj] | None = None
+            for node in self.workers:
+                name = f"{ds}-{_suffix(rng, 5)}"
+                pod = make_pod(
+                    name,
+                    ns,
+                    node,
+                    [spec],
+                    owner=("DaemonSet", ds),
+                    priority_class_name=pc,
+                    priority=_PRIORITY[pc],
+                    created=self.now - timedelta(days=11),
+                    now=self.now,
+                    uid=self.uid(),
+                    labels={
+                        "app.kubernetes.io/name": ds,
+                        "controller-revision-hash": rev,
+                        "pod-template-generation": "3",
+                    },
+                    tolerations=ds_tolerations,
+                    with_managed_fields=shared_mf or True,
+                )
+                shared_mf = pod["metadata"]["managedFields"]
+                self.add(pod, {spec["name"]: ws(rng)})
+                self.node_pods[node].append(pod)
+        for dep, img, mem in (
+            ("coredns", "registry.k8s.io/coredns/coredns:v1.11.3", "170Mi"),
+            ("metrics-server", "registry.k8s.io/metrics-server/metrics-server:v0.7.2", "200Mi"),
+        ):
+            spec = make_container(
+                dep, img, requests={"cpu": "100m", "memory": "70Mi"}, limits={"memory": mem}, ports=[8080]
+            )
+            w = _Workload(
+                "Deployment",
+                dep,
+                "kube-system",
+                [_Plan(spec, _ws_rel(parse_bytes(mem), 0.2, 0.5))],
+                replicas=2 if dep == "coredns" else 1,
+                priority_class="system-cluster-critical",
+                labels={"k8s-app": dep},
+            )
+            self._emit(w)
+
+    def _app_pods(self, team_ns: list[str]) -> None:
+        rng = self.rng
+        i = 0
+        special = 0
+        while self.room() > 0:
+            i += 1
+            roll = rng.random()
+            ns = rng.choice(team_ns)
+            if roll < 0.07:
+                w = _statefulset(rng, rng.choice([ns, "default"]), i)
+            elif roll < 0.12:
+                w = _job(rng, "batch", i)
+            else:
+                runtime = rng.choices(["go", "jvm", "node", "python", "nginx"], [30, 22, 18, 18, 12])[0]
+                name = {"go": "api", "jvm": "billing", "node": "web", "python": "scorer", "nginx": "static"}[
+                    runtime
+                ]
+                w = _Workload(
+                    "Deployment",
+                    f"{name}-{i}",
+                    ns if runtime != "nginx" or i % 3 else "ingress-nginx",
+                    [_app_container(rng, runtime, "app" if runtime != "go" else "api")],
+                )
+                w.replicas = rng.choice([1, 2, 2, 3, 3, 4, 6]) * (
+                    rng.choice([1, 1, 1, 4]) if self.n_pods > 1000 else 1
+                )
+                if rng.random() < 0.2:
+                    w.init.append(_sidecar(rng, "envoy"))
+                if rng.random() < 0.15:
+                    w.init.insert(0, _migrations())
+                if rng.random() < 0.12:
+                    w.containers.append(_sidecar(rng, "fluent"))
+                    w.containers[-1].spec.pop("restartPolicy", None)
+                if rng.random() < 0.1:
+                    w.volumes.append(
+                        {"name": "cache", "emptyDir": {"medium": "Memory", "sizeLimit": "128Mi"}}
+                    )
+                    w.containers[0].spec.setdefault("volumeMounts", []).insert(
+                        0, {"name": "cache", "mountPath": "/cache"}
+                    )
+                w.priority_class = rng.choices([None, "high-priority", "low-priority"], [80, 12, 8])[0]
+                w.annotations = (
+                    {"prometheus.io/scrape": "true", "prometheus.io/port": "8080"} if i % 2 else {}
+                )
+            self._emit(w, special=special)
+            special += 1
+
+    def _emit(self, w: _Workload, special: int = -1) -> None:
+        """Create the pods of one workload; `special` numbers the first workloads that get a feature."""
+        rng, now = self.rng, self.now
+        created = now - timedelta(hours=rng.randint(2, 24 * 30))
+        pc = w.priority_class or "default-priority"
+        rs_hash = _suffix(rng, 10) if w.kind == "Deployment" else _suffix(rng, 10)
+        owner_name = {"Deployment": f"{w.name}-{rs_hash}", "StatefulSet": w.name, "Job": w.name}.get(
+            w.kind, w.name
+        )
+        owner_kind = {"Deployment": "ReplicaSet"}.get(w.kind, w.kind)
+        shared_mf: list[Obj] | None = None
+        for r in range(w.replicas):
+            if self.room() <= 0:
+                return
+            if w.kind == "StatefulSet":
+                name = f"{w.name}-{r}"
+                labels = {
+                    "app": w.name,
+                    "apps.kubernetes.io/pod-index": str(r),
+                    "controller-revision-hash": f"{w.name}-{rs_hash[:8]}",
+                    "statefulset.kubernetes.io/pod-name": name,
+                }
+            elif w.kind == "Job":
+                name = f"{w.name}-{_suffix(rng, 5)}"
+                ctrl = self.uid()
+                labels = {
+                    "batch.kubernetes.io/controller-uid": ctrl,
+                    "batch.kubernetes.io/job-name": w.name,
+                    "controller-uid": ctrl,
+                    "job-name": w.name,
+                }
+            else:
+                name = f"{w.name}-{rs_hash}-{_suffix(rng, 5)}"
+                labels = {"app": w.name, "pod-template-hash": rs_hash}
+            labels.update(w.labels)
+            containers = [p.spec for p in w.containers]
+            inits = [p.spec for p in w.init]
+            all_plans = w.init + w.containers
+            restarts: dict[str, int] = {}
+            last_state: dict[str, Obj] = {}
+            waiting: dict[str, str] = {}
+            phase, reason, message = "Running", None, None
+            node: str | None = "?"
+            started = created + timedelta(seconds=rng.randint(3, 40))
+            qos: str | None = "auto"
+            feature = special if r == 0 else -1
+            kind_roll = rng.random()
+            main = w.containers[0].spec["name"]
+            has_limit = "memory" in w.containers[0].spec.get("resources", {}).get("limits", {})
+            if w.kind == "Job":
+                phase = "Succeeded" if kind_roll < 0.7 else "Running"
+            elif feature in (0, 5, 9) or (kind_roll < 0.04 and has_limit):
+                # OOMKilled by its own cgroup limit, restarted since.
+                restarts[main] = rng.randint(1, 14)
+                last_state[main] = oom_killed(
+                    now - timedelta(minutes=rng.randint(2, 600)),
+                    container_id=f"containerd://{rng.getrandbits(256):064x}",
+                )
+                if feature == 5 or kind_roll < 0.008:
+                    waiting[main] = "CrashLoopBackOff"
+            elif feature in (1, 6) or kind_roll < 0.055:
+                phase, reason = "Failed", "Evicted"
+                node = "pressure"
+            elif feature == 2 or kind_roll < 0.065:
+                phase, node = "Pending", None
+            elif feature == 3 or kind_roll < 0.075:
+                started = now - timedelta(seconds=rng.randint(3, 25))
+                created = started - timedelta(seconds=2)
+            elif feature == 4 or kind_roll < 0.08:
+                qos = None
+            elif kind_roll < 0.1:
+                restarts[main] = rng.randint(1, 3)
+                last_state[main] = {
+                    "terminated": {
+                        "exitCode": rng.choice([1, 2, 143]),
+                        "reason": "Error",
+                        "startedAt": (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "finishedAt": (now - timedelta(days=1, hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
+                }
+            pod = make_pod(
+                name,
+                w.namespace,
+                None if node is None else "placeholder",
+                containers,
+                init_containers=inits,
+                phase=phase,
+                labels=labels,
+                annotations=w.annotations or None,
+                owner=(owner_kind, owner_name),
+                priority_class_name=pc,
+                priority=_PRIORITY[pc],
+                qos=qos,
+                restarts=restarts,
+                last_state=last_state,
+                waiting=waiting,
+                created=created,
+                started=started,
+                now=now,
+                uid=self.uid(),
+                volumes=w.volumes,
+                reason=reason,
+                message=message,
+                with_managed_fields=shared_mf or True,
+            )
+            shared_mf = pod["metadata"]["managedFields"]
+            ws: dict[str, int] | None = None
+            metrics = True
+            if phase == "Running":
+                ws = {}
+                for p in all_plans:
+                    if p.spec.get("restartPolicy") == "Always" or p in w.containers:
+                        ws[p.spec["name"]] = max(p.ws(rng), 2 * Mi)
+                if waiting or started > now - timedelta(seconds=30):
+                    metrics = False
+            elif reason == "Evicted":
+                pod["_evict"] = max(w.containers[0].ws(rng), 64 * Mi)
+            self.add(pod, ws, metrics=metrics)
+
+    def _place_and_finish(self) -> None:
+        rng, now, c = self.rng, self.now, self.cluster
+        for pc, value in _PRIORITY.items():
+            c.add_priority_class(
+                make_priority_class(
+                    pc,
+                    value,
+                    global_default=pc == "default-priority",
+                    description={
+                        "system-cluster-critical": "Used for system critical pods that must run in the "
+                        "cluster, but can be moved to another node if necessary.",
+                        "system-node-critical": "Used for system critical pods that must not be moved from "
+                        "their current node.",
+                    }.get(pc, ""),
+                    preemption_policy="Never" if pc == "low-priority" else "PreemptLowerPriority",
+                    created=now - timedelta(days=12),
+                )
+            )
+        c.put_many(
+            "namespaces", [make_namespace(n, created=now - timedelta(days=12)) for n in self.namespaces]
+        )
+        # Node roles: one under MemoryPressure, ~10% close to the hard threshold, the rest comfortable.
+        workers = self.workers
+        pressure = workers[len(workers) // 2] if len(workers) >= 2 else None
+        hot = {w for k, w in enumerate(workers) if k % 10 == 3 and w != pressure}
+        for pod in self.pods:
+            spec = pod["spec"]
+            if spec.get("nodeName") == "placeholder":
+                if pod.pop("_evict", None) is not None and pressure:
+                    spec["nodeName"] = pressure
+                else:
+                    spec["nodeName"] = workers[rng.randrange(len(workers))]
+                ip = node_ip(spec["nodeName"])
+                pod["status"]["hostIP"] = ip
+                pod["status"]["hostIPs"] = [{"ip": ip}]
+                self.node_pods[spec["nodeName"]].append(pod)
+            elif spec.get("nodeName") == self.cp:
+                self.node_pods[self.cp].append(pod)
+        nodes: list[Obj] = []
+        events: list[Obj] = []
+        for name, pods in self.node_pods.items():
+            running = [p for p in pods if p["status"]["phase"] == "Running"]
+            ws_sum = sum(
+                sum(self.usage.get((p["metadata"]["namespace"], p["metadata"]["name"]), {}).values())
+                + 512 * 1024
+                for p in running
+            )
+            req_sum = sum(_mem_requests(p) for p in running)
+            need = max(req_sum / 0.8, (ws_sum + 1200 * Mi) / 0.75, 4 * Gi)
+            size = next((s for s in _SIZES_GI if s * Gi * 0.88 >= need), _SIZES_GI[-1])
+            cap = size * Gi - rng.randint(200, 600) * Mi  # MemTotal is a little under the nominal size
+            system = rng.randint(700, 1400) * Mi
+            if name == pressure:
+                node_ws = cap - 100 * Mi + rng.randint(8, 60) * Mi
+            elif name in hot:
+                node_ws = cap - 100 * Mi - rng.randint(30, 400) * Mi
+            else:
+                node_ws = ws_sum + system
+            node_ws = max(node_ws, ws_sum + 300 * Mi)
+            node = make_node(
+                name,
+                memory=cap,
+                cpu=str(max(size // 4, 2)),
+                memory_pressure=name == pressure,
+                control_plane=name == self.cp,
+                created=now - timedelta(days=12),
+                now=now,
+                instance_type=f"e2-standard-{max(size // 4, 2)}",
+                zone=f"europe-west1-{'bcd'[len(nodes) % 3]}",
+                pods=max(110, len(pods) + 10),
+            )
+            nodes.append(node)
+            self.node_ws[name] = node_ws
+            for p in pods:
+                if p["status"].get("reason") == "Evicted":
+                    cname = p["spec"]["containers"][0]["name"]
+                    usage = (
+                        parse_bytes(
+                            p["spec"]["containers"][0]["resources"].get("requests", {}).get("memory", "64Mi")
+                        )
+                        * 3
+                    )
+                    req = p["spec"]["containers"][0]["resources"].get("requests", {}).get("memory", "0")
+                    msg = eviction_message(cname, usage, req, rng.randint(60, 99) * Mi)
+                    st = p["status"]
+                    st["message"] = msg
+                    for cond in st["conditions"]:
+                        if cond["type"] == "DisruptionTarget":
+                            cond["message"] = msg
+                    evicted_at = now - timedelta(minutes=rng.randint(3, 50))
+                    events.append(
+                        make_event(
+                            p,
+                            "Evicted",
+                            msg,
+                            first=evicted_at,
+                            last=evicted_at,
+                            host=name,
+                            annotations={
+                                "offending_containers": cname,
+                                "offending_containers_usage": f"{usage // 1024}Ki",
+                                "starved_resource": "memory",
+                            },
+                        )
+                    )
+                    p["metadata"]["managedFields"] = _evicted_mf(p)
+            if name == pressure:
+                events.append(
+                    make_event(
+                        node,
+                        "EvictionThresholdMet",
+                        "Attempting to reclaim memory",
+                        type="Warning",
+                        count=rng.randint(3, 9),
+                        first=now - timedelta(minutes=55),
+                        last=now - timedelta(minutes=3),
+                        host=name,
+                    )
+                )
+                events.append(
+                    make_event(
+                        node,
+                        "NodeHasInsufficientMemory",
+                        f"Node {name} status is now: NodeHasInsufficientMemory",
+                        type="Normal",
+                        first=now - timedelta(minutes=4),
+                        last=now - timedelta(minutes=4),
+                        host=name,
+                    )
+                )
+        for p in self.pods:
+            for cs in p["status"].get("containerStatuses", []):
+                term = cs.get("lastState", {}).get("terminated", {})
+                if term.get("reason") == "OOMKilled" and cs.get("state", {}).get("waiting"):
+                    events.append(
+                        make_event(
+                            p,
+                            "BackOff",
+                            f"Back-off restarting failed container {cs['name']} in pod "
+                            f"{p['metadata']['name']}_{p['metadata']['namespace']}({p['metadata']['uid']})",
+                            count=cs["restartCount"] * 3,
+                            first=now - timedelta(hours=2),
+                            last=now - timedelta(minutes=1),
+                            host=p["spec"]["nodeName"],
+                            field_path=f"spec.containers{{{cs['name']}}}",
+                        )
+                    )
+        c.put_many("nodes", nodes)
+        c.put_many("pods", self.pods)
+        c.put_many("events", events)
+        c.set_pod_usage_many(
+            [
+                (
+                    ns,
+                    name,
+                    {
+                        k: ContainerUsage(
+                            v,
+                            cpu_nanocores=rng.randint(1, 150) * 1_000_000,
+                            page_faults=v // 4096 * 3,
+                            major_page_faults=rng.randint(0, 40),
+                        )
+                        for k, v in ws.items()
+                    },
+                    (ns, name) not in self.no_metrics,
+                )
+                for (ns, name), ws in self.usage.items()
+            ]
+        )
+        for name, node_ws in self.node_ws.items():
+            node = c.get("nodes", name)
+            cores = int(node["status"]["capacity"]["cpu"]) if node else 2
+            pods_cpu = sum(
+                u.cpu_nanocores
+                for p in self.node_pods[name]
+                for u in (c.pod_usage(p["metadata"]["namespace"], p["metadata"]["name"]) or ({}, 0))[
+                    0
+                ].values()
+            )
+            cpu = min(pods_cpu + rng.randint(100, 400) * 1_000_000, cores * 900_000_000)
+            c.set_node_usage(name, node_ws, cpu_nanocores=cpu)
+
+
+def _mem_requests(pod: Obj) -> int:
+    total = 0
+    for ctr in pod["spec"]["containers"]:
+        m = ctr.get("resources", {}).get("requests", {}).get("memory")
+        total += parse_bytes(m) if m else 0
+    return total
+
+
+def _evicted_mf(pod: Obj) -> list[Obj]:
+    from .builders import managed_fields
+
+    return managed_fields(pod)
+
+
+def generate(seed: int = 1, nodes: int = 6, pods: int = 60, *, now: datetime | None = None) -> Cluster:
+    """A cluster of `nodes` nodes and exactly `pods` pods (when pods ≥ the system pods), reproducible from
+    (seed, nodes, pods, now). `now` defaults to a fixed instant; pass the wall clock for a live demo."""
+    # Millions of small dicts and no cycles: the cyclic GC would rescan the growing heap again and again
+    # (it made 20k pods ~3x slower), so pause it while building.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Gen(seed, nodes, pods, (now or DEFAULT_NOW).replace(microsecond=0)).build()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def demo_cluster(now: datetime | None = None) -> Cluster:
+    """The small cluster `kubectl mem top --demo` shows: 6 nodes, 60 pods, times relative to now."""
+    return generate(seed=7, nodes=6, pods=60, now=now or datetime.now(UTC))

@@ -1,0 +1,1111 @@
+"""A Kubernetes API server on loopback that serves a `Cluster` to real clients (kubectl, client-go,
+the Python client, curl).
+
+Request flow, in the apiserver's filter order: log → latency → authentication (401) → injected faults
+(429/500, where APF and panics would answer) → route lookup (404) → authorization (403) → handler.
+Routes live in a `Router`: `SimServer.router.add("POST", "/api/v1/namespaces/{namespace}/pods", fn,
+verb="create", resource="pods")` plugs a new endpoint in with auth, faults and logging for free.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import hashlib
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+
+from .auth import ADMIN_TOKEN, Attributes, Auth, User
+from .cluster import RESOURCES, Cluster, Entry, Snapshot, encode
+from .faults import Faults
+from .selectors import (
+    FieldSelector,
+    LabelSelector,
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+)
+from .tables import columns_for, row_cells
+from .tls import ca_data, ca_file, server_context
+
+__all__ = [
+    "ApiError",
+    "RequestContext",
+    "RequestRecord",
+    "Response",
+    "Router",
+    "SimServer",
+    "start",
+    "status_body",
+]
+
+Obj = dict[str, Any]
+GZIP_LEVEL = 1  # what the apiserver uses for big responses: speed over ratio
+GZIP_MIN_BYTES = 128 * 1024  # the apiserver's defaultGzipThresholdBytes
+DEFAULT_CHUNK = 500  # kubectl's --chunk-size, precomputed at start
+
+EXPIRED_CONTINUE_MESSAGE = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new "
+    "list without the continue parameter, or use the continue token in this response to retrieve the "
+    "remainder of the results. Continuing with the provided token results in an inconsistent list - objects "
+    "that were created, modified, or deleted between the time the first chunk was returned and now may show "
+    "up in the list."
+)
+NOT_FOUND_MESSAGE = "the server could not find the requested resource"
+
+
+# -- errors and responses --------------------------------------------------------------------------
+
+
+def status_body(
+    code: int,
+    reason: str,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> bytes:
+    """A metav1.Status failure document."""
+    doc: Obj = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": dict(metadata or {}),
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+    }
+    if details is not None:
+        doc["details"] = dict(details)
+    doc["code"] = code
+    return encode(doc)
+
+
+class ApiError(Exception):
+    """Raised by handlers; becomes a Status response."""
+
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        message: str,
+        details: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code, self.reason, self.message = code, reason, message
+        self.details, self.metadata = details, metadata
+        self.headers = dict(headers or {})
+
+    @classmethod
+    def not_found(cls, resource: str, name: str, group: str = "") -> ApiError:
+        qualified = f"{resource}.{group}" if group else resource
+        details = {"name": name, "group": group, "kind": resource}
+        return cls(
+            404, "NotFound", f'{qualified} "{name}" not found', {k: v for k, v in details.items() if v}
+        )
+
+    @classmethod
+    def no_route(cls) -> ApiError:
+        return cls(404, "NotFound", NOT_FOUND_MESSAGE, {})
+
+    @classmethod
+    def bad_request(cls, message: str) -> ApiError:
+        return cls(400, "BadRequest", message)
+
+    def response(self) -> Response:
+        return Response(
+            self.code,
+            status_body(self.code, self.reason, self.message, self.details, self.metadata),
+            headers=self.headers,
+        )
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    gzipped: bool = False  # body is already gzip-encoded (served from the page cache)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request as the server saw it, for tests to assert on."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    raw_query: str
+    headers: dict[str, str]  # lower-cased names
+    status: int
+    content_encoding: str
+    bytes_sent: int
+    duration_s: float
+    user: str
+
+
+@dataclass(slots=True)
+class RequestContext:
+    server: SimServer
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    params: dict[str, str]
+    body: bytes
+    user: User | None = None
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.server.cluster
+
+    @property
+    def accepts_gzip(self) -> bool:
+        return "gzip" in self.headers.get("accept-encoding", "")
+
+    @property
+    def table_version(self) -> str | None:
+        """meta.k8s.io version of the Table the client asked for, if it asked for one."""
+        for part in self.headers.get("accept", "").split(","):
+            params = dict(p.strip().split("=", 1) for p in part.split(";")[1:] if "=" in p)
+            if params.get("as") == "Table" and params.get("g") == "meta.k8s.io":
+                return params.get("v", "v1")
+        return None
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+Handler = Callable[[RequestContext], Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    pattern: str
+    regex: re.Pattern[str]
+    handler: Handler
+    verb: str
+    resource: str
+    group: str
+    subresource: str
+    metrics_api: bool
+
+
+class Router:
+    """Method + path template → handler, with the authorization attributes of the endpoint.
+
+    Templates use {namespace}, {name} and {path} (the last one may contain slashes)."""
+
+    def __init__(self) -> None:
+        self._routes: list[Route] = []
+
+    def add(
+        self,
+        method: str,
+        pattern: str,
+        handler: Handler,
+        *,
+        verb: str = "get",
+        resource: str = "",
+        group: str = "",
+        subresource: str = "",
+    ) -> None:
+        rx = re.escape(pattern).replace(r"\{path\}", r"(?P<path>.+)")
+        rx = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", rx)
+        self._routes.insert(
+            0,
+            Route(
+                method,
+                pattern,
+                re.compile(f"^{rx}$"),
+                handler,
+                verb,
+                resource,
+                group,
+                subresource,
+                group == "metrics.k8s.io",
+            ),
+        )
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route for a request; routes added later win, so tests can override defaults."""
+        for route in self._routes:
+            if route.method == method and (m := route.regex.match(path)):
+                return route, m.groupdict()
+        return None
+
+    def knows_path(self, path: str) -> bool:
+        return any(r.regex.match(path) for r in self._routes)
+
+    def paths(self) -> list[tuple[str, str]]:
+        return [(r.method, r.pattern) for r in self._routes]
+
+    def copy(self) -> Router:
+        r = Router()
+        r._routes = list(self._routes)
+        return r
+
+
+# -- lists, pagination, continue tokens ------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _query_hash(resource: str, namespace: str, labels: str, fields: str) -> str:
+    return hashlib.sha256(f"{resource}\0{namespace}\0{labels}\0{fields}".encode()).hexdigest()[:16]
+
+
+def encode_continue(rv: int, start_key: str, offset: int, qhash: str) -> str:
+    """Opaque to clients, as in the apiserver: base64 JSON (version, resourceVersion, start key) plus the
+    offset and a hash of the query so a token can't be replayed against another selector."""
+    return _b64(encode({"v": "meta.k8s.io/v1", "rv": rv, "start": start_key, "off": offset, "q": qhash}))
+
+
+def decode_continue(token: str) -> Obj:
+    try:
+        doc = json.loads(_unb64(token))
+        if doc.get("v") != "meta.k8s.io/v1" or not isinstance(doc.get("rv"), int):
+            raise ValueError("bad version")
+        return doc
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ApiError.bad_request(f"continue key is not valid: {exc}") from exc
+
+
+def gzip_bytes(body: bytes) -> bytes:
+    c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # wbits 31: gzip container, mtime 0 → deterministic
+    return c.compress(body) + c.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class _ListQuery:
+    resource: str
+    namespace: str
+    labels: LabelSelector
+    fields: FieldSelector
+    limit: int
+    token: str
+
+    @property
+    def qhash(self) -> str:
+        return _query_hash(self.resource, self.namespace, self.labels.text, self.fields.text)
+
+
+def _parse_list_query(ctx: RequestContext, resource: str) -> _ListQuery:
+    rtype = RESOURCES[resource]
+    try:
+        labels = parse_label_selector(ctx.query.get("labelSelector"))
+        fields = parse_field_selector(ctx.query.get("fieldSelector"), rtype.field_names.__contains__)
+    except SelectorError as exc:
+        raise ApiError.bad_request(str(exc)) from exc
+    raw_limit = ctx.query.get("limit", "0") or "0"
+    try:
+        limit = int(raw_limit)
+    except ValueError as exc:
+        raise ApiError.bad_request(f'strconv.ParseInt: parsing "{raw_limit}": invalid syntax') from exc
+    return _ListQuery(
+        resource,
+        ctx.params.get("namespace", ""),
+        labels,
+        fields,
+        max(limit, 0),
+        ctx.query.get("continue", ""),
+    )
+
+
+def _list_envelope(rtype_kind: str, api_version: str, meta: Obj, items: Sequence[bytes]) -> bytes:
+    return b"".join(
+        (
+            b'{"kind":"',
+            rtype_kind.encode(),
+            b'","apiVersion":"',
+            api_version.encode(),
+            b'","metadata":',
+            encode(meta),
+            b',"items":[',
+            b",".join(items),
+            b"]}",
+        )
+    )
+
+
+class SimServer:
+    """A running simulated apiserver. Use `start()` to make one."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        auth: Auth | None = None,
+        faults: Faults | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        gzip_min_bytes: int = GZIP_MIN_BYTES,
+        precompute: bool = True,
+        log_requests: bool = True,
+        tls: bool = True,
+    ) -> None:
+        self.cluster = cluster
+        self.auth = auth if auth is not None else Auth()
+        self.faults = faults if faults is not None else Faults()
+        self.router = default_router()
+        self.gzip_min_bytes = gzip_min_bytes
+        self.log_requests = log_requests
+        self._precompute = precompute
+        self._log: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+        self.tls = tls
+        self.kubeconfig: Path | None = None  # the last kubeconfig written by write_kubeconfig()
+        self._httpd = _HTTPServer((host, port), _Handler)
+        self._httpd.sim = self
+        if tls:
+            # Handshake in the connection's thread, not in accept(): a slow client must not stall the others.
+            self._httpd.socket = server_context().wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        return str(self._httpd.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def ca_file(self) -> Path | None:
+        """PEM of the CA that signed the server certificate (curl --cacert, requests verify=...)."""
+        return ca_file() if self.tls else None
+
+    def start(self) -> SimServer:
+        if self._precompute:
+            self.warm()
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            name=f"sim-apiserver-{self.port}",
+            kwargs={"poll_interval": 0.1},
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> SimServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def warm(self, chunk: int = DEFAULT_CHUNK) -> None:
+        """Render the unfiltered pod/node lists (pages of `chunk` and the full list, plain and gzip) into the
+        page cache, so the first big fetch costs what curl of a static file would."""
+        for resource in ("pods", "nodes"):
+            snap = self.cluster.snapshot(resource)
+            q0 = _ListQuery(resource, "", LabelSelector(()), FieldSelector(()), chunk, "")
+            items = snap.select("", q0.labels, q0.fields)
+            for start in range(0, max(len(items), 1), chunk):
+                for gz in (False, True):
+                    self._page(snap, q0, items, start, gz)
+            full = _ListQuery(resource, "", q0.labels, q0.fields, 0, "")
+            for gz in (False, True):
+                self._page(snap, full, items, 0, gz)
+
+    # -- request log ----------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def _record(self, rec: RequestRecord) -> None:
+        if self.log_requests:
+            with self._log_lock:
+                self._log.append(rec)
+
+    # -- kubeconfig -----------------------------------------------------------------------------
+    def write_kubeconfig(
+        self,
+        path: str | Path,
+        *,
+        token: str | None = ADMIN_TOKEN,
+        context_name: str = "sim",
+        namespace: str | None = "default",
+        user_name: str | None = None,
+    ) -> Path:
+        """Write a kubeconfig for this server: https with the sim CA (client-go sends tokens only over
+        TLS), bearer token, `namespace` as the context's default namespace."""
+        path = Path(path)
+        user: Obj = {"token": token} if token else {}
+        ctx: Obj = {"cluster": context_name, "user": user_name or f"{context_name}-user"}
+        if namespace:
+            ctx["namespace"] = namespace
+        cluster: Obj = {"server": self.url}
+        if self.tls:
+            cluster["certificate-authority-data"] = ca_data()
+        doc = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "preferences": {},
+            "clusters": [{"name": context_name, "cluster": cluster}],
+            "users": [{"name": user_name or f"{context_name}-user", "user": user}],
+            "contexts": [{"name": context_name, "context": ctx}],
+            "current-context": context_name,
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        self.kubeconfig = path
+        return path
+
+    # -- dispatch -------------------------------------------------------------------------------
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[Response, str]:
+        split = urlsplit(target)
+        path = split.path.rstrip("/") or "/"
+        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        ctx = RequestContext(self, method, path, query, headers, {}, body)
+        latency = self.faults.latency_ms
+        if latency:
+            time.sleep(latency / 1000)
+        try:
+            user = self.auth.authenticate(headers.get("authorization"))
+            if user is None:
+                raise ApiError(401, "Unauthorized", "Unauthorized")
+            ctx.user = user
+            injected = self.faults.take(path)
+            if injected is not None:
+                if injected.status == 429:
+                    raise ApiError(
+                        429,
+                        "TooManyRequests",
+                        "Too many requests, please try again later.",
+                        {"retryAfterSeconds": injected.retry_after},
+                        headers={"Retry-After": str(injected.retry_after)},
+                    )
+                raise ApiError(
+                    injected.status,
+                    "InternalError" if injected.status == 500 else "ServiceUnavailable",
+                    "Internal error occurred: injected fault"
+                    if injected.status == 500
+                    else "the server is currently unable to handle the request",
+                    {"causes": [{"message": "injected fault"}]} if injected.status == 500 else {},
+                )
+            found = self.router.match(method, path)
+            if found is None:
+                if self.router.knows_path(path):
+                    raise ApiError(
+                        405,
+                        "MethodNotAllowed",
+                        "the server does not allow this method on the requested resource",
+                        {},
+                    )
+                raise ApiError.no_route()
+            route, params = found
+            ctx.params = params
+            if route.metrics_api or path.startswith("/apis/metrics.k8s.io"):
+                mode = self.faults.metrics
+                if mode == "absent":
+                    raise ApiError.no_route()
+                if mode == "unavailable":
+                    # The aggregator's proxy answers in plain text when metrics-server is down.
+                    return Response(503, b"service unavailable\n", "text/plain; charset=utf-8"), user.name
+            attrs = Attributes(
+                verb=route.verb,
+                resource=route.resource,
+                group=route.group,
+                subresource=route.subresource,
+                namespace=params.get("namespace", ""),
+                name=params.get("name", ""),
+                path=path,
+            )
+            if not self.auth.authorize(user, attrs):
+                msg, details = attrs.forbidden_status(user.name)
+                raise ApiError(403, "Forbidden", msg, details)
+            resp = route.handler(ctx)
+        except ApiError as err:
+            return err.response(), ctx.user.name if ctx.user else ""
+        if self.faults.is_malformed(path) and resp.status == 200:
+            raw = resp.body if not resp.gzipped else zlib.decompress(resp.body, 31)
+            resp = Response(resp.status, raw[: max(len(raw) // 2, 1)], resp.content_type, resp.headers)
+        return resp, ctx.user.name if ctx.user else ""
+
+    # -- list machinery -------------------------------------------------------------------------
+    def _page(self, snap: Snapshot, q: _ListQuery, items: Sequence[Entry], start: int, gz: bool) -> bytes:
+        key = ("list", q.namespace, q.labels.text, q.fields.text, start, q.limit, gz)
+        return snap.cached(key, lambda: self._render_page(snap, q, items, start, gz))
+
+    def _render_page(
+        self, snap: Snapshot, q: _ListQuery, items: Sequence[Entry], start: int, gz: bool
+    ) -> bytes:
+        if gz:
+            return gzip_bytes(self._page(snap, q, items, start, False))
+        end = len(items) if q.limit == 0 else min(start + q.limit, len(items))
+        rtype = snap.rtype
+        meta: Obj = {"resourceVersion": str(snap.rv)} if rtype.has_resource_version else {}
+        if end < len(items):
+            meta["continue"] = encode_continue(snap.rv, items[end - 1].key + "\x00", end, q.qhash)
+            if q.labels.empty and q.fields.empty:
+                meta["remainingItemCount"] = len(items) - end
+        return _list_envelope(rtype.list_kind, rtype.api_version, meta, [e.raw for e in items[start:end]])
+
+    def list_response(self, ctx: RequestContext, resource: str, *, paginate: bool = True) -> Response:
+        q = _parse_list_query(ctx, resource)
+        if not paginate:  # metrics-server ignores limit/continue
+            q = _ListQuery(q.resource, q.namespace, q.labels, q.fields, 0, "")
+        snap, start, start_key = self._resolve(q)
+        items = snap.select(q.namespace, q.labels, q.fields)
+        if start_key is not None:
+            start = bisect.bisect_left(items, start_key, key=lambda e: e.key)
+        if (version := ctx.table_version) is not None:
+            return self._table_list(ctx, snap, q, items, start, version)
+        gz = ctx.accepts_gzip
+        body = self._page(snap, q, items, start, False)
+        if gz and len(body) >= self.gzip_min_bytes:
+            return Response(200, self._page(snap, q, items, start, True), gzipped=True)
+        return Response(200, body)
+
+    def _resolve(self, q: _ListQuery) -> tuple[Snapshot, int, str | None]:
+        """The snapshot, start offset and, for an inconsistent continuation (rv -1, as handed out with a
+        410), the key to start from in the latest snapshot."""
+        ttl = self.faults.continue_ttl_seconds
+        if not q.token:
+            snap = self.cluster.snapshot(q.resource)
+            if ttl is not None and time.monotonic() - snap.created > ttl:
+                snap = self.cluster.renew(q.resource)  # a fresh list reads the latest revision
+            return snap, 0, None
+        tok = decode_continue(q.token)
+        if tok.get("q") not in (None, q.qhash):
+            raise ApiError.bad_request(
+                "continue key is not valid: the continue token was issued for a different "
+                "query (resource, namespace and selectors must stay the same)"
+            )
+        if tok["rv"] == -1:
+            return self.cluster.snapshot(q.resource), 0, str(tok.get("start", ""))
+        snap_at = self.cluster.snapshot_at(q.resource, tok["rv"])
+        expired = (
+            snap_at is None
+            or self.faults.take_continue_expiry()
+            or (ttl is not None and time.monotonic() - snap_at.created > ttl)
+        )
+        if expired:
+            if snap_at is not None and snap_at is self.cluster.snapshot(q.resource):
+                self.cluster.renew(q.resource)  # the revision is compacted: the cluster has moved on
+            inconsistent = encode_continue(-1, tok.get("start", ""), 0, q.qhash)
+            raise ApiError(410, "Expired", EXPIRED_CONTINUE_MESSAGE, metadata={"continue": inconsistent})
+        assert snap_at is not None
+        return snap_at, int(tok.get("off", 0)), None
+
+    def _table_list(
+        self,
+        ctx: RequestContext,
+        snap: Snapshot,
+        q: _ListQuery,
+        items: Sequence[Entry],
+        start: int,
+        version: str,
+    ) -> Response:
+        end = len(items) if q.limit == 0 else min(start + q.limit, len(items))
+        meta: Obj = {"resourceVersion": str(snap.rv)} if snap.rtype.has_resource_version else {}
+        if end < len(items):
+            meta["continue"] = encode_continue(snap.rv, items[end - 1].key + "\x00", end, q.qhash)
+            if q.labels.empty and q.fields.empty:
+                meta["remainingItemCount"] = len(items) - end
+        return self._table(ctx, q.resource, [e.obj for e in items[start:end]], meta, version)
+
+    def _table(
+        self, ctx: RequestContext, resource: str, objs: Sequence[Obj], meta: Obj, version: str
+    ) -> Response:
+        include = ctx.query.get("includeObject", "Metadata")
+        now = time.time()
+        rows = []
+        for obj in objs:
+            row: Obj = {"cells": row_cells(resource, obj, now)}
+            if include == "Object":
+                row["object"] = obj
+            elif include != "None":
+                row["object"] = {
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": f"meta.k8s.io/{version}",
+                    "metadata": obj.get("metadata", {}),
+                }
+            rows.append(row)
+        body = encode(
+            {
+                "kind": "Table",
+                "apiVersion": f"meta.k8s.io/{version}",
+                "metadata": meta,
+                "columnDefinitions": columns_for(resource),
+                "rows": rows,
+            }
+        )
+        return self.maybe_gzip(ctx, Response(200, body))
+
+    def maybe_gzip(self, ctx: RequestContext, resp: Response) -> Response:
+        if ctx.accepts_gzip and not resp.gzipped and len(resp.body) >= self.gzip_min_bytes:
+            return Response(resp.status, gzip_bytes(resp.body), resp.content_type, resp.headers, gzipped=True)
+        return resp
+
+    def object_response(self, ctx: RequestContext, resource: str, name: str, namespace: str = "") -> Response:
+        rtype = RESOURCES[resource]
+        entry = self.cluster.get_entry(resource, name, namespace)
+        if entry is None:
+            if rtype.group == "metrics.k8s.io":
+                # metrics-server names the missing object "ns/name" and the resource podmetrics/nodemetrics.
+                shown = f"{namespace}/{name}" if rtype.namespaced else name
+                raise ApiError(
+                    404,
+                    "NotFound",
+                    f'{rtype.resource[:-1]}metrics.metrics.k8s.io "{shown}" not found',
+                    {"name": shown, "group": "metrics.k8s.io", "kind": f"{rtype.resource[:-1]}metrics"},
+                )
+            raise ApiError.not_found(rtype.resource, name, rtype.group)
+        if (version := ctx.table_version) is not None:
+            meta = {"resourceVersion": entry.obj["metadata"].get("resourceVersion", "")}
+            return self._table(ctx, resource, [entry.obj], meta, version)
+        return self.maybe_gzip(ctx, Response(200, entry.raw))
+
+
+# -- handlers --------------------------------------------------------------------------------------
+
+
+def _json(doc: Any) -> Response:
+    return Response(200, encode(doc))
+
+
+def _version(ctx: RequestContext) -> Response:
+    v = ctx.cluster.server_version
+    major, minor = v.lstrip("v").split(".")[:2]
+    return _json(
+        {
+            "major": major,
+            "minor": minor,
+            "gitVersion": v,
+            "gitCommit": hashlib.sha1(v.encode()).hexdigest(),
+            "gitTreeState": "clean",
+            "buildDate": "2025-04-22T16:03:41Z",
+            "goVersion": "go1.23.8",
+            "compiler": "gc",
+            "platform": "linux/amd64",
+        }
+    )
+
+
+def _api_versions(ctx: RequestContext) -> Response:
+    # Plain application/json (not the aggregated apidiscovery.k8s.io/v2 kind): clients fall back to
+    # legacy discovery, which is what servers before 1.26 answered.
+    return _json(
+        {
+            "kind": "APIVersions",
+            "versions": ["v1"],
+            "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{ctx.server.host}:{ctx.server.port}"}
+            ],
+        }
+    )
+
+
+def _res(
+    name: str,
+    kind: str,
+    namespaced: bool,
+    verbs: Sequence[str],
+    singular: str = "",
+    short: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    hash_: str = "",
+) -> Obj:
+    r: Obj = {
+        "name": name,
+        "singularName": singular,
+        "namespaced": namespaced,
+        "kind": kind,
+        "verbs": list(verbs),
+    }
+    if short:
+        r["shortNames"] = list(short)
+    if categories:
+        r["categories"] = list(categories)
+    if hash_:
+        r["storageVersionHash"] = hash_
+    return r
+
+
+_ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+CORE_RESOURCES: list[Obj] = [
+    _res("events", "Event", True, _ALL_VERBS, "event", ("ev",), hash_="r2yiGXH7wu8="),
+    _res(
+        "namespaces",
+        "Namespace",
+        False,
+        ("create", "delete", "get", "list", "patch", "update", "watch"),
+        "namespace",
+        ("ns",),
+        hash_="Q3oi5N2YM8M=",
+    ),
+    _res("namespaces/status", "Namespace", False, ("get", "patch", "update")),
+    _res("nodes", "Node", False, _ALL_VERBS, "node", ("no",), hash_="XwShjMxG9Fs="),
+    _res("nodes/proxy", "NodeProxyOptions", False, ("create", "delete", "get", "patch", "update")),
+    _res("nodes/status", "Node", False, ("get", "patch", "update")),
+    _res("pods", "Pod", True, _ALL_VERBS, "pod", ("po",), ("all",), "xPOwRZ+Yhw8="),
+    _res("pods/eviction", "Eviction", True, ("create",)),
+    _res("pods/log", "Pod", True, ("get",)),
+    _res("pods/status", "Pod", True, ("get", "patch", "update")),
+]
+SCHEDULING_RESOURCES: list[Obj] = [
+    _res(
+        "priorityclasses", "PriorityClass", False, _ALL_VERBS, "priorityclass", ("pc",), hash_="1QwjyaZjj3Y="
+    ),
+]
+METRICS_RESOURCES: list[Obj] = [
+    _res("nodes", "NodeMetrics", False, ("get", "list")),
+    _res("pods", "PodMetrics", True, ("get", "list")),
+]
+
+
+def _groups(ctx: RequestContext) -> list[Obj]:
+    groups = [("scheduling.k8s.io", "v1")]
+    if ctx.server.faults.metrics != "absent":
+        groups.append(("metrics.k8s.io", "v1beta1"))
+    return [
+        {
+            "name": g,
+            "versions": [{"groupVersion": f"{g}/{v}", "version": v}],
+            "preferredVersion": {"groupVersion": f"{g}/{v}", "version": v},
+        }
+        for g, v in groups
+    ]
+
+
+def _api_groups(ctx: RequestContext) -> Response:
+    return _json({"kind": "APIGroupList", "apiVersion": "v1", "groups": _groups(ctx)})
+
+
+def _api_group(name: str) -> Handler:
+    def handler(ctx: RequestContext) -> Response:
+        for g in _groups(ctx):
+            if g["name"] == name:
+                return _json({"kind": "APIGroup", "apiVersion": "v1", **g})
+        raise ApiError.no_route()
+
+    return handler
+
+
+def _resource_list(group_version: str, resources: list[Obj]) -> Handler:
+    def handler(ctx: RequestContext) -> Response:
+        return _json(
+            {
+                "kind": "APIResourceList",
+                "apiVersion": "v1",
+                "groupVersion": group_version,
+                "resources": resources,
+            }
+        )
+
+    return handler
+
+
+def _list(resource: str, *, paginate: bool = True) -> Handler:
+    def handler(ctx: RequestContext) -> Response:
+        return ctx.server.list_response(ctx, resource, paginate=paginate)
+
+    return handler
+
+
+def _get(resource: str) -> Handler:
+    def handler(ctx: RequestContext) -> Response:
+        return ctx.server.object_response(ctx, resource, ctx.params["name"], ctx.params.get("namespace", ""))
+
+    return handler
+
+
+_SUMMARY_CPU_MEM = ("nodeName", "systemContainers", "startTime", "cpu", "memory")
+_POD_CPU_MEM = ("podRef", "startTime", "containers", "cpu", "memory")
+
+
+def _summary(ctx: RequestContext) -> Response:
+    name = ctx.params["name"]
+    doc = ctx.cluster.summary(name)
+    if doc is None:
+        raise ApiError.not_found("nodes", name)
+    if ctx.query.get("only_cpu_and_memory") == "true":
+        node = {k: v for k, v in doc["node"].items() if k in _SUMMARY_CPU_MEM}
+        node["systemContainers"] = [
+            {k: v for k, v in c.items() if k in ("name", "startTime", "cpu", "memory")}
+            for c in node.get("systemContainers", [])
+        ]
+        pods = [
+            {
+                **{k: v for k, v in p.items() if k in _POD_CPU_MEM},
+                "containers": [
+                    {k: v for k, v in c.items() if k in ("name", "startTime", "cpu", "memory")}
+                    for c in p.get("containers", [])
+                ],
+            }
+            for p in doc["pods"]
+        ]
+        doc = {"node": node, "pods": pods}
+    # The kubelet pretty-prints its JSON; the apiserver proxies the bytes unchanged.
+    return ctx.server.maybe_gzip(ctx, Response(200, json.dumps(doc, indent=2).encode()))
+
+
+def _node_proxy_other(ctx: RequestContext) -> Response:
+    if ctx.cluster.get_entry("nodes", ctx.params["name"]) is None:
+        raise ApiError.not_found("nodes", ctx.params["name"])
+    return Response(404, b"404 page not found\n", "text/plain; charset=utf-8")
+
+
+def _health(ctx: RequestContext) -> Response:
+    return Response(200, b"ok", "text/plain; charset=utf-8")
+
+
+def default_router() -> Router:
+    r = Router()
+    nonres = {"verb": "get"}
+    for p in ("/healthz", "/livez", "/readyz"):
+        r.add("GET", p, _health, **nonres)
+    r.add("GET", "/version", _version, **nonres)
+    r.add("GET", "/api", _api_versions, **nonres)
+    r.add("GET", "/api/v1", _resource_list("v1", CORE_RESOURCES), **nonres)
+    r.add("GET", "/apis", _api_groups, **nonres)
+    r.add("GET", "/apis/scheduling.k8s.io", _api_group("scheduling.k8s.io"), **nonres)
+    r.add(
+        "GET",
+        "/apis/scheduling.k8s.io/v1",
+        _resource_list("scheduling.k8s.io/v1", SCHEDULING_RESOURCES),
+        **nonres,
+    )
+    r.add("GET", "/apis/metrics.k8s.io", _api_group("metrics.k8s.io"), **nonres)
+    r.add(
+        "GET",
+        "/apis/metrics.k8s.io/v1beta1",
+        _resource_list("metrics.k8s.io/v1beta1", METRICS_RESOURCES),
+        **nonres,
+    )
+    for res in ("pods", "events"):
+        r.add("GET", f"/api/v1/{res}", _list(res), verb="list", resource=res)
+        r.add("GET", f"/api/v1/namespaces/{{namespace}}/{res}", _list(res), verb="list", resource=res)
+        r.add("GET", f"/api/v1/namespaces/{{namespace}}/{res}/{{name}}", _get(res), verb="get", resource=res)
+    for res in ("nodes", "namespaces"):
+        r.add("GET", f"/api/v1/{res}", _list(res), verb="list", resource=res)
+        r.add("GET", f"/api/v1/{res}/{{name}}", _get(res), verb="get", resource=res)
+    r.add(
+        "GET",
+        "/api/v1/nodes/{name}/proxy/{path}",
+        _node_proxy_other,
+        verb="get",
+        resource="nodes",
+        subresource="proxy",
+    )
+    r.add(
+        "GET",
+        "/api/v1/nodes/{name}/proxy/stats/summary",
+        _summary,
+        verb="get",
+        resource="nodes",
+        subresource="proxy",
+    )
+    pcs = "priorityclasses.scheduling.k8s.io"
+    r.add(
+        "GET",
+        "/apis/scheduling.k8s.io/v1/priorityclasses",
+        _list(pcs),
+        verb="list",
+        resource="priorityclasses",
+        group="scheduling.k8s.io",
+    )
+    r.add(
+        "GET",
+        "/apis/scheduling.k8s.io/v1/priorityclasses/{name}",
+        _get(pcs),
+        verb="get",
+        resource="priorityclasses",
+        group="scheduling.k8s.io",
+    )
+    m = {"group": "metrics.k8s.io"}
+    r.add(
+        "GET",
+        "/apis/metrics.k8s.io/v1beta1/pods",
+        _list("pods.metrics.k8s.io", paginate=False),
+        verb="list",
+        resource="pods",
+        **m,
+    )
+    r.add(
+        "GET",
+        "/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods",
+        _list("pods.metrics.k8s.io", paginate=False),
+        verb="list",
+        resource="pods",
+        **m,
+    )
+    r.add(
+        "GET",
+        "/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods/{name}",
+        _get("pods.metrics.k8s.io"),
+        verb="get",
+        resource="pods",
+        **m,
+    )
+    r.add(
+        "GET",
+        "/apis/metrics.k8s.io/v1beta1/nodes",
+        _list("nodes.metrics.k8s.io", paginate=False),
+        verb="list",
+        resource="nodes",
+        **m,
+    )
+    r.add(
+        "GET",
+        "/apis/metrics.k8s.io/v1beta1/nodes/{name}",
+        _get("nodes.metrics.k8s.io"),
+        verb="get",
+        resource="nodes",
+        **m,
+    )
+    return r
+
+
+# -- HTTP plumbing ---------------------------------------------------------------------------------
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    sim: SimServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Header and body go out in separate writes; without NODELAY, Nagle + delayed ACK add ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _serve(self) -> None:
+        t0 = time.perf_counter()
+        sim = self.server.sim
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        length = int(headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        resp, user = sim.handle(self.command, self.path, headers, body)
+        payload = resp.body
+        encoding = ""
+        if resp.gzipped:
+            encoding = "gzip"
+        head = [
+            f"HTTP/1.1 {resp.status} {_phrase(resp.status)}",
+            f"Audit-Id: {uuid.uuid4()}",
+            "Cache-Control: no-cache, private",
+            f"Content-Type: {resp.content_type}",
+            f"Date: {self.date_time_string()}",
+        ]
+        if encoding:
+            head.append("Content-Encoding: gzip")
+            head.append("Vary: Accept-Encoding")
+        for k, v in resp.headers.items():
+            head.append(f"{k}: {v}")
+        head.append(f"Content-Length: {len(payload)}")
+        header_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+        try:
+            if len(payload) < 65536:
+                self.wfile.write(header_bytes + payload)
+            else:
+                self.wfile.write(header_bytes)
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        if headers.get("connection", "").lower() == "close":
+            self.close_connection = True
+        split = urlsplit(self.path)
+        sim._record(
+            RequestRecord(
+                self.command,
+                split.path,
+                {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()},
+                split.query,
+                headers,
+                resp.status,
+                encoding,
+                len(payload),
+                time.perf_counter() - t0,
+                user,
+            )
+        )
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+
+def _phrase(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def start(
+    cluster: Cluster | None = None,
+    *,
+    auth: Auth | None = None,
+    faults: Faults | None = None,
+    port: int = 0,
+    gzip_min_bytes: int = GZIP_MIN_BYTES,
+    precompute: bool = True,
+    tls: bool = True,
+) -> SimServer:
+    """Serve `cluster` (default: the demo scenario) on 127.0.0.1 in a background thread.
+
+    Use as a context manager or call .stop(). auth=Auth.disabled() turns authentication off; tls=False
+    serves plain http (client-go then sends no token, so pair it with Auth.disabled())."""
+    if cluster is None:
+        from .scenario import demo_cluster
+
+        cluster = demo_cluster()
+    return SimServer(
+        cluster,
+        auth=auth,
+        faults=faults,
+        port=port,
+        gzip_min_bytes=gzip_min_bytes,
+        precompute=precompute,
+        tls=tls,
+    ).start()

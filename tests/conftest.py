@@ -1,0 +1,83 @@
+"""Shared fixtures. The simulated cluster (kubectl_mem.sim) is the test double for every cluster call:
+
+def test_x(sim):                      # demo-sized deterministic cluster, admin token, TLS
+    run(["kubectl", "--kubeconfig", str(sim.kubeconfig), "get", "pods", "-A"])
+
+def test_y(sim_factory):              # your own cluster, auth and faults
+    c = Cluster(); c.add_node(make_node("n1")); c.add_pod(make_pod("p", "default", "n1"))
+    srv = sim_factory(c, auth=Auth({"t": ("alice", [Rule(verbs=("list",), resources=("pods",))])}))
+    kubeconfig = srv.write_kubeconfig(tmp_path / "kc", token="t")
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Faults, SimServer, generate
+
+SimFactory = Callable[..., SimServer]
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def sim_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimFactory]:
+    """Start simulated apiservers: factory(cluster=None, *, auth=None, faults=None, tls=True, ...).
+
+    cluster=None uses the deterministic demo-sized scenario. Each server gets a kubeconfig with the admin
+    token at `server.kubeconfig`; all servers stop at the end of the test."""
+    servers: list[SimServer] = []
+
+    def factory(
+        cluster: Cluster | None = None,
+        *,
+        auth: Auth | None = None,
+        faults: Faults | None = None,
+        **kwargs: Any,
+    ) -> SimServer:
+        cluster = cluster if cluster is not None else generate(seed=7, nodes=6, pods=60, now=DEFAULT_NOW)
+        srv = SimServer(cluster, auth=auth, faults=faults, **kwargs).start()
+        servers.append(srv)
+        tokenless = auth is not None and not auth.enabled
+        srv.write_kubeconfig(
+            tmp_path_factory.mktemp("kube") / "config", token=None if tokenless else "sim-admin-token"
+        )
+        return srv
+
+    yield factory
+    for srv in servers:
+        srv.stop()
+
+
+@pytest.fixture
+def sim(sim_factory: SimFactory) -> SimServer:
+    """A running simulated cluster (seed 7, 6 nodes, 60 pods, fixed time) with `sim.kubeconfig`."""
+    return sim_factory()
+
+
+@pytest.fixture
+def kubectl(tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
+    """Run the real kubectl: kubectl(kubeconfig, *args, check=False) -> CompletedProcess (text).
+
+    Discovery is cached in a per-test directory so one test's server never leaks into another's."""
+    cache = tmp_path_factory.mktemp("kubectl-cache")
+
+    def run(
+        kubeconfig: str | Path, *args: str, check: bool = False, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+        return subprocess.run(
+            ["kubectl", "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache), *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+            env=env,
+        )
+
+    return run
