@@ -149,21 +149,30 @@ class KubectlMemApp(App[None]):
 
     # ------------------------------------------------------------ commands
 
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """(keys, what, binding id) of every key that works on the current screen, keymap applied."""
+        order: list[str] = []
+        keys: dict[str, list[str]] = {}
+        what: dict[str, str] = {}
+        for active in self.active_bindings.values():
+            b = active.binding
+            if not b.id:  # Textual's own scrolling keys; ours all have ids
+                continue
+            if b.id not in keys:
+                order.append(b.id)
+                keys[b.id] = []
+                what[b.id] = b.description or b.action
+            shown = self.get_key_display(b)
+            if shown not in keys[b.id]:
+                keys[b.id].append(shown)
+        rows = [(", ".join(keys[i]), what[i], i) for i in order]
+        rows.append(("^p", "command palette: commands, themes", ""))
+        return rows
+
     def action_help(self) -> None:
         screen = self.screen
-        rows = []
-        seen = set()
-        for key, active in self.active_bindings.items():
-            b = active.binding
-            ident = (b.id or b.action, key)
-            if ident in seen:
-                continue
-            seen.add(ident)
-            rows.append((self.get_key_display(b), b.description or b.action, b.id or ""))
-        name = {"pods": "pods", "nodes": "nodes"}.get(
-            screen.id or "", type(screen).__name__.removesuffix("Screen")
-        )
-        self.push_screen(HelpScreen(name, rows))
+        name = screen.id or type(screen).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(name, self.help_rows()))
 
     def action_command(self) -> None:
         suggestions = ["pods", "nodes", "ns all", "q"] + [f"ns {ns}" for ns in self.namespaces()]

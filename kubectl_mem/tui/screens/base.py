@@ -101,16 +101,14 @@ class TableScreen(DataScreen):
         yield FilterInput(placeholder="filter: regex, !regex inverts, -l key=value", id="filter")
 
     def update_title(self) -> None:
-        rows = len(self.state.rows)
+        shown = len(getattr(self.state, "pod_rows", self.state.rows))
         total = len(self.state.all)
-        where = self.title_scope()
-        count = (
-            f"[{self.table.cursor + 1 if rows else 0}/{rows}]"
-            if rows == total
-            else f"[{self.table.cursor + 1 if rows else 0}/{rows} of {total}]"
-        )
+        count = f"[{shown}]" if shown == total else f"[{shown} of {total}]"
         sort = self.state.sort
-        parts = [f"{self.TITLE_NAME}({where}){count}", f"sort {sort.column}{'↓' if sort.descending else '↑'}"]
+        parts = [
+            f"{self.TITLE_NAME}({self.title_scope()}){count}",
+            f"sort {sort.column}{'↓' if sort.descending else '↑'}",
+        ]
         f = self.state.filter
         if f.text:
             parts.append(f"filter /{f.text}" + (f" ({f.error})" if f.error else ""))

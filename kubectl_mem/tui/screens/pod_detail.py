@@ -13,7 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
 from kubectl_mem.model.history import describe_termination
-from kubectl_mem.model.views import NodeView, PodView
+from kubectl_mem.model.views import ContainerView, NodeView, PodView
 from kubectl_mem.report import columns as cols
 from kubectl_mem.report.fmt import ordinal, size
 from kubectl_mem.tui.refresh import ViewData
@@ -46,13 +46,18 @@ def summary_text(p: PodView) -> Text:
     return t
 
 
+def last_text(c: ContainerView) -> str:
+    t = c.last_termination
+    return "-" if t is None else f"{t.reason or 'Terminated'}({t.exit_code})"
+
+
 def containers_table(p: PodView) -> Table:
     columns = [c for c in cols.CONTAINER_COLUMNS if c.key not in ("namespace", "pod")]
     table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
     for c in columns:
         table.add_column(c.title, justify=c.align, no_wrap=c.key != "last", overflow="ellipsis")
     for c in p.containers:
-        table.add_row(*[col.text((p, c)) for col in columns])
+        table.add_row(*[last_text(c) if col.key == "last" else col.text((p, c)) for col in columns])
     return table
 
 
