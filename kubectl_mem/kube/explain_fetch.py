@@ -38,17 +38,17 @@ from kubectl_mem.model.records import Pod, PodUsage
 WORKLOAD_KINDS = {"Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset"}
 
 
-class _Source(msgspec.Struct, gc=False):
+class _Source(msgspec.Struct, frozen=True, gc=False):
     component: str = ""
 
 
-class _Involved(msgspec.Struct, gc=False):
+class _Involved(msgspec.Struct, frozen=True, gc=False):
     kind: str = ""
     name: str = ""
     namespace: str = ""
 
 
-class _EventMeta(msgspec.Struct, gc=False):
+class _EventMeta(msgspec.Struct, frozen=True, gc=False):
     namespace: str = ""
 
 
@@ -64,7 +64,7 @@ class _Event(msgspec.Struct, rename="camel", gc=False):
     source: _Source = _Source()
 
 
-class _ListMeta(msgspec.Struct, gc=False):
+class _ListMeta(msgspec.Struct, frozen=True, gc=False):
     resource_version: str = msgspec.field(default="", name="resourceVersion")
     continue_: str = msgspec.field(default="", name="continue")
 

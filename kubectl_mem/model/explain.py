@@ -29,7 +29,7 @@ from typing import Literal
 import msgspec
 
 from kubectl_mem.model.history import describe_termination, termination_kind
-from kubectl_mem.model.quantity import format_bytes
+from kubectl_mem.model.quantity import format_bytes, memory_bytes
 from kubectl_mem.model.recommend import ContainerUsageInput, Recommendation, qos_reason, recommend
 from kubectl_mem.model.records import Pod, Termination
 from kubectl_mem.model.runtime import RuntimeHint, analyze_container
@@ -397,6 +397,16 @@ def _container_causes(
     )
 
 
+def _kubelet_quantity(text: str) -> str:
+    """A quantity from the kubelet's message ("81920Ki") in the short form used everywhere else."""
+    if not text:
+        return "?"
+    try:
+        return format_bytes(memory_bytes(text))
+    except ValueError:
+        return text
+
+
 def _eviction_cause(pv: PodView, pod_events: Sequence[EventRecord]) -> Cause | None:
     ev = pv.evicted
     if ev is None:
@@ -433,12 +443,13 @@ def _eviction_cause(pv: PodView, pod_events: Sequence[EventRecord]) -> Cause | N
             )
         )
     over = ", ".join(n for n, _u, _r in ev.containers) or "its containers"
+    available = _kubelet_quantity(ev.available)
     return Cause(
         "node-pressure-eviction",
         "certain",
         None,
         f"The kubelet evicted the pod because node {pv.pod.node} ran low on memory (available "
-        f"{ev.available or '?'}, threshold {ev.threshold or '?'}); {over} used more than requested, "
+        f"{available}, threshold {_kubelet_quantity(ev.threshold)}); {over} used more than requested, "
         "which puts a pod first in line.",
         tuple(evidence),
     )

@@ -27,7 +27,7 @@ def _camel(key: str) -> str:
 def _convert(v: Any) -> Any:
     if isinstance(v, dict):
         return {_camel(k): _convert(x) for k, x in v.items()}
-    if isinstance(v, list):
+    if isinstance(v, list | tuple):
         return [_convert(x) for x in v]
     if isinstance(v, float):
         return round(v, 2)
