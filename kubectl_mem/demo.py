@@ -16,6 +16,9 @@ from pathlib import Path
 def demo_kubeconfig() -> Iterator[str]:
     from kubectl_mem.sim import SimServer, demo_cluster
 
-    with tempfile.TemporaryDirectory(prefix="kubectl-mem-demo-") as tmp, SimServer(demo_cluster()).start() as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="kubectl-mem-demo-") as tmp,
+        SimServer(demo_cluster()).start() as server,
+    ):
         path = server.write_kubeconfig(Path(tmp) / "kubeconfig", context_name="demo")
         yield str(path)

@@ -85,7 +85,9 @@ class Transport:
                     url,
                     headers=headers,
                     timeout=_timeout(self.conn.request_timeout),
-                    retries=urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=3),
+                    retries=urllib3.Retry(
+                        total=1, connect=1, read=0, status=0, redirect=3, respect_retry_after_header=False
+                    ),
                 )
             except urllib3.exceptions.HTTPError as e:
                 raise UnreachableError(_unreachable(self.conn.server, e)) from None
@@ -119,10 +121,11 @@ def _retry_after(value: str | None) -> float | None:
 def _unreachable(server: str, e: Exception) -> str:
     reason = getattr(e, "reason", None) or e
     text = str(reason)
-    if isinstance(reason, urllib3.exceptions.TimeoutError) or "timed out" in text:
-        return f"timed out talking to the API server at {server}"
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3 2: look at refusals first
     if "Connection refused" in text:
         return f"cannot reach the API server at {server}: connection refused"
+    if isinstance(reason, urllib3.exceptions.TimeoutError) or "timed out" in text:
+        return f"timed out talking to the API server at {server}"
     if isinstance(reason, urllib3.exceptions.SSLError) or "SSL" in text or "certificate" in text:
         return f"TLS error talking to the API server at {server}: {text.split(': ', 1)[-1][:200]}"
     if "Name or service not known" in text or "nodename nor servname" in text or "resolve" in text:

@@ -138,7 +138,7 @@ CONTAINER_COLUMNS: list[Column[ContainerRow]] = [
         wide=True,
     ),
     Column("restarts", "RESTARTS", lambda r: r[1].restart_count, lambda r: str(r[1].restart_count), "right"),
-    Column("last", "LAST TERMINATION", lambda r: _last(r[1]), _last),
+    Column("last", "LAST TERMINATION", lambda r: _last(r[1]), lambda r: _last(r[1])),
 ]
 
 
