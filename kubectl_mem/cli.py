@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import TextIO
 
 from kubectl_mem import __version__
@@ -21,14 +20,24 @@ from kubectl_mem.errors import ExitStatus, KubectlMemError, UsageError
 PROG = "kubectl mem"
 
 
-@dataclass
 class Env:
-    """Process state a command may touch, replaceable in tests."""
+    """Process state a command may touch, replaceable in tests.
 
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    stdout_isatty: bool = field(default_factory=lambda: sys.stdout.isatty())
-    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    A plain class, not a dataclass: `dataclasses` imports `inspect` (and ast, dis, tokenize ...),
+    a third of the start-up of the release binary.
+    """
+
+    def __init__(
+        self,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        stdout_isatty: bool | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        self.stdout: TextIO = sys.stdout if stdout is None else stdout
+        self.stderr: TextIO = sys.stderr if stderr is None else stderr
+        self.stdout_isatty: bool = sys.stdout.isatty() if stdout_isatty is None else stdout_isatty
+        self.environ: dict[str, str] = dict(os.environ) if environ is None else environ
 
 
 class _Parser(argparse.ArgumentParser):
@@ -128,8 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, env: Env | None = None) -> int:
-    env = env or Env()
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["__complete"]:  # cobra's completion request, what the kubectl_complete-mem shim sends
+        from kubectl_mem.completion import main as complete
+
+        return complete(args[1:])
+    env = env or Env()
     try:
         return int(_run(args, env))
     except KubectlMemError as e:
