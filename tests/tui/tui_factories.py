@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from kubectl_mem.kube.source import Loaded
 from kubectl_mem.model.records import (
     ContainerSpec,
@@ -154,3 +156,36 @@ def loaded(scale: float = 1.0, *, metrics: bool = True, extra_pods: int = 0) -> 
         metrics_available=metrics,
     )
     return Loaded(snap, list(snap.pods), [])
+
+
+# ---------------------------------------------------------------- app helpers
+
+CLOCK_AT = dt.datetime(2026, 5, 1, 12, 0, 5, tzinfo=dt.UTC)
+
+
+def fixed_clock() -> dt.datetime:
+    return CLOCK_AT
+
+
+class SteppingClock:
+    """Each call is `step` seconds after the one before: samples get distinct times."""
+
+    def __init__(self, step: float = 60.0) -> None:
+        self.now = CLOCK_AT
+        self.step = dt.timedelta(seconds=step)
+
+    def __call__(self) -> dt.datetime:
+        self.now += self.step
+        return self.now
+
+
+def screen_text(app) -> str:
+    """What a user sees, as plain text lines."""
+    return "\n".join(s.text for s in app.screen._compositor.render_strips())
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

@@ -113,6 +113,17 @@ class TableScreen(DataScreen):
         if f.text:
             parts.append(f"filter /{f.text}" + (f" ({f.error})" if f.error else ""))
         self.query_one("#table-title", Static).update("  ".join(parts))
+        self.table.empty_text = self.empty_message()
+        if not self.state.rows:
+            self.table.refresh()
+
+    def empty_message(self) -> str:
+        data = self.kapp.data
+        if data.fetched is None:
+            return "loading…" if not data.error else "no data yet: " + data.error
+        if self.state.filter.active:
+            return "nothing matches the filter (esc clears it)"
+        return "nothing to show"
 
     def title_scope(self) -> str:
         return ""

@@ -96,7 +96,6 @@ class NodeDetailScreen(TableScreen):
             self.state.set_rows([p for p in snap.pods if p.key in wanted])
             self.table.all_namespaces = True
             self.table.has_metrics = snap.metrics_available
-            self.table.empty_text = "no running pods on this node"
             self.table.new_rows()
         self.update_title()
 

@@ -42,11 +42,6 @@ class NodesScreen(TableScreen):
         if new_snapshot and data.fetched is not None:
             self.state.set_rows(data.fetched.loaded.snapshot.nodes)
             self.table.new_rows()
-        if data.fetched is None:
-            self.table.empty_text = "loading…" if not data.error else "no data yet: " + data.error
-        else:
-            self.table.empty_text = "no nodes visible (see the banner)"
-        self.table.refresh()
         self.update_title()
 
     def on_line_table_selected(self, event: LineTable.Selected) -> None:

@@ -20,15 +20,6 @@ POD_BINDINGS: list[BindingType] = [
 ]
 
 
-def empty_text(data: ViewData, filtered: bool) -> str:
-    if data.fetched is None:
-        return "loading…" if not data.error else "no data yet: " + data.error
-    if filtered:
-        return "no pods match the filter (esc clears it)"
-    ns = data.fetched.namespace
-    return "no pods in any namespace" if ns is None else f"no pods in namespace {ns} (0: all namespaces)"
-
-
 class PodsScreen(TableScreen):
     BINDINGS: ClassVar[list[BindingType]] = POD_BINDINGS
     TITLE_NAME = "pods"
@@ -62,9 +53,14 @@ class PodsScreen(TableScreen):
             self.table.has_metrics = data.fetched.loaded.snapshot.metrics_available
             self.state.set_rows(data.fetched.loaded.shown)
             self.table.new_rows()
-        self.table.empty_text = empty_text(data, self.state.filter.active)
-        self.table.refresh()
         self.update_title()
+
+    def empty_message(self) -> str:
+        data = self.kapp.data
+        if data.fetched is None or self.state.filter.active:
+            return super().empty_message().replace("nothing matches", "no pods match")
+        ns = data.fetched.namespace
+        return "no pods in any namespace" if ns is None else f"no pods in namespace {ns} (0: all namespaces)"
 
     def on_line_table_selected(self, event: LineTable.Selected) -> None:
         from kubectl_mem.tui.screens.pod_detail import PodDetailScreen

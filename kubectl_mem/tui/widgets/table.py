@@ -122,18 +122,20 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
         self._layout: list[tuple[cols.Column[R], int, str]] = []  # column, width, title
         self._flex_max: dict[str, int] = {}
         self._layout_for: tuple | None = None
+        self._selected: str | None = None  # the cursor's row key: the selection follows it
 
     # ------------------------------------------------------------ inputs (attributes down)
 
     def new_rows(self, *, keep: str | None = None) -> None:
         """The state's rows changed (new snapshot, filter or sort): follow the cursor's row."""
-        old_key = keep if keep is not None else self.cursor_key
+        old_key = keep if keep is not None else self._selected
         self._flex_max = self._measure_flex()
         self._layout_for = None
         self.generation += 1
         index = self.state.index_of(old_key) if old_key is not None else None
         n = len(self.state.rows)
         self.cursor = index if index is not None else max(0, min(self.cursor, n - 1))
+        self._selected = self.cursor_key
         self._resize_virtual()
         self.refresh()
         self.scroll_to_cursor()
@@ -141,10 +143,11 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
 
     def reorder(self) -> None:
         """Filter or sort changed: same rows' content, new order (strips stay cached)."""
-        key = self.cursor_key
+        key = self._selected
         index = self.state.index_of(key) if key is not None else None
         n = len(self.state.rows)
         self.cursor = index if index is not None else max(0, min(self.cursor, n - 1))
+        self._selected = self.cursor_key
         self._layout_for = None
         self._resize_virtual()
         self.refresh()
@@ -172,6 +175,7 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
         if index == old:
             return
         self.cursor = index
+        self._selected = self.cursor_key
         self._refresh_row(old)
         self._refresh_row(index)
         self.scroll_to_cursor()
