@@ -555,8 +555,12 @@ def _eviction(pv: PodView, node: NodeView | None, by_key: Mapping[str, PodView])
         why.append(
             f"priority {pv.priority}: among pods on the same side of their request, lower priority goes first"
         )
-        if ws is not None:
-            why.append(f"then by usage above request: {format_bytes(ws - pv.request)}")
+        if ws is not None and ws >= pv.request:
+            why.append(f"then by usage above request: {format_bytes(ws - pv.request)} (more goes first)")
+        elif ws is not None:
+            why.append(
+                f"then by usage above request: it uses {format_bytes(pv.request - ws)} less than it requests"
+            )
         if pv.critical:
             why.append("critical pod (static, mirror or priority >= 2000000000): ranked but never evicted")
     return EvictionSection(
@@ -602,12 +606,15 @@ def _usage_inputs(
     pv: PodView, causes: Sequence[Cause], peaks: Mapping[str, int]
 ) -> dict[str, ContainerUsageInput]:
     limit_killed = {c.container for c in causes if c.kind == "container-oom-kill"}
+    at_eviction = {n: u for n, u, _r in pv.evicted.containers if u is not None} if pv.evicted else {}
     return {
         c.name: ContainerUsageInput(
             c.name,
             working_set=c.working_set,
-            peak=peaks.get(c.name),
-            peak_source="cgroup memory.peak" if c.name in peaks else "",
+            peak=peaks.get(c.name, at_eviction.get(c.name)),
+            peak_source="cgroup memory.peak"
+            if c.name in peaks
+            else ("usage at the eviction, from the kubelet's message" if c.name in at_eviction else ""),
             oom_killed=c.name in limit_killed,
         )
         for c in pv.containers

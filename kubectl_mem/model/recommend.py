@@ -174,27 +174,29 @@ def qos_reason(pod: Pod) -> tuple[str, str]:
     cls = compute_qos(pod)
     pr = pod.pod_resources
     if pr is not None and pr.any_set:
-        return cls, "pod-level resources (spec.resources) decide the class; container values are ignored"
+        return cls, "Pod-level resources (spec.resources) decide the class; container values are ignored"
     parts: list[str] = []
     if cls == "BestEffort":
-        return cls, "no container sets any cpu or memory request or limit"
+        return cls, "No container sets any cpu or memory request or limit"
     if cls == "Guaranteed":
-        return cls, "every container sets cpu and memory limits equal to its requests"
+        return cls, "Every container sets cpu and memory limits equal to its requests"
     for c in pod.containers:
         r = c.resources
         missing = [n for n, v in (("cpu limit", r.cpu_limit_m), ("memory limit", r.memory_limit)) if not v]
         if missing:
-            parts.append(f"{c.name} has no {' or '.join(missing)}")
+            parts.append(f"container {c.name} has no {' or '.join(missing)}")
         else:
             if r.memory_request and r.memory_request != r.memory_limit:
                 parts.append(
-                    f"{c.name} requests {format_bytes(r.memory_request)} memory but its limit is "
+                    f"container {c.name} requests {format_bytes(r.memory_request)} memory but its limit is "
                     f"{format_bytes(r.memory_limit or 0)}"
                 )
             if r.cpu_request_m and r.cpu_request_m != r.cpu_limit_m:
-                parts.append(f"{c.name} requests {r.cpu_request_m}m cpu but its limit is {r.cpu_limit_m}m")
+                parts.append(
+                    f"container {c.name} requests {r.cpu_request_m}m cpu but its limit is {r.cpu_limit_m}m"
+                )
     why = "; ".join(parts) if parts else "requests and limits differ in total"
-    return cls, f"Burstable because {why} (Guaranteed needs cpu and memory limits = requests everywhere)"
+    return cls, f"{why[:1].upper()}{why[1:]} (Guaranteed needs cpu and memory limits = requests everywhere)"
 
 
 def _with_resources(pod: Pod, recs: dict[str, ContainerRecommendation]) -> Pod:
@@ -229,7 +231,6 @@ SET_RESOURCES_KINDS = {
     "StatefulSet": "statefulset",
     "DaemonSet": "daemonset",
     "ReplicaSet": "replicaset",
-    "Job": "job",
 }
 
 
@@ -292,6 +293,13 @@ def recommend(
                     parts.append(f"--limits=memory={mi(r.limit)}")
                 lines.append(" ".join(parts))
             command, kind = "\n".join(lines), "set-resources"
+        elif owner_kind == "Job":
+            caveats.append(
+                "A Job's pod template cannot be changed: put these values in the CronJob that creates it "
+                "(kubectl patch cronjob/NAME --type=strategic -p "
+                f"'{_patch(changed, ('spec', 'jobTemplate', 'spec', 'template', 'spec'))}'), or in the Job's "
+                "manifest before creating it again."
+            )
         elif owner_kind and owner_name:
             path = {"CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}.get(
                 owner_kind, ("spec", "template", "spec")

@@ -798,8 +798,8 @@ def _jvm_fix(
             why += " Below ~250Mi the JVM uses MinRAMPercentage instead, so both are set."
     value = f"{keep} {opts}".strip()
     yaml = _container_yaml(c.name, ["- name: JAVA_TOOL_OPTIONS", f'  value: "{value}"'])
-    if xmx is not None or elsewhere:
-        where = ", ".join(elsewhere) or xmx[2]  # type: ignore[index]
+    if elsewhere:
+        where = ", ".join(elsewhere)
         why += f" Remove the heap flags from {where}: an explicit -Xmx overrides the percentage"
         why += ", and _JAVA_OPTIONS overrides everything." if "env _JAVA_OPTIONS" in elsewhere else "."
     return Fix(summary, yaml, why)

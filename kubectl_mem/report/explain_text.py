@@ -18,6 +18,7 @@ from kubectl_mem.model.explain import (
     ago,
     ordinal,
 )
+from kubectl_mem.model.quantity import canonical_binary
 from kubectl_mem.model.recommend import Recommendation
 from kubectl_mem.model.runtime import RuntimeHint, Setting
 from kubectl_mem.report.fmt import pct, size
@@ -67,7 +68,15 @@ class _Out:
 
     def heading(self, title: str) -> None:
         self.blank()
-        self.lines.append(title)
+        self.lines.extend(
+            textwrap.wrap(
+                title,
+                width=self.width,
+                subsequent_indent="  ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
 
     def table(self, header: list[str], rows: list[list[str]], right: set[int], indent: int = 2) -> None:
         cols = [header, *rows]
@@ -124,7 +133,6 @@ def _memory(o: _Out, p: PodExplanation, now: str) -> None:
             pct(c.pct_of_limit),
             size(c.headroom),
             str(c.restarts),
-            _term(c, now),
         ]
         for c in p.containers
     ]
@@ -138,12 +146,13 @@ def _memory(o: _Out, p: PodExplanation, now: str) -> None:
             "%LIMIT",
             "HEADROOM",
             "RESTARTS",
-            "LAST END",
         ],
         rows,
         right={1, 2, 3, 4, 5, 6, 7},
     )
     for c in p.containers:
+        if c.last_termination:
+            o.bullet(f"{c.name}: last ended {_term(c, now)}")
         if c.peak is not None:
             o.bullet(f"{c.name}: peak {size(c.peak)} (cgroup memory.peak)")
         for n in c.notes:
@@ -156,7 +165,8 @@ def _eviction_head(ev: EvictionSection) -> str:
     if ev.critical:
         place = f"ranked {ordinal(ev.rank)} of {ev.ranked_pods} on {ev.node}, critical: never evicted"
     else:
-        place = f"{ordinal(ev.evictable_position or ev.rank)} in line of {ev.ranked_pods} pods on {ev.node}"
+        pods = f"{ev.ranked_pods} pod{'s' if ev.ranked_pods != 1 else ''}"
+        place = f"{ordinal(ev.evictable_position or ev.rank)} in line of {pods} on {ev.node}"
     return f"EVICTION: {place}"
 
 
@@ -213,13 +223,17 @@ def _runtime(o: _Out, hints: Iterable[RuntimeHint]) -> None:
             o.bullet(n, indent=4)
 
 
+def _exact(n: int | None) -> str:
+    """Recommended values exactly as they go into the command (1035Mi, not 1.0Gi)."""
+    return "none" if n is None else canonical_binary(n)
+
+
 def _recommendation(o: _Out, r: Recommendation, title: str = "RECOMMENDATION") -> None:
     o.heading(title)
     for c in r.containers:
         o.para(
-            f"{c.container}: request {size(c.current_request, missing='none')} -> "
-            f"{size(c.request, missing='none')}, limit {size(c.current_limit, missing='none')} -> "
-            f"{size(c.limit, missing='none')}" + ("" if c.changed else " (unchanged)")
+            f"{c.container}: request {_exact(c.current_request)} -> {_exact(c.request)}, "
+            f"limit {_exact(c.current_limit)} -> {_exact(c.limit)}" + ("" if c.changed else " (unchanged)")
         )
         o.para(f"based on {c.usage_source}", indent=4)
         for f in c.formula:
@@ -229,7 +243,7 @@ def _recommendation(o: _Out, r: Recommendation, title: str = "RECOMMENDATION") -
     if r.command:
         o.raw("  Command:")
         o.block(r.command, indent=4)
-    else:
+    elif not any(c.changed for c in r.containers):
         o.para("Nothing to change from what is known.")
     for c in r.caveats:
         o.bullet(c)
@@ -254,9 +268,17 @@ def render_text(e: Explanation, *, width: int = 100) -> str:
     o = _Out(width)
     if e.workload is None:
         p = e.pods[0]
-        o.raw(f"{e.target} in namespace {e.namespace}, node {p.node or '<none>'}, phase {p.phase or '?'}")
+        o.para(
+            f"{e.target} in namespace {e.namespace}, node {p.node or '<none>'}, phase {p.phase or '?'}",
+            indent=2,
+            first="",
+        )
     else:
-        o.raw(f"{e.target} in namespace {e.namespace}: {len(e.pods)} pod{'s' if len(e.pods) != 1 else ''}")
+        o.para(
+            f"{e.target} in namespace {e.namespace}: {len(e.pods)} pod{'s' if len(e.pods) != 1 else ''}",
+            indent=2,
+            first="",
+        )
     o.heading("VERDICT")
     o.para(e.verdict)
     if e.workload is not None:
@@ -368,9 +390,8 @@ def _md_rec(lines: list[str], r: Recommendation, title: str) -> None:
     lines += ["", f"## {title}", ""]
     for c in r.containers:
         lines.append(
-            f"- **{c.container}**: request {size(c.current_request, missing='none')} → "
-            f"{size(c.request, missing='none')}, limit {size(c.current_limit, missing='none')} → "
-            f"{size(c.limit, missing='none')}, based on {c.usage_source}"
+            f"- **{c.container}**: request {_exact(c.current_request)} → {_exact(c.request)}, "
+            f"limit {_exact(c.current_limit)} → {_exact(c.limit)}, based on {c.usage_source}"
         )
         lines += [f"  - `{f}`" for f in c.formula]
     lines += ["", f"QoS class after the change: **{r.qos_after}**. {r.qos_after_why}."]
