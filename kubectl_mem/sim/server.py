@@ -374,6 +374,7 @@ class SimServer:
         self.log_requests = log_requests
         self._precompute = precompute
         self._log: list[RequestRecord] = []
+        self._issued: dict[str, float] = {}  # continue token -> when it was last handed out
         self._log_lock = threading.Lock()
         self.tls = tls
         self.kubeconfig: Path | None = None  # the last kubeconfig written by write_kubeconfig()
@@ -590,6 +591,13 @@ class SimServer:
         items = snap.select(q.namespace, q.labels, q.fields)
         if start_key is not None:
             start = bisect.bisect_left(items, start_key, key=lambda e: e.key)
+        end = len(items) if q.limit == 0 else min(start + q.limit, len(items))
+        if end < len(items):
+            # Token TTLs count from when a token was (last) handed out; pages themselves stay cached.
+            token = encode_continue(snap.rv, items[end - 1].key + "\x00", end, q.qhash)
+            if len(self._issued) > 100_000:
+                self._issued.clear()
+            self._issued[token] = time.monotonic()
         if (version := ctx.table_version) is not None:
             return self._table_list(ctx, snap, q, items, start, version)
         gz = ctx.accepts_gzip
@@ -603,10 +611,7 @@ class SimServer:
         410), the key to start from in the latest snapshot."""
         ttl = self.faults.continue_ttl_seconds
         if not q.token:
-            snap = self.cluster.snapshot(q.resource)
-            if ttl is not None and time.monotonic() - snap.created > ttl:
-                snap = self.cluster.renew(q.resource)  # a fresh list reads the latest revision
-            return snap, 0, None
+            return self.cluster.snapshot(q.resource), 0, None
         tok = decode_continue(q.token)
         if tok.get("q") not in (None, q.qhash):
             raise ApiError.bad_request(
@@ -616,10 +621,11 @@ class SimServer:
         if tok["rv"] == -1:
             return self.cluster.snapshot(q.resource), 0, str(tok.get("start", ""))
         snap_at = self.cluster.snapshot_at(q.resource, tok["rv"])
+        issued = self._issued.get(q.token)
         expired = (
             snap_at is None
             or self.faults.take_continue_expiry()
-            or (ttl is not None and time.monotonic() - snap_at.created > ttl)
+            or (ttl is not None and (issued is None or time.monotonic() - issued > ttl))
         )
         if expired:
             if snap_at is not None and snap_at is self.cluster.snapshot(q.resource):
