@@ -1,4 +1,6 @@
-"""A simulated cluster per test, and a way to run `kubectl mem explain` against it."""
+"""A simulated cluster per test, and a way to run `kubectl mem explain` against it.
+
+The fixture is `explain_sim`, so the shared `sim` fixture of tests/conftest.py is not shadowed."""
 
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ class Sim:
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Callable[..., Sim]]:
+def explain_sim(tmp_path: Path) -> Iterator[Callable[..., Sim]]:
     def make(*, metrics: str = "available") -> Sim:
         now = datetime.now(UTC).replace(microsecond=0)
         return Sim(Cluster(now=now), now, tmp_path, Faults(metrics=metrics))  # type: ignore[arg-type]

@@ -37,8 +37,8 @@ def _go_api(**kw):
     )
 
 
-def test_container_limit_oom_kill_with_go_trap(sim):
-    s = sim()
+def test_container_limit_oom_kill_with_go_trap(explain_sim):
+    s = explain_sim()
     s.node(working_set=7 * GI)
     s.cluster.add_pod(
         _deploy_pod(
@@ -69,8 +69,8 @@ def test_container_limit_oom_kill_with_go_trap(sim):
     )
 
 
-def test_node_pressure_eviction(sim):
-    s = sim()
+def test_node_pressure_eviction(explain_sim):
+    s = explain_sim()
     s.node(memory_pressure=True)
     msg = eviction_message("worker", 900 * MI, "128Mi", 80 * MI)
     s.cluster.add_pod(
@@ -96,8 +96,8 @@ def test_node_pressure_eviction(sim):
     )
 
 
-def test_node_oom_kill_without_own_limit(sim):
-    s = sim()
+def test_node_oom_kill_without_own_limit(explain_sim):
+    s = explain_sim()
     s.node()
     s.cluster.add_pod(
         make_pod(
@@ -119,8 +119,8 @@ def test_node_oom_kill_without_own_limit(sim):
     assert "the container has no limit of its own" in r.flat
 
 
-def test_node_oom_kill_from_node_event(sim):
-    s = sim()
+def test_node_oom_kill_from_node_event(explain_sim):
+    s = explain_sim()
     s.node()
     finished = s.now - timedelta(minutes=3)
     pod = make_pod(
@@ -159,8 +159,8 @@ def test_node_oom_kill_from_node_event(sim):
     assert any("SystemOOM" in e["text"] for e in doc["cause"]["evidence"])
 
 
-def test_sigkill_from_liveness_probe_is_no_memory_problem(sim):
-    s = sim()
+def test_sigkill_from_liveness_probe_is_no_memory_problem(explain_sim):
+    s = explain_sim()
     s.node()
     finished = s.now - timedelta(minutes=2)
     pod = make_pod(
@@ -198,8 +198,8 @@ def test_sigkill_from_liveness_probe_is_no_memory_problem(sim):
     assert "Liveness probe failed" in r.flat
 
 
-def test_healthy_pod_says_no_memory_problem(sim):
-    s = sim()
+def test_healthy_pod_says_no_memory_problem(explain_sim):
+    s = explain_sim()
     s.node(working_set=2 * GI)
     s.cluster.add_pod(
         make_pod(
@@ -226,8 +226,8 @@ def test_healthy_pod_says_no_memory_problem(sim):
     assert doc["recommendation"]["command"] == ""  # 1Gi covers max(400Mi x 1.3, 500Mi); nothing to change
 
 
-def test_jvm_heap_at_limit(sim):
-    s = sim()
+def test_jvm_heap_at_limit(explain_sim):
+    s = explain_sim()
     s.node()
     c = make_container(
         "app",
@@ -244,8 +244,8 @@ def test_jvm_heap_at_limit(sim):
     assert 'value: "-Dfile.encoding=UTF-8 -XX:MaxRAMPercentage=75.0"' in r.out
 
 
-def test_node_heap_default(sim):
-    s = sim()
+def test_node_heap_default(explain_sim):
+    s = explain_sim()
     s.node()
     c = make_container(
         "web",
@@ -261,8 +261,8 @@ def test_node_heap_default(sim):
     assert 'value: "--max-old-space-size=384"   # MiB, 75% of the 512Mi limit' in r.out
 
 
-def test_deployment_explains_replicas_together(sim):
-    s = sim()
+def test_deployment_explains_replicas_together(explain_sim):
+    s = explain_sim()
     s.node("node-1")
     s.node("node-2")
     for i, node, killed, ws in (
@@ -295,8 +295,8 @@ def test_deployment_explains_replicas_together(sim):
     )
 
 
-def test_container_flag_and_memory_volume(sim):
-    s = sim()
+def test_container_flag_and_memory_volume(explain_sim):
+    s = explain_sim()
     s.node()
     c = make_container(
         "app",
@@ -331,22 +331,22 @@ def test_container_flag_and_memory_volume(sim):
 # -- errors -----------------------------------------------------------------------------------
 
 
-def test_unknown_pod_exit_4(sim):
-    s = sim()
+def test_unknown_pod_exit_4(explain_sim):
+    s = explain_sim()
     s.node()
     r = s.run("pod/nope")
     assert r.code == 4
     assert r.err == 'error: pod "nope" not found in namespace "shop"\n'
 
 
-def test_wrong_kind_exit_2(sim):
-    r = sim().run("svc/x")
+def test_wrong_kind_exit_2(explain_sim):
+    r = explain_sim().run("svc/x")
     assert r.code == 2
     assert r.err == 'error: cannot explain "svc/x": expected pod, deploy, sts or ds\n'
 
 
-def test_unknown_container_exit_4(sim):
-    s = sim()
+def test_unknown_container_exit_4(explain_sim):
+    s = explain_sim()
     s.node()
     s.cluster.add_pod(make_pod("ok", "shop", "node-1", [make_container("app")], now=s.now))
     r = s.run("ok", "-c", "nope")
@@ -354,8 +354,8 @@ def test_unknown_container_exit_4(sim):
     assert 'container "nope" not found in ok (containers: app)' in r.err
 
 
-def test_no_metrics_is_partial_and_says_how_to_get_usage(sim):
-    s = sim(metrics="absent")
+def test_no_metrics_is_partial_and_says_how_to_get_usage(explain_sim):
+    s = explain_sim(metrics="absent")
     s.node()
     s.cluster.add_pod(
         _deploy_pod(

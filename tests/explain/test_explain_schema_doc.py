@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from test_golden import _deployment, _evicted, _oom_go
+from test_explain_golden import _deployment, _evicted, _oom_go
 
 from kubectl_mem.report.document import API_VERSION
 from kubectl_mem.report.explain_json import explanation_document

@@ -32,8 +32,8 @@ def _kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_kubectl_mem_explain_and_its_errors(sim):
-    s = sim()
+def test_kubectl_mem_explain_and_its_errors(explain_sim):
+    s = explain_sim()
     s.node()
     s.cluster.add_pod(
         make_pod(
