@@ -1,4 +1,5 @@
-"""GET requests to the API server over the `kubernetes` client's own HTTP stack.
+"""Requests to the API server (GETs; the POST and DELETE of the collector pods) over the `kubernetes`
+client's own HTTP stack.
 
 The client's ApiClient builds the URL and the auth headers (bearer tokens, exec credential plugins,
 client certificates through its pool manager); we take the raw body (gzip-decoded by urllib3) so
@@ -67,22 +68,50 @@ class Transport:
         ok_statuses: Sequence[int] = (),
     ) -> Response:
         """GET path; returns the body on 2xx (and on any status in ok_statuses), else raises."""
+        return self.request("GET", path, params, accept=accept, ok_statuses=ok_statuses)
+
+    def post(self, path: str, body: bytes, params: Sequence[tuple[str, str]] = ()) -> Response:
+        """POST a JSON body (create). Never retried: a create that reached the server may have
+        happened even when the answer was an error."""
+        return self.request("POST", path, params, body=body, retry=False)
+
+    def delete(
+        self, path: str, params: Sequence[tuple[str, str]] = (), *, ok_statuses: Sequence[int] = ()
+    ) -> Response:
+        """DELETE path (idempotent, so retried like a GET)."""
+        return self.request("DELETE", path, params, ok_statuses=ok_statuses)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        body: bytes | None = None,
+        accept: str = "application/json",
+        ok_statuses: Sequence[int] = (),
+        retry: bool = True,
+    ) -> Response:
         api = self.conn.api
         attempt = 0
         while True:
-            method, url, headers, _, _ = api.param_serialize(
-                method="GET",
+            header_params = {"Accept": accept, "Accept-Encoding": "gzip"}
+            if body is not None:
+                header_params["Content-Type"] = "application/json"
+            method_, url, headers, _, _ = api.param_serialize(
+                method=method,
                 resource_path=path,
                 query_params=list(params),
-                header_params={"Accept": accept, "Accept-Encoding": "gzip"},
+                header_params=header_params,
                 auth_settings=["BearerToken"],
             )
             with self._lock:
                 self.requests += 1
             try:
                 raw = api.rest_client.pool_manager.request(
-                    method,
+                    method_,
                     url,
+                    body=body,
                     headers=headers,
                     timeout=_timeout(self.conn.request_timeout),
                     retries=urllib3.Retry(
@@ -95,12 +124,12 @@ class Transport:
             if 200 <= status < 300 or status in ok_statuses:
                 return Response(status, raw.data)
             retry_after = _retry_after(raw.headers.get("Retry-After"))
-            retryable = (status == 429 or status >= 500) and attempt < self.retries
+            retryable = retry and (status == 429 or status >= 500) and attempt < self.retries
             if retryable and (retry_after is None or retry_after <= MAX_RETRY_AFTER):
                 attempt += 1
                 self.sleep(retry_after if retry_after is not None else min(0.2 * 2**attempt, 5.0))
                 continue
-            raise status_error(status, raw.data, path, attempts=attempt + 1)
+            raise status_error(status, raw.data, path, attempts=attempt + 1, method=method)
 
 
 def _timeout(seconds: float | None) -> urllib3.Timeout:
@@ -133,7 +162,7 @@ def _unreachable(server: str, e: Exception) -> str:
     return f"cannot reach the API server at {server}: {text[:200]}"
 
 
-def status_error(status: int, body: bytes, path: str, *, attempts: int = 1) -> ApiError:
+def status_error(status: int, body: bytes, path: str, *, attempts: int = 1, method: str = "GET") -> ApiError:
     """Turn an error response into the typed error, keeping the server's own message."""
     try:
         st = msgspec.json.decode(body, type=_Status)
@@ -148,7 +177,7 @@ def status_error(status: int, body: bytes, path: str, *, attempts: int = 1) -> A
             hint="log in again or check the user in your kubeconfig",
         )
     if status == 403:
-        return ForbiddenError(message or f"forbidden: GET {path}", code=status, reason=reason)
+        return ForbiddenError(message or f"forbidden: {method} {path}", code=status, reason=reason)
     if status == 404:
         return ApiNotFoundError(message or f"not found: {path}", code=status, reason=reason)
     if status == 410:
@@ -157,11 +186,11 @@ def status_error(status: int, body: bytes, path: str, *, attempts: int = 1) -> A
         what = "too many requests (429)" if status == 429 else f"server error {status}"
         detail = f": {message}" if message else ""
         return ApiError(
-            f"the API server kept failing on GET {path}: {what}{detail} (after {attempts} attempts)",
+            f"the API server kept failing on {method} {path}: {what}{detail} (after {attempts} attempts)",
             code=status,
             reason=reason,
         )
-    return ApiError(message or f"unexpected status {status} on GET {path}", code=status, reason=reason)
+    return ApiError(message or f"unexpected status {status} on {method} {path}", code=status, reason=reason)
 
 
 def malformed(path: str, e: Exception) -> MalformedResponseError:
