@@ -38,6 +38,21 @@ Obj = dict[str, Any]
 DEFAULT_NOW = datetime(2025, 6, 2, 9, 30, 0, tzinfo=UTC)  # fixed so scenarios are byte-reproducible
 _ALNUM = "bcdfghjklmnpqrstvwxz2456789"
 _SIZES_GI = (8, 16, 32, 64, 128, 256, 512)
+# (runtime, (qos roll, memory-settings roll)) of the first app workloads; _emit gives workload k story k:
+# 0/9 OOMKilled, 5 OOMKilled + CrashLoopBackOff, 1/6 Evicted, 2 Pending, 3 too young for metrics (and has
+# a sidecar and an init container), 4 no qosClass.
+_SHOWCASE: list[tuple[str, tuple[float, float]]] = [
+    ("go", (0.1, 0.9)),  # Burstable, no GOMEMLIMIT
+    ("python", (0.8, 0.0)),  # request only, no limit
+    ("jvm", (0.1, 0.1)),  # Guaranteed, MaxRAMPercentage
+    ("node", (0.1, 0.1)),  # limit + NODE_OPTIONS
+    ("nginx", (0.1, 0.0)),
+    ("node", (0.1, 0.9)),  # limit, no NODE_OPTIONS
+    ("python", (0.05, 0.0)),  # BestEffort
+    ("jvm", (0.1, 0.2)),  # Guaranteed, MaxRAMPercentage
+    ("go", (0.8, 0.4)),  # Guaranteed, GOMEMLIMIT from the downward API
+    ("jvm", (0.8, 0.5)),  # Burstable, -Xmx
+]
 _PRIORITY = {
     "system-cluster-critical": 2000000000,
     "system-node-critical": 2000001000,
@@ -103,9 +118,12 @@ def _usage_profile(
     return _ws_rel(fallback, 0.4, 1.6)
 
 
-def _app_container(rng: random.Random, runtime: str, name: str) -> _Plan:
-    """A main container of one of the runtimes kubectl-mem gives hints for."""
-    qos_roll = rng.random()
+def _app_container(
+    rng: random.Random, runtime: str, name: str, rolls: tuple[float, float] | None = None
+) -> _Plan:
+    """A main container of one of the runtimes kubectl-mem gives hints for. `rolls` (QoS, memory
+    settings) pins the variant; the showcase workloads use it."""
+    qos_roll, r = rolls if rolls is not None else (rng.random(), rng.random())
     if runtime == "go":
         mem = rng.choice(["256Mi", "512Mi", "1Gi"])
         req, lim = (
@@ -114,7 +132,6 @@ def _app_container(rng: random.Random, runtime: str, name: str) -> _Plan:
             else _res(mem, mem, "250m", "250m")
         )
         env: list[Obj] = [{"name": "LOG_LEVEL", "value": "info"}]
-        r = rng.random()
         if r < 0.3:
             env.append({"name": "GOMEMLIMIT", "value": f"{parse_bytes(mem) * 9 // 10 // Mi}MiB"})
         elif r < 0.55:
@@ -139,9 +156,8 @@ def _app_container(rng: random.Random, runtime: str, name: str) -> _Plan:
     elif runtime == "jvm":
         mem = rng.choice(["1Gi", "2Gi", "3Gi"])
         req, lim = (
-            _res(mem, mem, "500m", "1") if qos_roll < 0.5 else _res(f"{parse_bytes(mem) // Mi // 2}Mi", mem)
+            _res(mem, mem, "1", "1") if qos_roll < 0.5 else _res(f"{parse_bytes(mem) // Mi // 2}Mi", mem)
         )
-        r = rng.random()
         env = []
         if r < 0.45:
             env.append(
@@ -167,7 +183,7 @@ def _app_container(rng: random.Random, runtime: str, name: str) -> _Plan:
         mem = rng.choice(["384Mi", "512Mi", "768Mi"])
         req, lim = _res("256Mi", mem) if qos_roll < 0.75 else _res("256Mi", None)
         env = [{"name": "NODE_ENV", "value": "production"}]
-        if rng.random() < 0.5:
+        if r < 0.5:
             env.append(
                 {"name": "NODE_OPTIONS", "value": f"--max-old-space-size={parse_bytes(mem) * 3 // 4 // Mi}"}
             )
@@ -371,7 +387,7 @@ class _Gen:
                         "kubernetes.io/config.source": "file",
                     },
                     tolerations=[{"operator": "Exists", "effect": "NoExecute"}],
-                    with_managed_fields=False,
+                    with_managed_fields=True,
                 )
                 pod["spec"]["hostNetwork"] = True
                 self.add(pod, {comp: int(rng.uniform(90, 900) * Mi)})
@@ -463,12 +479,20 @@ class _Gen:
             i += 1
             roll = rng.random()
             ns = rng.choice(team_ns)
-            if roll < 0.07:
+            showcase = special < len(_SHOWCASE)
+            if roll < 0.07 and not showcase:
                 w = _statefulset(rng, rng.choice([ns, "default"]), i)
-            elif roll < 0.12:
+            elif roll < 0.12 and not showcase:
                 w = _job(rng, "batch", i)
             else:
-                runtime = rng.choices(["go", "jvm", "node", "python", "nginx"], [30, 22, 18, 18, 12])[0]
+                runtime, rolls = (
+                    _SHOWCASE[special]
+                    if showcase
+                    else (
+                        rng.choices(["go", "jvm", "node", "python", "nginx"], [30, 22, 18, 18, 12])[0],
+                        None,
+                    )
+                )
                 name = {"go": "api", "jvm": "billing", "node": "web", "python": "scorer", "nginx": "static"}[
                     runtime
                 ]
@@ -476,19 +500,26 @@ class _Gen:
                     "Deployment",
                     f"{name}-{i}",
                     ns if runtime != "nginx" or i % 3 else "ingress-nginx",
-                    [_app_container(rng, runtime, "app" if runtime != "go" else "api")],
+                    [_app_container(rng, runtime, "app" if runtime != "go" else "api", rolls)],
                 )
                 w.replicas = rng.choice([1, 2, 2, 3, 3, 4, 6]) * (
                     rng.choice([1, 1, 1, 4]) if self.n_pods > 1000 else 1
                 )
-                if rng.random() < 0.2:
+                extras = [rng.random() for _ in range(4)]
+                if showcase:  # extras only where the story wants them: QoS must stay as designed
+                    extras = (
+                        [0.0, 0.0, 1.0, 1.0]
+                        if special == 3
+                        else [1.0, 1.0, 1.0, 0.0 if special == 0 else 1.0]
+                    )
+                if extras[0] < 0.2:
                     w.init.append(_sidecar(rng, "envoy"))
-                if rng.random() < 0.15:
+                if extras[1] < 0.15:
                     w.init.insert(0, _migrations())
-                if rng.random() < 0.12:
+                if extras[2] < 0.12:
                     w.containers.append(_sidecar(rng, "fluent"))
                     w.containers[-1].spec.pop("restartPolicy", None)
-                if rng.random() < 0.1:
+                if extras[3] < 0.1:
                     w.volumes.append(
                         {"name": "cache", "emptyDir": {"medium": "Memory", "sizeLimit": "128Mi"}}
                     )
@@ -551,26 +582,32 @@ class _Gen:
             kind_roll = rng.random()
             main = w.containers[0].spec["name"]
             has_limit = "memory" in w.containers[0].spec.get("resources", {}).get("limits", {})
+            if feature >= 0:
+                # The first workloads tell one story each, so even the smallest cluster has them all.
+                kind_roll = {0: 0.03, 5: 0.005, 9: 0.03, 1: 0.05, 6: 0.05, 2: 0.06, 3: 0.07, 4: 0.078}.get(
+                    feature, 0.5
+                )
+                has_limit = has_limit or feature in (0, 5, 9)
             if w.kind == "Job":
                 phase = "Succeeded" if kind_roll < 0.7 else "Running"
-            elif feature in (0, 5, 9) or (kind_roll < 0.04 and has_limit):
+            elif kind_roll < 0.04 and has_limit:
                 # OOMKilled by its own cgroup limit, restarted since.
                 restarts[main] = rng.randint(1, 14)
                 last_state[main] = oom_killed(
                     now - timedelta(minutes=rng.randint(2, 600)),
                     container_id=f"containerd://{rng.getrandbits(256):064x}",
                 )
-                if feature == 5 or kind_roll < 0.008:
+                if kind_roll < 0.008:
                     waiting[main] = "CrashLoopBackOff"
-            elif feature in (1, 6) or kind_roll < 0.055:
+            elif kind_roll < 0.055:
                 phase, reason = "Failed", "Evicted"
                 node = "pressure"
-            elif feature == 2 or kind_roll < 0.065:
+            elif kind_roll < 0.065:
                 phase, node = "Pending", None
-            elif feature == 3 or kind_roll < 0.075:
+            elif kind_roll < 0.075:
                 started = now - timedelta(seconds=rng.randint(3, 25))
                 created = started - timedelta(seconds=2)
-            elif feature == 4 or kind_roll < 0.08:
+            elif kind_roll < 0.08:
                 qos = None
             elif kind_roll < 0.1:
                 restarts[main] = rng.randint(1, 3)
