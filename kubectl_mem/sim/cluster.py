@@ -244,7 +244,18 @@ class NodeUsage:
 class Snapshot:
     """An immutable, sorted view of one resource at one resourceVersion, with its page cache."""
 
-    __slots__ = ("_cache", "_cache_bytes", "_lock", "_selected", "created", "entries", "keys", "rtype", "rv")
+    __slots__ = (
+        "_building",
+        "_cache",
+        "_cache_bytes",
+        "_lock",
+        "_selected",
+        "created",
+        "entries",
+        "keys",
+        "rtype",
+        "rv",
+    )
 
     CACHE_LIMIT_BYTES = 1 << 30
 
@@ -257,6 +268,7 @@ class Snapshot:
         self._lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], bytes] = {}
         self._cache_bytes = 0
+        self._building: dict[tuple[Any, ...], threading.Event] = {}
         self._selected: dict[tuple[str, str, str], tuple[Entry, ...]] = {}
 
     def select(self, namespace: str, labels: LabelSelector, fields: FieldSelector) -> Sequence[Entry]:
@@ -283,20 +295,36 @@ class Snapshot:
         return result
 
     def cached(self, key: tuple[Any, ...], build: Callable[[], bytes]) -> bytes:
-        """Rendered bytes for `key`, built once. Building happens outside the lock (zlib frees the GIL)."""
+        """Rendered bytes for `key`, built once: concurrent requests for a page being built wait for it.
+        Building happens outside the lock (zlib frees the GIL, so pages gzip in parallel)."""
         with self._lock:
             hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        body = build()
-        with self._lock:
-            if self._cache_bytes + len(body) > self.CACHE_LIMIT_BYTES:
-                self._cache.clear()
-                self._cache_bytes = 0
-            if key not in self._cache:
+            if hit is not None:
+                return hit
+            pending = self._building.get(key)
+            if pending is None:
+                pending = self._building[key] = threading.Event()
+                owner = True
+            else:
+                owner = False
+        if not owner:
+            pending.wait()
+            with self._lock:
+                hit = self._cache.get(key)
+            return hit if hit is not None else build()
+        try:
+            body = build()
+            with self._lock:
+                if self._cache_bytes + len(body) > self.CACHE_LIMIT_BYTES:
+                    self._cache.clear()
+                    self._cache_bytes = 0
                 self._cache[key] = body
                 self._cache_bytes += len(body)
-            return self._cache[key]
+            return body
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+            pending.set()
 
 
 class Cluster:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import bisect
+import functools
 import hashlib
 import json
+import os
 import re
 import socket
 import threading
@@ -20,6 +22,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -432,17 +435,19 @@ class SimServer:
 
     def warm(self, chunk: int = DEFAULT_CHUNK) -> None:
         """Render the unfiltered pod/node lists (pages of `chunk` and the full list, plain and gzip) into the
-        page cache, so the first big fetch costs what curl of a static file would."""
+        page cache, so the first big fetch costs what curl of a static file would. Gzip runs on all cores."""
+        jobs: list[Callable[[], bytes]] = []
         for resource in ("pods", "nodes"):
             snap = self.cluster.snapshot(resource)
-            q0 = _ListQuery(resource, "", LabelSelector(()), FieldSelector(()), chunk, "")
-            items = snap.select("", q0.labels, q0.fields)
-            for start in range(0, max(len(items), 1), chunk):
-                for gz in (False, True):
-                    self._page(snap, q0, items, start, gz)
-            full = _ListQuery(resource, "", q0.labels, q0.fields, 0, "")
-            for gz in (False, True):
-                self._page(snap, full, items, 0, gz)
+            paged = _ListQuery(resource, "", LabelSelector(()), FieldSelector(()), chunk, "")
+            full = _ListQuery(resource, "", paged.labels, paged.fields, 0, "")
+            items = snap.select("", paged.labels, paged.fields)
+            for q, starts in ((full, [0]), (paged, range(0, max(len(items), 1), chunk))):
+                for start in starts:
+                    jobs.append(functools.partial(self._page, snap, q, items, start, True))
+        with ThreadPoolExecutor(max_workers=max(os.cpu_count() or 1, 1)) as pool:
+            for _ in pool.map(lambda job: job(), jobs):
+                pass
 
     # -- request log ----------------------------------------------------------------------------
     @property
