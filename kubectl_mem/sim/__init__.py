@@ -1,4 +1,7 @@
-"""A simulated Kubernetes cluster: a real HTTP apiserver on loopback serving generated or hand-built state.
+"""A simulated Kubernetes cluster: a real HTTPS apiserver on loopback serving generated or hand-built state.
+
+kubectl, the kubernetes Python client and curl talk to it as to a cluster (see server.py for the request
+flow, cluster.py for the state, scenario.py for the generator, builders.py for exact test objects).
 
 from kubectl_mem.sim import start, generate
 with start(generate(seed=1, nodes=6, pods=60)) as srv:

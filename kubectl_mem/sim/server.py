@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -158,7 +159,7 @@ class RequestRecord:
     status: int
     content_encoding: str
     bytes_sent: int
-    duration_s: float
+    duration_s: float  # handling time, up to the first byte of the response
     user: str
 
 
@@ -376,7 +377,7 @@ class SimServer:
         self.gzip_min_bytes = gzip_min_bytes
         self.log_requests = log_requests
         self._precompute = precompute
-        self._log: list[RequestRecord] = []
+        self._log: deque[RequestRecord] = deque(maxlen=100_000)  # bounded: `serve` may run for days
         self._issued: dict[str, float] = {}  # continue token -> when it was last handed out
         self._log_lock = threading.Lock()
         self.tls = tls
@@ -445,6 +446,13 @@ class SimServer:
             for q, starts in ((full, [0]), (paged, range(0, max(len(items), 1), chunk))):
                 for start in starts:
                     jobs.append(functools.partial(self._page, snap, q, items, start, True))
+        for resource in (
+            "pods.metrics.k8s.io",
+            "nodes.metrics.k8s.io",
+        ):  # metrics-server lists are never paged
+            snap = self.cluster.snapshot(resource)
+            q = _ListQuery(resource, "", LabelSelector(()), FieldSelector(()), 0, "")
+            jobs.append(functools.partial(self._page, snap, q, snap.select("", q.labels, q.fields), 0, True))
         with ThreadPoolExecutor(max_workers=max(os.cpu_count() or 1, 1)) as pool:
             for _ in pool.map(lambda job: job(), jobs):
                 pass
@@ -1057,17 +1065,8 @@ class _Handler(BaseHTTPRequestHandler):
             head.append(f"{k}: {v}")
         head.append(f"Content-Length: {len(payload)}")
         header_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
-        try:
-            if len(payload) < 65536:
-                self.wfile.write(header_bytes + payload)
-            else:
-                self.wfile.write(header_bytes)
-                self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-        if headers.get("connection", "").lower() == "close":
-            self.close_connection = True
         split = urlsplit(self.path)
+        # Logged before the body goes out, so a client that has its answer always finds its request.
         sim._record(
             RequestRecord(
                 self.command,
@@ -1082,6 +1081,16 @@ class _Handler(BaseHTTPRequestHandler):
                 user,
             )
         )
+        try:
+            if len(payload) < 65536:
+                self.wfile.write(header_bytes + payload)
+            else:
+                self.wfile.write(header_bytes)
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        if headers.get("connection", "").lower() == "close":
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
