@@ -100,8 +100,10 @@ def main() -> int:
                 cpus[name].append(cpu)
 
     size = archive.stat().st_size
-    print(f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "
-          f"{args.runs} runs each, interleaved; archive {archive.name} {size / 1e6:.1f} MB")  # fmt: skip
+    print(
+        f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "
+        f"{args.runs} runs each, interleaved; archive {archive.name} {size / 1e6:.1f} MB"
+    )
     wall = {k: statistics.median(v) * 1000 for k, v in walls.items()}
     cpu = {k: statistics.median(v) * 1000 for k, v in cpus.items()}
     print(f"{'':42} {'wall ms':>8} {'cpu ms':>8}")
@@ -111,15 +113,20 @@ def main() -> int:
     ratios = [
         ("binary `kubectl mem version` / `kubectl version --client`", "binary: kubectl mem version", base),
         ("pip `kubectl mem version` / binary", "pip:    kubectl mem version", "binary: kubectl mem version"),
-        ("pip `top --demo -o json` / binary", "pip:    kubectl mem top --demo -o json",
-         "binary: kubectl mem top --demo -o json"),
-    ]  # fmt: skip
+        (
+            "pip `top --demo -o json` / binary",
+            "pip:    kubectl mem top --demo -o json",
+            "binary: kubectl mem top --demo -o json",
+        ),
+    ]
     print()
     for label, a, b in ratios:
         print(f"{label:60} wall {wall[a] / wall[b]:5.2f}x   cpu {cpu[a] / cpu[b]:5.2f}x")
     target = wall["binary: kubectl mem version"] / wall[base]
-    print(f"\ntarget: binary `kubectl mem version` within 1.5x of `kubectl version --client`: "
-          f"{'met' if target <= 1.5 else 'NOT met'} ({target:.2f}x)")  # fmt: skip
+    print(
+        f"\ntarget: binary `kubectl mem version` within 1.5x of `kubectl version --client`: "
+        f"{'met' if target <= 1.5 else 'NOT met'} ({target:.2f}x)"
+    )
     return 0
 
 

@@ -209,8 +209,14 @@ def make_archive(onedir: Path, dest: Path, os_name: str, *, mtime: int) -> None:
 def write_sidecars(archive: Path, os_name: str, arch: str, ver: str) -> str:
     digest = krew.sha256_of(archive)
     Path(f"{archive}.sha256").write_text(f"{digest}  {archive.name}\n", encoding="utf-8")
-    meta = {"name": NAME, "version": ver, "os": os_name, "arch": arch, "sha256": digest,
-            "bin": exe_name(os_name)}  # fmt: skip
+    meta = {
+        "name": NAME,
+        "version": ver,
+        "os": os_name,
+        "arch": arch,
+        "sha256": digest,
+        "bin": exe_name(os_name),
+    }
     Path(f"{archive}.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return digest
 

@@ -205,9 +205,13 @@ def test_the_generated_manifest_round_trips(krew, release):
 
 @pytest.mark.parametrize(
     "machine, platform, expected",
-    [("x86_64", "linux", ("linux", "amd64")), ("aarch64", "linux", ("linux", "arm64")),
-     ("arm64", "darwin", ("darwin", "arm64")), ("AMD64", "win32", ("windows", "amd64"))],
-)  # fmt: skip
+    [
+        ("x86_64", "linux", ("linux", "amd64")),
+        ("aarch64", "linux", ("linux", "arm64")),
+        ("arm64", "darwin", ("darwin", "arm64")),
+        ("AMD64", "win32", ("windows", "amd64")),
+    ],
+)
 def test_target_names_the_machine_as_go_does(release, monkeypatch, machine, platform, expected):
     monkeypatch.setattr(release.platform, "machine", lambda: machine)
     monkeypatch.setattr(release.sys, "platform", platform)
@@ -270,9 +274,13 @@ def test_install_moves_files_and_links_bin(krew, tmp_path):
     archive = tmp_path / "a.tar.gz"
     _tar(
         archive,
-        [("kubectl-mem", None, 0o755), ("kubectl-mem/kubectl-mem", b"#!/bin/sh\necho hi\n", 0o755),
-         ("kubectl-mem/_internal/lib.so", b"x", 0o644), ("LICENSE", b"L", 0o644)],
-    )  # fmt: skip
+        [
+            ("kubectl-mem", None, 0o755),
+            ("kubectl-mem/kubectl-mem", b"#!/bin/sh\necho hi\n", 0o755),
+            ("kubectl-mem/_internal/lib.so", b"x", 0o644),
+            ("LICENSE", b"L", 0o644),
+        ],
+    )
     files = [{"from": "kubectl-mem/*", "to": "."}, {"from": "LICENSE", "to": "."}]
     doc = _plugin(krew, archive, files=files)
     link = krew.install(doc, archive, tmp_path / "root", os_name="linux", arch="amd64")
