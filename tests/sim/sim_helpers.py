@@ -6,6 +6,8 @@ import gzip
 import http.client
 import json
 import ssl
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,3 +54,8 @@ def get(
     if own:
         c.close()
     return reply
+
+
+# fixture types of tests/conftest.py (`import conftest` would pick whichever conftest is first on sys.path)
+SimFactory = Callable[..., SimServer]
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]

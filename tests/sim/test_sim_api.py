@@ -7,10 +7,9 @@ import json
 import time
 
 import pytest
-from conftest import SimFactory
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
-from sim_helpers import connect, get
+from sim_helpers import SimFactory, connect, get
 
 from kubectl_mem.sim import (
     DEFAULT_NOW,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Kubectl, SimFactory
+from sim_helpers import Kubectl, SimFactory
 
 from kubectl_mem.sim import Auth, Cluster, Faults, Rule, make_container, make_node, make_pod
 
