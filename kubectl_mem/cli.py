@@ -132,6 +132,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("-c", "--container", default=None, help="only this container")
 
+    cg = sub.add_parser(
+        "cgroups",
+        help="the kernel's memory breakdown per pod and container, from a short-lived collector pod",
+    )
+    _common(cg, outputs=("table", "json"))
+    cg.add_argument("target", help="node/NAME or pod/NAME (in the namespace of -n)")
+    cg.add_argument("--from-dir", metavar="DIR", help="analyse a copy of a node's /sys/fs/cgroup instead")
+    cg.add_argument(
+        "--image",
+        default="busybox:1.36",
+        help="collector image, must have a POSIX shell and awk (default busybox:1.36)",
+    )
+    cg.add_argument(
+        "--collector-namespace",
+        metavar="NS",
+        help='where the collector pod runs (default: the current namespace); needs Pod Security "privileged"',
+    )
+    cg.add_argument(
+        "--pending-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="give up on a collector pod still Pending after this long (default 60)",
+    )
+
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -170,7 +195,10 @@ def _run(argv: list[str], env: Env) -> ExitStatus:
     command: Callable[[argparse.Namespace, Env], ExitStatus]
     from kubectl_mem import commands
 
-    command = {"top": commands.top, "nodes": commands.nodes, "explain": commands.explain}[opts.command]
+    if opts.command == "cgroups":
+        from kubectl_mem.commands_cgroups import cgroups as command
+    else:
+        command = {"top": commands.top, "nodes": commands.nodes, "explain": commands.explain}[opts.command]
     with ExitStack() as stack:
         if opts.demo:
             if opts.kubeconfig or opts.context:

@@ -1,0 +1,142 @@
+"""`kubectl mem cgroups node/NAME | pod/NAME`: the kernel's memory breakdown from a collector pod
+(kube/collector.py) or from a copy of a node's /sys/fs/cgroup (`--from-dir`).
+
+Exit status: 0 ok; 1 nothing collected; 3 partial (truncated output, or the Summary API fallback
+without permission to create pods); 4 the pod or node does not exist. SIGINT and SIGTERM delete
+the collector pods before exiting (130 / 143).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from typing import Any
+
+import msgspec
+
+from kubectl_mem.cli import Env
+from kubectl_mem.errors import ApiNotFoundError, ExitStatus, KubectlMemError, NotFoundError, UsageError
+from kubectl_mem.report import cgroups as rep
+from kubectl_mem.report.document import to_json
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that the collector's cleanup runs."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _target(text: str) -> tuple[str, str]:
+    kind, sep, name = text.partition("/")
+    if not sep:
+        kind, name = "node", text
+    kind = {"no": "node", "nodes": "node", "po": "pod", "pods": "pod"}.get(kind, kind)
+    if kind not in ("node", "pod") or not name:
+        raise UsageError(f'"{text}": expected node/NAME or pod/NAME')
+    return kind, name
+
+
+def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
+    kind, name = _target(opts.target)
+    out = opts.output or "table"
+    if out not in ("table", "json"):
+        raise UsageError(f"-o {out}: expected table or json")
+    if opts.from_dir:
+        from kubectl_mem.kube.cgroup_dir import snapshot_from_dir
+
+        snap = snapshot_from_dir(opts.from_dir)
+        node = name if kind == "node" else "(from-dir)"
+        rows = rep.rows(node, snap, [])
+        warnings = [f"{node}: {p}" for p in snap.problems]
+        _print(env, out, [(node, snap, rows, None)], warnings, context="")
+        return ExitStatus.PARTIAL if snap.truncated else ExitStatus.OK
+
+    from kubectl_mem.kube.collector import Collector
+    from kubectl_mem.kube.config import connect
+    from kubectl_mem.kube.http import Transport
+
+    conn = connect(
+        kubeconfig=opts.kubeconfig,
+        context=opts.context,
+        namespace=opts.namespace,
+        request_timeout=opts.request_timeout,
+    )
+    t = Transport(conn)
+    only = None
+    if kind == "pod":
+        try:
+            pod = msgspec.json.decode(t.get(f"/api/v1/namespaces/{conn.namespace}/pods/{name}").body)
+        except ApiNotFoundError:
+            raise NotFoundError(f'pod "{name}" not found in namespace "{conn.namespace}"') from None
+        node = pod.get("spec", {}).get("nodeName") or ""
+        if not node:
+            raise KubectlMemError(f'pod "{name}" is not scheduled to a node yet')
+        only = f"{conn.namespace}/{name}"
+    else:
+        node = name
+    collector = Collector(
+        t,
+        opts.collector_namespace or conn.namespace,
+        image=opts.image,
+        pending_timeout=opts.pending_timeout,
+    )
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        for stale in collector.sweep():
+            print(f"deleted stale collector pod {stale}", file=env.stderr)
+        results = collector.collect([node])
+    except Terminated:
+        collector.cleanup()
+        print("terminated: collector pods deleted", file=env.stderr)
+        return 143  # type: ignore[return-value]  # 128 + SIGTERM, as a shell reports it
+    finally:
+        collector.cleanup()
+        signal.signal(signal.SIGTERM, previous)
+        conn.close()
+
+    status = ExitStatus.OK
+    warnings: list[str] = []
+    blocks = []
+    for r in results:
+        warnings.extend(r.warnings)
+        if r.error and r.summary is None:
+            print(f"error: {r.error}", file=env.stderr)
+            status = ExitStatus.ERROR
+            continue
+        if r.summary is not None:
+            status = max(status, ExitStatus.PARTIAL)
+            blocks.append((r.node, None, [], r.summary))
+            continue
+        assert r.snapshot is not None
+        if r.snapshot.truncated:
+            status = max(status, ExitStatus.PARTIAL)
+        pods = _node_pods(t, r.node)
+        blocks.append((r.node, r.snapshot, rep.rows(r.node, r.snapshot, pods, only=only), None))
+    for w in warnings:
+        print(f"warning: {w}", file=env.stderr)
+    if blocks:
+        _print(env, out, blocks, warnings, context=conn.context)
+    return status
+
+
+def _node_pods(t: Any, node: str) -> list[dict[str, Any]]:
+    try:
+        body = t.get("/api/v1/pods", [("fieldSelector", f"spec.nodeName={node}")]).body
+    except KubectlMemError:
+        return []  # rows keep the pod UIDs
+    return msgspec.json.decode(body).get("items") or []
+
+
+def _print(env: Env, out: str, blocks: list[Any], warnings: list[str], *, context: str) -> None:
+    if out == "json":
+        items = [rep.node_doc(node, snap, rows, summary) for node, snap, rows, summary in blocks]
+        env.stdout.write(to_json(rep.document(items, context=context, warnings=warnings)))
+        return
+    for node, snap, rows, summary in blocks:
+        if snap is None:
+            env.stdout.write(rep.summary_lines(node, summary))
+            continue
+        env.stdout.write(rep.node_line(node, snap) + "\n")
+        env.stdout.write(rep.table(rows))
