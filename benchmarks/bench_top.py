@@ -13,6 +13,7 @@ and prints each as a ratio of the raw transfer. Usage:
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import re
 import shutil
@@ -41,22 +42,31 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
 
 def start_sim(pods: int, nodes: int, kubeconfig: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kubectl_mem.sim", "serve", "--pods", str(pods), "--nodes", str(nodes),
-         "--kubeconfig", str(kubeconfig)],
+        [
+            sys.executable,
+            "-m",
+            "kubectl_mem.sim",
+            "serve",
+            "--pods",
+            str(pods),
+            "--nodes",
+            str(nodes),
+            "--kubeconfig",
+            str(kubeconfig),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     assert proc.stdout is not None
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit("the simulated cluster exited before it was ready")
-        m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        if m and kubeconfig.exists():
-            return proc, m.group(1)
-    raise SystemExit("the simulated cluster did not start within 180 s")
+    url = ""
+    for line in proc.stdout:  # it prints its URL, then "kubeconfig: PATH" once the file is written
+        m = re.search(r"(https?://127\.0\.0\.1:\d+)", line)
+        if m:
+            url = m.group(1)
+        if line.startswith("kubeconfig:") and url:
+            return proc, url
+    raise SystemExit("the simulated cluster exited before it was ready")
 
 
 def main() -> int:
@@ -74,17 +84,38 @@ def main() -> int:
         kubeconfig = Path(tmp) / "kubeconfig"
         t0 = time.perf_counter()
         sim, url = start_sim(opts.pods, opts.nodes, kubeconfig)
-        print(f"simulated cluster: {opts.pods} pods, {opts.nodes} nodes at {url} "
-              f"(ready in {time.perf_counter() - t0:.1f} s)")
+        print(
+            f"simulated cluster: {opts.pods} pods, {opts.nodes} nodes at {url} "
+            f"(ready in {time.perf_counter() - t0:.1f} s)"
+        )
         try:
             cfg = yaml.safe_load(kubeconfig.read_text())
             token = cfg["users"][0]["user"]["token"]
+            ca = Path(tmp) / "ca.crt"
+            ca_data = cfg["clusters"][0]["cluster"].get("certificate-authority-data")
+            if ca_data:
+                ca.write_bytes(base64.b64decode(ca_data))
             env = dict(os.environ, KUBECONFIG=str(kubeconfig))
-            curl = ["curl", "-sf", "--compressed", "-H", f"Authorization: Bearer {token}"]
+            curl = ["curl", "-sf", "--compressed", "-H", f"'Authorization: Bearer {token}'"]
+            if ca_data:
+                curl += ["--cacert", str(ca)]
             raw = (
                 "sh",
-                ["sh", "-c", " ".join([*curl, f"{url}/api/v1/pods", ">/dev/null", "&&", *curl,
-                                       f"{url}/apis/metrics.k8s.io/v1beta1/pods", ">/dev/null"])],
+                [
+                    "sh",
+                    "-c",
+                    " ".join(
+                        [
+                            *curl,
+                            f"{url}/api/v1/pods",
+                            ">/dev/null",
+                            "&&",
+                            *curl,
+                            f"{url}/apis/metrics.k8s.io/v1beta1/pods",
+                            ">/dev/null",
+                        ]
+                    ),
+                ],
             )
             commands = [
                 ("raw transfer (curl gzip: pods, pod metrics)", raw[1]),
@@ -92,7 +123,9 @@ def main() -> int:
                 ("kubectl top pods -A", ["kubectl", "top", "pods", "-A"]),
             ]
             if not opts.skip_kubectl_get:
-                commands.append(("kubectl get pods -A -o json", ["kubectl", "get", "pods", "-A", "-o", "json"]))
+                commands.append(
+                    ("kubectl get pods -A -o json", ["kubectl", "get", "pods", "-A", "-o", "json"])
+                )
             # warm up: the server's page cache and the OS file cache
             run(raw[1], env)
             run(commands[1][1], env)
@@ -112,8 +145,10 @@ def main() -> int:
     for name, wall, rss in results:
         print(f"{name:48} {wall:8.2f} {wall / base_wall:7.2f} {rss / 1024:13.0f}")
     mem = next(r for r in results if r[0].startswith("kubectl mem"))
-    print(f"\nkubectl-mem: {mem[1] / base_wall:.2f}x the raw transfer (target <= 1.5x), "
-          f"peak RSS {mem[2] / 1024:.0f} MiB (target <= 200 MiB); curl's own RSS {base_rss / 1024:.0f} MiB")
+    print(
+        f"\nkubectl-mem: {mem[1] / base_wall:.2f}x the raw transfer (target <= 1.5x), "
+        f"peak RSS {mem[2] / 1024:.0f} MiB (target <= 200 MiB); curl's own RSS {base_rss / 1024:.0f} MiB"
+    )
     return 0
 
 

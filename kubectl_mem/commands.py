@@ -81,7 +81,10 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
             namespace=namespace,
             warnings=[(p.source, p.message) for p in loaded.problems],
         )
-        env.stdout.write(document.to_json(doc) if out == "json" else document.to_yaml(doc))
+        if out == "json":
+            document.write_json(doc, env.stdout)
+        else:
+            env.stdout.write(document.to_yaml(doc))
         return status
     if not pods:
         where = "any namespace" if namespace is None else f"{namespace} namespace"

@@ -28,8 +28,24 @@ _priority_list = msgspec.json.Decoder(wire.PriorityClassList)
 SUPPORTED_POD_LEVEL = ("cpu", "memory")
 
 
-@lru_cache(maxsize=4096)
+_BINARY = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}
+
+
 def _mem(q: str) -> int:
+    """Usage values ("1623370Ki") are all different, so the cache misses on them: take the common
+    integer forms directly and leave the rest to the exact parser."""
+    if not q.isascii():
+        return _mem_exact(q)  # str.isdigit() would accept other scripts' digits
+    if q.isdigit():
+        return int(q)
+    scale = _BINARY.get(q[-2:])
+    if scale is not None and q[:-2].isdigit():
+        return int(q[:-2]) * scale
+    return _mem_exact(q)
+
+
+@lru_cache(maxsize=4096)
+def _mem_exact(q: str) -> int:
     return memory_bytes(q)
 
 

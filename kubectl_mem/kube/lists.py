@@ -1,12 +1,16 @@
 """Paginated LIST: `limit` + `continue`, restarted once from scratch on 410 Gone.
 
-Each page is decoded into records and dropped before the next one is fetched, so peak memory is
-one page of JSON plus the slim records.
+Pages are pipelined: a fetcher thread requests page n+1 (network and gzip inflate release the GIL)
+while this thread decodes page n into records. The fetcher reads only the list metadata of each page
+to learn the next continue token. Each page's bytes are dropped once decoded, so peak memory is a
+couple of pages of JSON plus the slim records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 import msgspec
@@ -19,6 +23,14 @@ T = TypeVar("T")
 PageDecoder = Callable[[bytes], tuple[list[T], wire.ListMeta]]
 
 CHUNK = 500  # kubectl's --chunk-size
+PREFETCH = 2  # pages fetched ahead of the decoder
+
+
+class _ListHead(msgspec.Struct):
+    metadata: wire.ListMeta = msgspec.field(default_factory=wire.ListMeta)
+
+
+_head = msgspec.json.Decoder(_ListHead)
 
 
 def list_all(
@@ -29,32 +41,80 @@ def list_all(
     *,
     limit: int | None = CHUNK,
 ) -> list[T]:
-    restarted = False
-    while True:
-        items: list[T] = []
-        token = ""
+    items: list[T] = []
+    attempt = 0
+    for page_attempt, body in _pages(transport, path, params, limit):
+        if page_attempt != attempt:  # the list restarted after a 410: what we had is inconsistent
+            attempt, items = page_attempt, []
         try:
+            records, _ = decode_page(body)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as e:  # ValueError: a bad quantity
+            raise malformed(path, e) from None
+        items.extend(records)
+    return items
+
+
+def _pages(
+    transport: Transport, path: str, params: Sequence[tuple[str, str]], limit: int | None
+) -> Iterator[tuple[int, bytes]]:
+    """(attempt, page body) in order, fetched ahead by a thread; its errors are raised here."""
+    q: queue.Queue[tuple[int, bytes] | BaseException | None] = queue.Queue(maxsize=PREFETCH)
+    stop = threading.Event()
+
+    def put(item: tuple[int, bytes] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            attempt = 0
             while True:
-                query = list(params)
-                if limit:
-                    query.append(("limit", str(limit)))
-                if token:
-                    query.append(("continue", token))
-                body = transport.get(path, query).body
+                token = ""
                 try:
-                    records, meta = decode_page(body)
-                except (msgspec.DecodeError, msgspec.ValidationError) as e:
-                    raise malformed(path, e) from None
-                items.extend(records)
-                token = meta.continue_
-                if not token:
-                    return items
-        except GoneError as e:
-            if restarted or not token:
-                raise GoneError(
-                    f"listing {path} failed: the continue token expired twice while paging (410 Gone); "
-                    "the cluster may be changing fast: try again, or narrow the list with -n or -l",
-                    code=e.code,
-                    reason=e.reason,
-                ) from None
-            restarted = True  # a consistent list is only possible from the start again
+                    while True:
+                        query = list(params)
+                        if limit:
+                            query.append(("limit", str(limit)))
+                        if token:
+                            query.append(("continue", token))
+                        body = transport.get(path, query).body
+                        try:
+                            token = _head.decode(body).metadata.continue_
+                        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+                            raise malformed(path, e) from None
+                        if not put((attempt, body)):
+                            return
+                        if not token:
+                            put(None)
+                            return
+                except GoneError as e:
+                    if attempt or not token:
+                        raise GoneError(
+                            f"listing {path} failed: the continue token expired twice while paging "
+                            "(410 Gone); the cluster may be changing fast: try again, or narrow the list "
+                            "with -n or -l",
+                            code=e.code,
+                            reason=e.reason,
+                        ) from None
+                    attempt += 1  # a consistent list is only possible from the start again
+        except Exception as e:  # handed to the consumer and raised in its thread
+            put(e)
+
+    thread = threading.Thread(target=fetch, name=f"list {path}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)

@@ -5,6 +5,7 @@ The CLI calls it once; the TUI calls `SnapshotSource.load()` from its refresh wo
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from kubectl_mem.kube.config import Connection, connect
@@ -74,8 +75,15 @@ class SnapshotSource:
         return fetch(self._transport, self.scope(), metrics_transport=self._metrics_transport)
 
     def load(self) -> Loaded:
-        data = self.fetch()
-        return build(data, self.eviction_threshold)
+        # Decoding a big cluster allocates hundreds of thousands of tuples and lists that all live on;
+        # the cyclic GC would scan them again and again for nothing, so it waits until the end.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return build(self.fetch(), self.eviction_threshold)
+        finally:
+            if enabled:
+                gc.enable()
 
     def close(self) -> None:
         if self._conn is not None:

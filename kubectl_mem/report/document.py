@@ -6,8 +6,9 @@ adding a field is compatible.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TextIO
 
 import msgspec
 
@@ -167,7 +168,7 @@ def pods_document(
         "apiVersion": API_VERSION,
         "kind": "PodMemoryList",
         **_meta(snapshot, context, namespace, warnings),
-        "items": [pod_doc(p) for p in pods],
+        "items": map(pod_doc, pods),  # lazily: write_json encodes one pod at a time
         "nodes": [node_doc(n) for n in snapshot.nodes if n.node.name in nodes],
     }
 
@@ -188,12 +189,40 @@ def nodes_document(
     }
 
 
+def write_json(doc: dict[str, Any], out: TextIO) -> None:
+    """Indented JSON, written list element by list element: at 20k pods the whole document as one
+    string (and its indented copy) would double the command's peak memory."""
+    out.write("{")
+    for i, (key, value) in enumerate(doc.items()):
+        out.write(("," if i else "") + "\n  " + _encode(key) + ": ")
+        if isinstance(value, (list, Iterator)):
+            first = True
+            for element in value:
+                out.write(("[\n    " if first else ",\n    ") + _indented(element, "    "))
+                first = False
+            out.write("[]" if first else "\n  ]")
+        else:
+            out.write(_indented(value, "  "))
+    out.write("\n}\n")
+
+
+def _encode(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _indented(value: Any, prefix: str) -> str:
+    return msgspec.json.format(msgspec.json.encode(value), indent=2).decode().replace("\n", "\n" + prefix)
+
+
 def to_json(doc: dict[str, Any]) -> str:
-    return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode() + "\n"
+    buf = io.StringIO()
+    write_json(doc, buf)
+    return buf.getvalue()
 
 
 def to_yaml(doc: dict[str, Any]) -> str:
     import yaml
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    doc = {k: list(v) if isinstance(v, Iterator) else v for k, v in doc.items()}
     return yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, width=1000)
