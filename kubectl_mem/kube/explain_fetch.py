@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import msgspec
 
-from kubectl_mem.errors import ApiError, ApiNotFoundError, ForbiddenError, KubectlMemError, NotFoundError
+from kubectl_mem.errors import ApiNotFoundError, ForbiddenError, KubectlMemError, NotFoundError
 from kubectl_mem.kube import decode
 from kubectl_mem.kube.fetch import (
     METRICS,
@@ -27,6 +27,7 @@ from kubectl_mem.kube.fetch import (
     get_node,
     get_pod,
     metrics_path,
+    metrics_problem,
     now_rfc3339,
     pods_path,
 )
@@ -120,18 +121,6 @@ def workload_pods(transport: Transport, namespace: str, kind: str, name: str) ->
     return sorted(out, key=lambda p: p.name)
 
 
-def _metrics_problem(e: KubectlMemError) -> Problem:
-    if isinstance(e, ForbiddenError):
-        return Problem("metrics", f"usage unknown: {e.message}")
-    if isinstance(e, ApiNotFoundError) or (isinstance(e, ApiError) and e.code == 503):
-        return Problem(
-            "metrics",
-            "usage unknown: the metrics API (metrics.k8s.io) is not served; install metrics-server "
-            "(https://github.com/kubernetes-sigs/metrics-server) to see working sets",
-        )
-    return Problem("metrics", f"usage unknown: {e}")
-
-
 def fetch_explain(
     transport: Transport,
     namespace: str,
@@ -218,7 +207,7 @@ def fetch_explain(
                 pod_usage.extend(f.result())
             except KubectlMemError as e:
                 if metrics_available:
-                    problems.append(_metrics_problem(e))
+                    problems.append(metrics_problem(e))
                 metrics_available = False
         if not metrics_available:
             pod_usage = []
@@ -227,7 +216,7 @@ def fetch_explain(
         except KubectlMemError as e:
             node_usage = []
             if metrics_available:
-                problems.append(_metrics_problem(e))
+                problems.append(metrics_problem(e))
                 metrics_available = False
         nodes = []
         for n, f in f_nodes.items():

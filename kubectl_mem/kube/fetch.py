@@ -90,7 +90,7 @@ def metrics_path(namespace: str | None) -> str:
     return f"{METRICS}/namespaces/{quote(namespace, safe='')}/pods" if namespace else f"{METRICS}/pods"
 
 
-def _metrics_problem(e: KubectlMemError) -> Problem:
+def metrics_problem(e: KubectlMemError) -> Problem:
     if isinstance(e, ForbiddenError):
         return Problem("metrics", f"usage unknown: {e.message}")
     if isinstance(e, ApiNotFoundError) or (isinstance(e, ApiError) and e.code == 503):
@@ -133,13 +133,13 @@ def fetch(transport: Transport, scope: Scope, *, metrics_transport: Transport | 
             pod_usage = f_pod_metrics.result()
         except KubectlMemError as e:
             pod_usage, metrics_available = [], False
-            problems.append(_metrics_problem(e))
+            problems.append(metrics_problem(e))
         try:
             node_usage = f_node_metrics.result()
         except KubectlMemError as e:
             node_usage = []
             if metrics_available:  # one message about metrics is enough
-                problems.append(_metrics_problem(e))
+                problems.append(metrics_problem(e))
                 metrics_available = False
         priority_classes = _optional(f_priority, problems, "priorityclasses", _priority_problem) or []
 

@@ -34,6 +34,7 @@ from kubectl_mem.model.recommend import ContainerUsageInput, Recommendation, qos
 from kubectl_mem.model.records import Pod, Termination
 from kubectl_mem.model.runtime import RuntimeHint, analyze_container
 from kubectl_mem.model.views import ContainerView, NodeView, PodView, Snapshot
+from kubectl_mem.model.words import ago, ordinal, parse_time
 
 CauseKind = Literal["container-oom-kill", "node-pressure-eviction", "node-oom-kill", "no-memory-problem"]
 Confidence = Literal["certain", "likely", "possible"]
@@ -182,34 +183,7 @@ class Explanation(msgspec.Struct, frozen=True, gc=False):
 # small helpers
 
 
-def _time(s: str | None) -> datetime | None:
-    if not s:
-        return None
-    try:
-        t = datetime.fromisoformat(s.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
-def ago(then: str | None, now: str | None) -> str:
-    """ "14m ago", "3h ago"; "" when either time is unknown."""
-    a, b = _time(then), _time(now)
-    if a is None or b is None:
-        return ""
-    s = max(0, int((b - a).total_seconds()))
-    if s < 120:
-        return f"{s}s ago"
-    if s < 7200:
-        return f"{s // 60}m ago"
-    if s < 172800:
-        return f"{s // 3600}h ago"
-    return f"{s // 86400}d ago"
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+_time = parse_time
 
 
 def _pct(p: float | None) -> str:

@@ -39,6 +39,7 @@ from typing import NamedTuple
 from kubectl_mem.model.history import SIGKILL_EXIT_CODE
 from kubectl_mem.model.quantity import format_bytes
 from kubectl_mem.model.views import RISK_ORDER, ContainerView, Risk, RiskLevel
+from kubectl_mem.model.words import duration, ordinal, parse_time
 
 CRITICAL_PCT = 95.0
 CRITICAL_AFTER_OOM_PCT = 80.0
@@ -57,32 +58,10 @@ class Scored(NamedTuple):
     score: float
 
 
-def ordinal(n: int) -> str:
-    if 10 <= n % 100 <= 20:
-        return f"{n}th"
-    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
-
-
-def parse_time(s: str | None) -> datetime | None:
-    if not s:
-        return None
-    try:
-        return datetime.fromisoformat(s)
-    except ValueError:
-        return None
-
-
 def _age(finished: datetime | None, now: datetime | None) -> str:
-    if finished is None or now is None:
+    if finished is None or now is None or now < finished:
         return ""
-    seconds = int((now - finished).total_seconds())
-    if seconds < 0:
-        return ""
-    if seconds < 3600:
-        return f"{max(seconds // 60, 0)}m ago"
-    if seconds < 86400:
-        return f"{seconds // 3600}h ago"
-    return f"{seconds // 86400}d ago"
+    return f"{duration((now - finished).total_seconds())} ago"
 
 
 def _score(level: RiskLevel, closeness: float) -> float:

@@ -22,9 +22,10 @@ from kubectl_mem.model.oom_score import pod_oom_score_adjs
 from kubectl_mem.model.qos import effective_qos
 from kubectl_mem.model.records import Node, NodeUsage, Pod, PodUsage, PriorityClass
 from kubectl_mem.model.requests import has_pod_level_resources, pod_memory_limit, pod_memory_request
-from kubectl_mem.model.risk import eviction_risk, oom_risk, overall_risk, parse_time
+from kubectl_mem.model.risk import eviction_risk, oom_risk, overall_risk
 from kubectl_mem.model.usage import container_views, pod_working_set, worst_container
 from kubectl_mem.model.views import NodeView, PodView, Snapshot
+from kubectl_mem.model.words import parse_time
 
 # Built-in priority classes exist in every cluster even when listing PriorityClasses is forbidden.
 BUILTIN_PRIORITY_CLASSES = {"system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000}

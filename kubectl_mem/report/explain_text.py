@@ -15,12 +15,11 @@ from kubectl_mem.model.explain import (
     EvictionSection,
     Explanation,
     PodExplanation,
-    ago,
-    ordinal,
 )
 from kubectl_mem.model.quantity import canonical_binary
 from kubectl_mem.model.recommend import Recommendation
 from kubectl_mem.model.runtime import RuntimeHint, Setting
+from kubectl_mem.model.words import ago, ordinal
 from kubectl_mem.report.fmt import pct, size
 
 CAUSE_TITLES = {

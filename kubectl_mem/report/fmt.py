@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kubectl_mem.model.words import duration, ordinal, parse_time
+
+__all__ = ["age", "ordinal", "parse_time", "pct", "size"]
+
 _UNITS = ((1 << 40, "Ti"), (1 << 30, "Gi"), (1 << 20, "Mi"), (1 << 10, "Ki"))
 
 
@@ -26,30 +30,7 @@ def pct(p: float | None, *, missing: str = "-") -> str:
     return missing if p is None else f"{p:.0f}%"
 
 
-def parse_time(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def age(value: str | None, now: dt.datetime) -> str:
-    """kubectl's short durations: 45s, 12m, 3h, 5d."""
+    """kubectl's short durations since `value`: 45s, 12m, 3h, 5d; "-" when unknown."""
     t = parse_time(value)
-    if t is None:
-        return "-"
-    seconds = max(0, int((now - t).total_seconds()))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return "-" if t is None else duration((now - t).total_seconds())
