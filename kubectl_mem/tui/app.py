@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 from textual.screen import Screen
+from textual.widgets import Input
 
 from kubectl_mem.kube.source import SnapshotSource
 from kubectl_mem.tui.config import Settings
@@ -42,7 +43,7 @@ class KubectlMemApp(App[None]):
     COMMANDS = App.COMMANDS | {KubectlMemCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("colon", "command", "Command", id="command"),
+        Binding("colon", "command", "Command", priority=True, id="command"),  # see TableScreen "/"
         Binding("0", "all_namespaces", "All ns", id="all-namespaces"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-now"),
@@ -173,6 +174,11 @@ class KubectlMemApp(App[None]):
         screen = self.screen
         name = screen.id or type(screen).__name__.removesuffix("Screen")
         self.push_screen(HelpScreen(name, self.help_rows()))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "command":  # a `:` typed in an input (the filter, the prompt) is text
+            return not isinstance(self.focused, Input)
+        return True
 
     def action_command(self) -> None:
         suggestions = ["pods", "nodes", "ns all", "q"] + [f"ns {ns}" for ns in self.namespaces()]

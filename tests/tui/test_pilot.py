@@ -77,6 +77,29 @@ async def test_first_screen_shows_pods_by_risk() -> None:
         assert "BestEffort" in text
 
 
+def burst(app: KubectlMemApp, keys: str) -> None:
+    """Keys as a fast typist, a paste or tmux send-keys deliver them: all queued before any runs."""
+    from textual import events
+
+    names = {"/": "slash", ":": "colon", "-": "minus", "\n": "enter"}
+    for ch in keys:
+        app.post_message(events.Key(names.get(ch, ch), None if ch == "\n" else ch))
+
+
+async def test_keys_typed_ahead_of_the_filter_box_and_the_prompt_are_not_lost() -> None:
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = pods_screen(app)
+        burst(app, "/shop\n")  # the letters must not move the cursor (k is up) or be dropped
+        await pilot.pause(0.3)
+        assert screen.state.filter.text == "shop"
+        assert app.focused is screen.table and "filter /shop" in screen_text(app)
+        burst(app, ":nodes\n")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, NodesScreen)
+
+
 async def test_cursor_keys() -> None:
     app = app_for(source=FixedSource(loaded(extra_pods=100)))
     async with app.run_test(size=(100, 24)) as pilot:

@@ -86,7 +86,9 @@ class TableScreen(DataScreen):
     """A data screen around one `LineTable`: filter, esc, sorts, enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="filter"),
+        # Priority: resolved as the key arrives, so the box has focus before the next key is
+        # routed (typed fast, pasted or sent by tmux, the filter's letters would drive the table).
+        Binding("slash", "filter", "Filter", priority=True, id="filter"),
         Binding("escape", "back", "Back", id="back"),
     ]
     TITLE_NAME = "rows"
@@ -134,7 +136,9 @@ class TableScreen(DataScreen):
     def action_filter(self) -> None:
         box = self.query_one(FilterInput)
         box.add_class("-shown")
-        box.focus()
+        # Focus now, not on the next idle (what `box.focus()` does): keys typed right after `/`
+        # (a fast typist, a paste, tmux send-keys) must land in the box, not drive the table.
+        self.app.set_focus(box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -176,6 +180,8 @@ class TableScreen(DataScreen):
         self.update_title()
 
     def check_action(self, action: str, parameters: tuple[Any, ...]) -> bool | None:
+        if action == "filter":  # a `/` typed in an input is text
+            return not isinstance(self.app.focused, Input)
         if action == "back" and len(self.app.screen_stack) <= 1:
             return bool(self.state.filter.text) or self.query_one(FilterInput).has_class("-shown")
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
@@ -32,6 +33,16 @@ class CommandPrompt(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed right after `:` reach the screen before the input has focus: they are the
+        # command's first letters, not keys for the view behind (`:q` typed fast must not quit
+        # through the `q` binding before the prompt sees it).
+        if self.focused is None:
+            event.stop()
+            box = self.query_one(Input)
+            self.set_focus(box)
+            box.post_message(events.Key(event.key, event.character))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
