@@ -80,7 +80,7 @@ class PodLife:
     orphan_gc_s: float = 1.0
     step_s: float = 0.05
     layout: Layout = Layout()
-    created: list[Obj] = field(default_factory=list)  # every pod as the client sent it
+    created: list[Obj] = field(default_factory=list)  # every pod POSTed, as the client sent it
     deletes: list[tuple[str, str, str | None]] = field(default_factory=list)  # (ns, name, grace)
     _logs: dict[tuple[str, str], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -99,6 +99,8 @@ class PodLife:
             raise ApiError(
                 404, "NotFound", f'namespaces "{ns}" not found', {"name": ns, "kind": "namespaces"}
             )
+        with self._lock:
+            self.created.append(copy.deepcopy(pod))
         md = pod.setdefault("metadata", {})
         if md.get("namespace", ns) != ns:
             raise ApiError.bad_request(
@@ -126,8 +128,6 @@ class PodLife:
             raise ApiError(
                 409, "AlreadyExists", f'pods "{name}" already exists', {"name": name, "kind": "pods"}
             )
-        with self._lock:
-            self.created.append(copy.deepcopy(pod))
         md["namespace"] = ns
         md["uid"] = str(uuid.uuid4())
         md["creationTimestamp"] = rfc3339(datetime.now(UTC))

@@ -1,0 +1,46 @@
+"""Types for the collector pod tests (here, not in conftest.py: `import conftest` can resolve to
+another directory's conftest)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubectl_mem.cli import Env, main
+from kubectl_mem.kube.collector import MANAGED_BY, MANAGED_BY_LABEL
+from kubectl_mem.sim import SimServer
+from kubectl_mem.sim.podlife import PodLife
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class PodSim:
+    srv: SimServer
+    life: PodLife
+    kubeconfig: Path
+    node: str
+
+    def run(self, *args: str, kubeconfig: Path | None = None) -> Run:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(
+            ["cgroups", *args, "--kubeconfig", str(kubeconfig or self.kubeconfig)],
+            Env(stdout=out, stderr=err, stdout_isatty=False, environ={}),
+        )
+        return Run(code, out.getvalue(), err.getvalue())
+
+    def collector_pods(self) -> list[dict]:
+        return [
+            p
+            for p in self.srv.cluster.list("pods")
+            if (p["metadata"].get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY
+        ]
+
+    def node_pods(self) -> list[dict]:
+        return [p for p in self.srv.cluster.list("pods") if p["spec"].get("nodeName") == self.node]

@@ -1,0 +1,368 @@
+"""The collector pods through the simulated cluster, with the real client: life, settings, failures,
+and that no pod is left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from podsim_helpers import PodSim
+
+from kubectl_mem.kube.cgroup_dir import collector_script
+from kubectl_mem.kube.collector import (
+    ACTIVE_DEADLINE_S,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    RUN_ID_LABEL,
+    Collector,
+)
+from kubectl_mem.kube.config import connect
+from kubectl_mem.kube.http import Transport
+from kubectl_mem.sim import Rule, make_pod
+from kubectl_mem.sim.cluster import rfc3339
+
+
+def _collector(ps: PodSim, **kw: object) -> Collector:
+    conn = connect(kubeconfig=str(ps.kubeconfig))
+    return Collector(Transport(conn, sleep=lambda s: None), "default", **kw)  # type: ignore[arg-type]
+
+
+def test_whole_life_pending_running_succeeded_with_log(podsim: PodSim) -> None:
+    podsim.life.step_s = 0.3
+    c = _collector(podsim, poll_interval=0.05)
+    r = c.collect_node(podsim.node)
+    assert r.error is None, r.error
+    assert r.phases == ["Pending", "Running", "Succeeded"]
+    snap = r.snapshot
+    assert snap is not None and not snap.truncated and snap.cgroup_version == "v2"
+    assert snap.node is not None and snap.node.available is not None
+    # every running pod of the node is found by UID, its containers by the IDs in its status
+    found = 0
+    for pod in podsim.node_pods():
+        statuses = pod["status"].get("containerStatuses") or []
+        if pod["status"].get("phase") != "Running" or not statuses:
+            continue
+        pc = snap.pod(pod["metadata"]["uid"])
+        assert pc is not None, pod["metadata"]["name"]
+        for cs in statuses:
+            if "running" in cs["state"]:
+                cg = pc.container(cs["containerID"])
+                assert cg is not None
+                usage = podsim.srv.cluster.pod_usage(pod["metadata"]["namespace"], pod["metadata"]["name"])
+                assert usage is not None
+                assert cg.breakdown.working_set == usage[0][cs["name"]].working_set
+        found += 1
+    assert found >= 2
+    assert podsim.collector_pods() == []
+    assert [d[2] for d in podsim.life.deletes] == ["0"]
+
+
+def test_the_pod_it_creates_is_locked_down(podsim: PodSim) -> None:
+    r = podsim.run(
+        f"node/{podsim.node}", "--image", "registry.example/sh:1", "--collector-namespace", "kube-system"
+    )
+    assert r.code == 0, r.err
+    (pod,) = podsim.life.created
+    md, spec = pod["metadata"], pod["spec"]
+    assert md["generateName"] == "kubectl-mem-cgroups-" and "name" not in md
+    assert md["labels"][MANAGED_BY_LABEL] == MANAGED_BY and len(md["labels"][RUN_ID_LABEL]) == 36
+    assert spec["nodeName"] == podsim.node
+    assert spec["tolerations"] == [{"operator": "Exists"}]
+    assert spec["restartPolicy"] == "Never"
+    assert spec["activeDeadlineSeconds"] == ACTIVE_DEADLINE_S
+    assert spec["terminationGracePeriodSeconds"] == 0
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["enableServiceLinks"] is False
+    assert spec["hostPID"] is False and spec["hostNetwork"] is False and spec["hostIPC"] is False
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["runAsUser"] == 65534
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert "priorityClassName" not in spec and "serviceAccountName" not in spec
+    (ctr,) = spec["containers"]
+    assert ctr["image"] == "registry.example/sh:1"
+    assert ctr["command"] == ["/bin/sh", "-c", collector_script()]
+    assert "args" not in ctr
+    assert ctr["resources"]["requests"] == ctr["resources"]["limits"] == {"cpu": "100m", "memory": "32Mi"}
+    sc = ctr["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["privileged"] is False
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert ctr["volumeMounts"] == [{"name": "cg", "mountPath": "/host/sys/fs/cgroup", "readOnly": True}]
+    assert spec["volumes"] == [{"name": "cg", "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}}]
+    posts = [q for q in podsim.srv.requests if q.method == "POST"]
+    assert [q.path for q in posts] == ["/api/v1/namespaces/kube-system/pods"]
+    assert podsim.collector_pods() == []
+
+
+def test_table_and_json_reports(podsim: PodSim) -> None:
+    r = podsim.run(f"node/{podsim.node}")
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"node {podsim.node}: memory.available ")
+    assert "RECLAIMABLE" in r.out and "OOM-KILLS" in r.out and "PSI10" in r.out
+    running = [p for p in podsim.node_pods() if p["status"].get("phase") == "Running"]
+    name = f"{running[0]['metadata']['namespace']}/{running[0]['metadata']['name']}"
+    assert name in r.out
+    j = podsim.run(f"node/{podsim.node}", "-o", "json")
+    assert j.code == 0, j.err
+    doc = json.loads(j.out)
+    assert doc["apiVersion"] == "kubectl-mem.io/v1alpha1" and doc["kind"] == "CgroupMemoryList"
+    (item,) = doc["items"]
+    assert item["source"] == "cgroups" and item["node"] == podsim.node
+    assert item["memoryAvailable"] == item["memTotal"] - item["rootWorkingSet"]
+    pod = next(p for p in item["pods"] if p["pod"] == name)
+    m = pod["memory"]
+    assert m["workingSet"] == m["usage"] - m["inactiveFile"]
+    assert {
+        "anon",
+        "file",
+        "shmem",
+        "kernel",
+        "sock",
+        "reclaimable",
+        "unreclaimable",
+        "oomKills",
+        "peak",
+        "psi",
+    } <= set(m)
+    assert pod["containers"] and pod["containers"][0]["name"]
+    assert podsim.collector_pods() == []
+
+
+def test_pod_target(podsim: PodSim) -> None:
+    running = next(p for p in podsim.node_pods() if p["status"].get("phase") == "Running")
+    ns, name = running["metadata"]["namespace"], running["metadata"]["name"]
+    r = podsim.run(f"pod/{name}", "-n", ns, "--collector-namespace", "default")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()[2:]
+    assert lines and all(f"{ns}/{name}" in line for line in lines)
+    assert podsim.run("pod/nope", "-n", ns).code == 4
+
+
+@pytest.mark.parametrize("level", ["baseline", "restricted"])
+def test_pod_security_rejects(podsim: PodSim, level: str) -> None:
+    podsim.life.psa["default"] = level
+    r = podsim.run(f"node/{podsim.node}")
+    assert r.code == 1
+    assert f'namespace "default" rejects the collector pod: Pod Security level "{level}"' in r.err
+    assert 'needs level "privileged"' in r.err and "--collector-namespace" in r.err
+    assert r.err.count("\n") == 1
+    assert podsim.collector_pods() == []
+
+
+def test_psa_message_is_the_apiservers(podsim: PodSim) -> None:
+    podsim.life.psa["default"] = "baseline"
+    c = _collector(podsim)
+    with pytest.raises(Exception) as exc:
+        c.t.post("/api/v1/namespaces/default/pods", json.dumps(_pod_body(podsim.node)).encode())
+    assert 'pods "kubectl-mem-cgroups-' in str(exc.value)
+    assert 'is forbidden: violates PodSecurity "baseline:latest": hostPath volumes (volume "cg")' in str(
+        exc.value
+    )
+
+
+def _pod_body(node: str) -> dict:
+    from kubectl_mem.kube.collector import collector_pod
+
+    return collector_pod(node, image="busybox:1.36", run_id="x", script="true")
+
+
+def test_no_rbac_falls_back_to_the_summary_api(podsim: PodSim, tmp_path) -> None:
+    podsim.srv.auth.add_user(
+        "viewer", "viewer", [Rule(verbs=("get", "list"), resources=("pods", "nodes", "nodes/proxy"))]
+    )
+    kc = podsim.srv.write_kubeconfig(tmp_path / "kc", token="viewer")
+    r = podsim.run(f"node/{podsim.node}", kubeconfig=kc)
+    assert r.code == 3, r.err
+    assert (
+        'not allowed to create pods in namespace "default" '
+        "(RBAC: needs create/get/delete pods and get pods/log)" in r.err
+    )
+    assert "falling back to the kubelet Summary API" in r.err and "OOM kills" in r.err
+    assert f"node {podsim.node} (kubelet Summary API): working set" in r.out
+    assert podsim.life.created == []
+    j = json.loads(podsim.run(f"node/{podsim.node}", "-o", "json", kubeconfig=kc).out)
+    assert j["items"][0]["source"] == "summary" and j["items"][0]["summary"]["node"]["memory"]
+
+
+def test_no_rbac_and_no_proxy(podsim: PodSim, tmp_path) -> None:
+    podsim.srv.auth.add_user("v2", "v2", [Rule(verbs=("get", "list"), resources=("pods", "nodes"))])
+    r = podsim.run(f"node/{podsim.node}", kubeconfig=podsim.srv.write_kubeconfig(tmp_path / "kc", token="v2"))
+    assert r.code == 1
+    assert "needs get nodes/proxy" in r.err
+
+
+def test_image_cannot_be_pulled(podsim: PodSim) -> None:
+    podsim.life.image_pull_error = True
+    r = podsim.run(f"node/{podsim.node}", "--image", "nosuch/image:0")
+    assert r.code == 1
+    head = f'node "{podsim.node}" cannot pull the collector image "nosuch/image:0"'
+    assert f"{head} (ErrImagePull)" in r.err or f"{head} (ImagePullBackOff)" in r.err
+    assert "--image" in r.err
+    assert podsim.collector_pods() == []
+
+
+def test_node_not_ready(podsim: PodSim) -> None:
+    node = podsim.srv.cluster.get("nodes", podsim.node)
+    assert node is not None
+    node = json.loads(json.dumps(node))
+    for c in node["status"]["conditions"]:
+        if c["type"] == "Ready":
+            c["status"] = "Unknown"
+    podsim.srv.cluster.put("nodes", node)
+    r = podsim.run(f"node/{podsim.node}")
+    assert r.code == 1
+    assert f'node "{podsim.node}" is NotReady' in r.err
+    assert podsim.life.created == [] and podsim.collector_pods() == []
+
+
+def test_node_gone(podsim: PodSim) -> None:
+    r = podsim.run("node/node-99")
+    assert r.code == 1 and 'node "node-99" not found' in r.err
+    assert podsim.collector_pods() == []
+
+
+def test_pod_gc_deletes_a_pod_bound_to_a_missing_node(podsim: PodSim) -> None:
+    # the apiserver accepts any valid nodeName; the pod GC removes the orphan later
+    podsim.life.orphan_gc_s = 0.2
+    c = _collector(podsim, poll_interval=0.05)
+    c._check_node = lambda node: None  # type: ignore[method-assign]  # the node vanished after the check
+    r = c.collect_node("node-99")
+    assert r.kind == "node" and "was deleted before it ran (node gone?)" in (r.error or "")
+    assert podsim.collector_pods() == []
+
+
+def test_stuck_pending_times_out(podsim: PodSim) -> None:
+    podsim.life.not_ready.add(podsim.node)
+    t0 = time.monotonic()
+    r = podsim.run(f"node/{podsim.node}", "--pending-timeout", "0.5")
+    assert time.monotonic() - t0 < 10
+    assert r.code == 1
+    assert f'the collector pod on node "{podsim.node}" stayed Pending for more than 0.5s' in r.err
+    assert podsim.collector_pods() == []
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_log_unreadable(podsim: PodSim, status: int) -> None:
+    podsim.life.log_status = status
+    c = _collector(podsim, poll_interval=0.02)
+    r = c.collect_node(podsim.node)
+    assert r.kind == "log"
+    assert f'cannot read the log of the collector pod on node "{podsim.node}"' in (r.error or "")
+    assert podsim.collector_pods() == []
+    if status == 400:
+        cli = podsim.run(f"node/{podsim.node}")
+        assert cli.code == 1 and "cannot read the log" in cli.err
+        assert podsim.collector_pods() == []
+
+
+def test_truncated_output_parses_what_is_whole(podsim: PodSim) -> None:
+    full = podsim.life.collector_output(podsim.node)
+    podsim.life.truncate_log = len(full) * 2 // 3
+    r = podsim.run(f"node/{podsim.node}")
+    assert r.code == 3
+    assert f'the collector output of node "{podsim.node}" was truncated' in r.err
+    assert "pods parsed, the rest is missing" in r.err
+    assert "(pod)" in r.out
+    assert podsim.collector_pods() == []
+
+
+def test_garbled_output(podsim: PodSim) -> None:
+    podsim.life.truncate_log = 0
+    r = podsim.run(f"node/{podsim.node}")
+    assert r.code in (1, 3)
+    assert "could not be parsed" in r.err or "truncated" in r.err
+    assert podsim.collector_pods() == []
+
+
+def test_deadline_exceeded(podsim: PodSim) -> None:
+    podsim.life.deadline_exceeded = True
+    r = podsim.run(f"node/{podsim.node}")
+    assert r.code == 1
+    assert f'the collector pod on node "{podsim.node}" exceeded its deadline ({ACTIVE_DEADLINE_S}s)' in r.err
+    assert podsim.collector_pods() == []
+
+
+def test_stale_pods_of_earlier_runs_are_swept(podsim: PodSim) -> None:
+    labels = {MANAGED_BY_LABEL: MANAGED_BY, RUN_ID_LABEL: "old"}
+    old = make_pod("kubectl-mem-cgroups-old00", "default", podsim.node, labels=labels)
+    old["metadata"]["creationTimestamp"] = rfc3339(datetime.now(UTC) - timedelta(hours=1))
+    young = make_pod("kubectl-mem-cgroups-young", "default", podsim.node, labels=labels)
+    young["metadata"]["creationTimestamp"] = rfc3339(datetime.now(UTC) - timedelta(seconds=30))
+    podsim.srv.cluster.add_pod(old)
+    podsim.srv.cluster.add_pod(young)
+    r = podsim.run(f"node/{podsim.node}")
+    assert r.code == 0, r.err
+    assert "deleted stale collector pod kubectl-mem-cgroups-old00" in r.err
+    assert [p["metadata"]["name"] for p in podsim.collector_pods()] == ["kubectl-mem-cgroups-young"]
+
+
+def test_several_nodes_concurrently_one_failing(podsim: PodSim) -> None:
+    podsim.life.not_ready.add("node-2")
+    nodes = [n["metadata"]["name"] for n in podsim.srv.cluster.list("nodes")]
+    c = _collector(podsim, concurrency=3, pending_timeout=0.5, poll_interval=0.05)
+    results = c.collect(nodes)
+    assert [r.node for r in results] == nodes
+    bad = [r for r in results if r.error]
+    assert [r.node for r in bad] == ["node-2"] and bad[0].kind == "pending"
+    assert all(r.snapshot is not None and r.snapshot.pods for r in results if not r.error)
+    assert podsim.collector_pods() == []
+
+
+def test_namespace_must_exist(podsim: PodSim) -> None:
+    r = podsim.run(f"node/{podsim.node}", "--collector-namespace", "nope")
+    assert r.code == 1 and 'namespaces "nope" not found' in r.err
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupted_run_leaves_no_pod(podsim: PodSim, sig: int, code: int) -> None:
+    podsim.life.step_s = 1.0  # long enough to interrupt while the pod is there
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubectl_mem",
+            "cgroups",
+            f"node/{podsim.node}",
+            "--kubeconfig",
+            str(podsim.kubeconfig),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 20
+    while not podsim.collector_pods():
+        assert time.monotonic() < deadline, "the collector pod never appeared"
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err
+    c = _collector(podsim)
+    listed = json.loads(
+        c.t.get(
+            "/api/v1/namespaces/default/pods", [("labelSelector", f"{MANAGED_BY_LABEL}={MANAGED_BY}")]
+        ).body
+    )
+    assert listed["items"] == []
+    assert any(d[1].startswith("kubectl-mem-cgroups-") for d in podsim.life.deletes)
+
+
+def test_from_dir_needs_no_cluster(podsim: PodSim, tmp_path) -> None:
+    from kubectl_mem.sim.cgtree import Layout, build_node, make_pods
+
+    build_node(tmp_path / "cg", Layout(), make_pods(3, 2))
+    r = podsim.run("node/copied", "--from-dir", str(tmp_path / "cg"), "-o", "json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert len(doc["items"][0]["pods"]) == 3 and doc["items"][0]["memoryAvailable"] > 0
+    assert podsim.life.created == []
