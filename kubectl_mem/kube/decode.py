@@ -7,6 +7,7 @@ Quantities repeat a lot across a cluster ("512Mi", "1Gi"), so their parsing is c
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 
 import msgspec
@@ -26,6 +27,17 @@ _node_metrics = msgspec.json.Decoder(wire.NodeMetrics)
 _priority_list = msgspec.json.Decoder(wire.PriorityClassList)
 
 SUPPORTED_POD_LEVEL = ("cpu", "memory")
+
+# Names that repeat across thousands of pods (namespaces, nodes, images, container and label names)
+# become one shared string each instead of one copy per pod: the interactive view holds a 20k-pod
+# snapshot while it loads the next one, so every MiB held counts twice.
+_i = sys.intern
+
+
+@lru_cache(maxsize=16384)
+def _shared(t: tuple) -> tuple:
+    """One tuple for equal label sets, commands, args and env lists (replicas share them)."""
+    return t
 
 
 _BINARY = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}
@@ -85,19 +97,19 @@ def _env(env: list[wire.EnvVar] | None) -> tuple[r.EnvVar, ...]:
         field = None
         if e.value_from is not None and e.value_from.resource_field_ref is not None:
             field = e.value_from.resource_field_ref.resource
-        out.append(r.EnvVar(e.name, e.value, field))
-    return tuple(out)
+        out.append(r.EnvVar(_i(e.name), e.value, field))
+    return _shared(tuple(out))
 
 
 def _container(c: wire.Container, kind: r.ContainerKind, memory_volumes: set[str]) -> r.ContainerSpec:
     mounts = tuple(m.name for m in c.volume_mounts or () if m.name in memory_volumes)
     return r.ContainerSpec(
-        name=c.name,
+        name=_i(c.name),
         kind=kind,
-        image=c.image,
+        image=_i(c.image),
         resources=_resources(c.resources),
-        command=tuple(c.command or ()),
-        args=tuple(c.args or ()),
+        command=_shared(tuple(c.command or ())),
+        args=_shared(tuple(c.args or ())),
         env=_env(c.env),
         memory_volume_mounts=mounts,
     )
@@ -116,13 +128,13 @@ def _status(s: wire.ContainerStatus, kind: r.ContainerKind) -> r.ContainerStatus
         if st.running is not None:
             state = "running"
         elif st.terminated is not None:
-            state, reason = "terminated", st.terminated.reason
+            state, reason = "terminated", _i(st.terminated.reason)
             terminated = _termination(st.terminated)
         elif st.waiting is not None:
-            state, reason = "waiting", st.waiting.reason
+            state, reason = "waiting", _i(st.waiting.reason)
     last = _termination(s.last_state.terminated) if s.last_state is not None else None
     return r.ContainerStatus(
-        name=s.name,
+        name=_i(s.name),
         kind=kind,
         container_id=s.container_id,
         restart_count=s.restart_count,
@@ -162,17 +174,17 @@ def pod_record(p: wire.Pod) -> r.Pod:
     ann = meta.annotations
     pod_res = _resources(spec.resources) if spec.resources is not None else None
     return r.Pod(
-        namespace=meta.namespace,
+        namespace=_i(meta.namespace),
         name=meta.name,
         uid=meta.uid,
-        node=spec.node_name,
-        phase=status.phase,
-        qos_class=status.qos_class,
+        node=_i(spec.node_name),
+        phase=_i(status.phase),
+        qos_class=_i(status.qos_class),
         priority=spec.priority,
-        priority_class_name=spec.priority_class_name,
+        priority_class_name=_i(spec.priority_class_name),
         created=meta.creation_timestamp,
-        labels=tuple(meta.labels.items()) if meta.labels else (),
-        owner_kind=owner_kind,
+        labels=_shared(tuple((_i(k), _i(v)) for k, v in meta.labels.items())) if meta.labels else (),
+        owner_kind=_i(owner_kind),
         owner_name=owner_name,
         config_source=(ann.source or "") if ann is not None else "",
         is_mirror=ann is not None and ann.mirror is not None,
