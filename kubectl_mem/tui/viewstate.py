@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count, repeat
+from operator import is_
 from typing import Any, Generic, TypeVar
 
 from kubectl_mem.model.views import ContainerView, NodeView, PodView
@@ -198,10 +200,12 @@ class TableState(Generic[R]):
         self.all: list[R] = []  # in key order
         self.rows: list[R] = []  # filtered and sorted
         self._index: dict[str, int] | None = None
+        self._hay: dict[int, str] | None = None  # id(row) -> the text the filter searches
 
     # inputs
     def set_rows(self, rows: Sequence[R]) -> None:
         self.all = sorted(rows, key=self.key)
+        self._hay = None
         self._apply()
 
     def set_filter(self, text: str) -> Filter:
@@ -228,6 +232,19 @@ class TableState(Generic[R]):
     def row_key(self, row: Any) -> str:
         return self.key(row)
 
+    def position(self, row: Any) -> int | None:
+        """Where this very row object is now (after a sort or filter of the same rows); a
+        container row matches the same pod's same container."""
+        rows = self.rows
+        if isinstance(row, tuple):
+            pod, container = row
+            for i, r in enumerate(rows):
+                if r.__class__ is tuple and r[0] is pod and r[1] is container:
+                    return i
+            return None
+        # compress/map keep the scan in C: ~0.3 ms for 20k rows
+        return next(compress(count(), map(is_, rows, repeat(row))), None)
+
     # internals
     def _matching(self) -> list[R]:
         f = self.filter
@@ -238,12 +255,19 @@ class TableState(Generic[R]):
             rows = [r for r in rows if all(q.matches(dict(get(r))) for q in reqs)]
         if f.pattern is not None:
             search = f.pattern.search
-            hay = self._haystack
+            hay = self._haystacks()
             if f.invert:
-                rows = [r for r in rows if not search(hay(r))]
+                rows = [r for r in rows if not search(hay[id(r)])]
             else:
-                rows = [r for r in rows if search(hay(r))]
+                rows = [r for r in rows if search(hay[id(r)])]
         return rows
+
+    def _haystacks(self) -> dict[int, str]:
+        # built once per set of rows, not on every letter typed in the filter (20k f-strings: 18 ms)
+        if self._hay is None:
+            make = self._haystack
+            self._hay = {id(r): make(r) for r in self.all}
+        return self._hay
 
     def _apply(self) -> None:
         self.rows = sort_rows(
@@ -292,6 +316,7 @@ class PodState(TableState[PodView]):
     def set_rows(self, rows: Sequence[PodView]) -> None:
         # sorting by uid keeps ties stable; k9s breaks them by name, as does `kubectl mem top`
         self.all = sorted(rows, key=lambda p: (p.pod.namespace, p.pod.name))
+        self._hay = None
         live = {p.pod.uid for p in self.all}
         self.expanded &= live
         self._apply()

@@ -85,7 +85,7 @@ class PodTable(LineTable[PodView]):
         pod = row[0] if isinstance(row, tuple) else row
         self.pod_state.toggle_expanded(pod.pod.uid)
         self.reorder()
-        index = self.state.index_of(pod.pod.uid)
+        index = self.state.position(pod)
         if index is not None:
             self.move_cursor(index)
 

@@ -123,6 +123,7 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
         self._flex_max: dict[str, int] = {}
         self._layout_for: tuple | None = None
         self._selected: str | None = None  # the cursor's row key: the selection follows it
+        self._selected_row: Any | None = None  # and the row itself, found again by identity
 
     # ------------------------------------------------------------ inputs (attributes down)
 
@@ -135,7 +136,7 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
         index = self.state.index_of(old_key) if old_key is not None else None
         n = len(self.state.rows)
         self.cursor = index if index is not None else max(0, min(self.cursor, n - 1))
-        self._selected = self.cursor_key
+        self._select()
         self._resize_virtual()
         self.refresh()
         self.scroll_to_cursor()
@@ -143,16 +144,21 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
 
     def reorder(self) -> None:
         """Filter or sort changed: same rows' content, new order (strips stay cached)."""
-        key = self._selected
-        index = self.state.index_of(key) if key is not None else None
+        # the same row objects as before: find the selected one by identity, not by building
+        # a key per row (40 ms at 20k rows, on every sort and every letter of a filter)
+        index = self.state.position(self._selected_row) if self._selected_row is not None else None
         n = len(self.state.rows)
         self.cursor = index if index is not None else max(0, min(self.cursor, n - 1))
-        self._selected = self.cursor_key
+        self._select()
         self._layout_for = None
         self._resize_virtual()
         self.refresh()
         self.scroll_to_cursor()
         self.post_message(self.CursorMoved(self, self.cursor))
+
+    def _select(self) -> None:
+        self._selected_row = self.cursor_row
+        self._selected = self.cursor_key
 
     @property
     def cursor_row(self) -> Any | None:
@@ -175,7 +181,7 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
         if index == old:
             return
         self.cursor = index
-        self._selected = self.cursor_key
+        self._select()
         self._refresh_row(old)
         self._refresh_row(index)
         self.scroll_to_cursor()
