@@ -15,16 +15,15 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
+from simproc import start_sim
 
 
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
@@ -38,35 +37,6 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.strip()[:300]}")
     return wall, usage.ru_maxrss, proc.returncode
-
-
-def start_sim(pods: int, nodes: int, kubeconfig: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kubectl_mem.sim",
-            "serve",
-            "--pods",
-            str(pods),
-            "--nodes",
-            str(nodes),
-            "--kubeconfig",
-            str(kubeconfig),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    url = ""
-    for line in proc.stdout:  # it prints its URL, then "kubeconfig: PATH" once the file is written
-        m = re.search(r"(https?://127\.0\.0\.1:\d+)", line)
-        if m:
-            url = m.group(1)
-        if line.startswith("kubeconfig:") and url:
-            return proc, url
-    raise SystemExit("the simulated cluster exited before it was ready")
 
 
 def main() -> int:

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -25,34 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def start_sim(pods: int, nodes: int, kubeconfig: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kubectl_mem.sim",
-            "serve",
-            "--pods",
-            str(pods),
-            "--nodes",
-            str(nodes),
-            "--kubeconfig",
-            str(kubeconfig),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit("the simulated cluster exited before it was ready")
-        if re.search(r"https?://127\.0\.0\.1:\d+", line) and kubeconfig.exists():
-            return proc
-    raise SystemExit("the simulated cluster did not start in time")
+from simproc import start_sim
 
 
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -190,7 +162,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
         print(f"starting the simulated cluster: {args.pods} pods on {args.nodes} nodes ...", flush=True)
-        sim = start_sim(args.pods, args.nodes, kubeconfig)
+        sim, _ = start_sim(args.pods, args.nodes, kubeconfig)
         env = dict(os.environ, KUBECONFIG=str(kubeconfig), NO_COLOR="1")
         try:
             base = [run([plugin, "top", "-A", "-o", "json"], env) for _ in range(args.runs)]
@@ -255,7 +227,7 @@ def main() -> int:
             f"{p95(during) * 1000:7.1f} {max(during) * 1000:7.1f}"
         )
     applied = statistics.median(r["apply_refresh"] for r in tui)
-    print(f"  applying a new 20k snapshot on the event loop: {applied * 1000:.0f} ms")
+    print(f"  applying a new {tui[0]['pods']}-pod snapshot on the event loop: {applied * 1000:.0f} ms")
     return 0
 
 
