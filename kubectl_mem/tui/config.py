@@ -34,7 +34,7 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     theme: str | None = None
     sort: tuple[str, bool] = ("risk", True)  # column key, descending
-    max_samples: int = 360  # an hour of samples at the default interval
+    max_samples: int = 90  # 15 minutes at the default interval (sparkline, growth rate)
     config_path: str | None = None
 
 

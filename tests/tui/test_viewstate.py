@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from tui_factories import loaded
 
@@ -158,9 +159,25 @@ def test_samples_and_trend() -> None:
     assert t.time_to_limit is not None and 0 < t.time_to_limit < 3600
     assert trend(pts[:1], None).rate is None
     assert trend([(1.0, 5), (2.0, 4)], 10).time_to_limit is None  # shrinking
+    last = next(p for p in loaded(scale=1.04).snapshot.pods if p.pod.name == "api-7f9c")
+    assert [t for t, _ in pts] == [1120.0, 1180.0, 1240.0]  # the newest three, at their times
+    assert pts[-1][1] == last.containers[0].working_set // 1024 * 1024  # kept to the KiB
     s.forget(set())
-    assert s.points(api.pod.uid) == []
+    assert s.points(api.pod.uid, "api") == []
     assert [duration(x) for x in (5, 600, 7200, 7260, 90000)] == ["5s", "10m", "2h", "2h01m", "1d1h"]
+
+
+def test_samples_keep_times_across_a_missing_sample() -> None:
+    s = Samples(max_samples=4)
+    full, without_api = loaded().snapshot, loaded(scale=1.1).snapshot
+    api = next(p for p in full.pods if p.pod.name == "api-7f9c")
+    # the api pod's metrics are missing in the second snapshot: drop it from that snapshot's pods
+    gap = msgspec.structs.replace(
+        without_api, pods=tuple(p for p in without_api.pods if p.pod.uid != api.pod.uid)
+    )
+    for t, snap in ((10.0, full), (20.0, gap), (30.0, full)):
+        s.record(t, snap)
+    assert [t for t, _ in s.points(api.pod.uid, "api")] == [10.0, 30.0]
 
 
 def test_samples_skip_without_metrics() -> None:
