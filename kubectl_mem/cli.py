@@ -77,6 +77,35 @@ def _common(
     )
 
 
+def _collector_flags(p: argparse.ArgumentParser, *, switch: bool) -> None:
+    """The collector pod's settings, shared by `cgroups` and the `--cgroups` of top/nodes/explain."""
+    g = p.add_argument_group("cgroups: the kernel's figures, from one short-lived collector pod per node")
+    if switch:
+        g.add_argument(
+            "--cgroups",
+            action="store_true",
+            help="also collect the kernel's memory breakdown (anon, page cache, kernel, OOM kills ...) "
+            "of the nodes involved; needs create/get/delete pods and get pods/log",
+        )
+    g.add_argument(
+        "--image",
+        default=None,
+        help="collector image, must have a POSIX shell and awk (default busybox:1.36)",
+    )
+    g.add_argument(
+        "--collector-namespace",
+        metavar="NS",
+        help='where the collector pods run (default: the current namespace); needs Pod Security "privileged"',
+    )
+    g.add_argument(
+        "--pending-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="give up on a collector pod still Pending after this long (default 60)",
+    )
+
+
 def _seconds(value: str) -> float:
     try:
         seconds = float(value)
@@ -113,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="interactive view: seconds between refreshes (default 10, or refresh: in the config file)",
     )
+    _collector_flags(top, switch=True)
 
     nodes = sub.add_parser(
         "nodes", help="nodes by headroom to their eviction threshold, pods in eviction order"
@@ -122,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     nodes.add_argument(
         "--sort-by", default="headroom", help="headroom (default), memory, name, requests, ..."
     )
+    _collector_flags(nodes, switch=True)
 
     explain = sub.add_parser(
         "explain", help="the story of one pod's (or workload's) memory: cause, evidence, fix"
@@ -131,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         "target", help="pod/NAME, NAME, deploy/NAME, sts/NAME or ds/NAME (in the namespace of -n)"
     )
     explain.add_argument("-c", "--container", default=None, help="only this container")
+    _collector_flags(explain, switch=True)
 
     cg = sub.add_parser(
         "cgroups",
@@ -139,23 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(cg, outputs=("table", "json"))
     cg.add_argument("target", help="node/NAME or pod/NAME (in the namespace of -n)")
     cg.add_argument("--from-dir", metavar="DIR", help="analyse a copy of a node's /sys/fs/cgroup instead")
-    cg.add_argument(
-        "--image",
-        default="busybox:1.36",
-        help="collector image, must have a POSIX shell and awk (default busybox:1.36)",
-    )
-    cg.add_argument(
-        "--collector-namespace",
-        metavar="NS",
-        help='where the collector pod runs (default: the current namespace); needs Pod Security "privileged"',
-    )
-    cg.add_argument(
-        "--pending-timeout",
-        type=_seconds,
-        default=60.0,
-        metavar="SECONDS",
-        help="give up on a collector pod still Pending after this long (default 60)",
-    )
+    _collector_flags(cg, switch=False)
 
     sub.add_parser("version", help="print the version")
     return parser
@@ -173,9 +189,9 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     except KubectlMemError as e:
         print(f"error: {e}", file=env.stderr)
         return int(e.exit_status)
-    except KeyboardInterrupt:
-        print("interrupted", file=env.stderr)
-        return 130
+    except KeyboardInterrupt as e:  # Ctrl-C; SIGTERM while collector pods run (cgroups_run.Terminated)
+        print(getattr(e, "message", "interrupted"), file=env.stderr)
+        return int(getattr(e, "exit_code", 130))
     except BrokenPipeError:
         # `kubectl mem top | head`: the reader left; exit quietly as other tools do
         with contextlib.suppress(OSError):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from kubectl_mem.cli import Env
 from kubectl_mem.errors import ExitStatus, NotFoundError, UsageError
@@ -15,6 +16,10 @@ from kubectl_mem.model.views import NodeView, PodView
 from kubectl_mem.report import columns as cols
 from kubectl_mem.report import document, table
 from kubectl_mem.report.fmt import age, ordinal, size
+
+if TYPE_CHECKING:
+    from kubectl_mem.cgroups_run import Gathered
+    from kubectl_mem.model.records import Pod
 
 
 def source_from(opts: argparse.Namespace) -> SnapshotSource:
@@ -40,6 +45,35 @@ def _warn(env: Env, problems: Sequence[Problem]) -> ExitStatus:
     return ExitStatus.PARTIAL if any(p.partial for p in problems) else ExitStatus.OK
 
 
+def _collect_cgroups(
+    src: SnapshotSource, opts: argparse.Namespace, env: Env, nodes: Iterable[str], pods: Iterable[Pod]
+) -> Gathered:
+    """--cgroups: one collector pod per node (stale ones swept first, all deleted whatever happens);
+    the cgroups are named after `pods`, the pods the command already fetched."""
+    from kubectl_mem import cgroups_run
+    from kubectl_mem.model.cgroup_view import CgroupOverlay
+
+    wanted = sorted(set(nodes))
+    if not wanted:
+        return cgroups_run.Gathered(CgroupOverlay())
+    return cgroups_run.collect_for_view(
+        src.transport,
+        src.connection().namespace,
+        wanted,
+        pods,
+        cgroups_run.options_from(opts),
+        on_stale=lambda name: print(f"deleted stale collector pod {name}", file=env.stderr),
+    )
+
+
+def _warn_cgroups(env: Env, gathered: Gathered | None, status: ExitStatus) -> ExitStatus:
+    if gathered is None:
+        return status
+    for w in gathered.warnings:
+        print(f"warning: {w}", file=env.stderr)
+    return max(status, ExitStatus.PARTIAL) if gathered.partial else status
+
+
 def _sort_spec(key: str, sorts: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
     descending_override = None
     if key.startswith("-"):
@@ -59,27 +93,37 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
     sort_column, descending = _sort_spec(opts.sort_by, cols.POD_SORTS)
     src = source_from(opts)
     if env.stdout_isatty and opts.output is None:
+        from kubectl_mem.cgroups_run import CollectingSource, options_from
         from kubectl_mem.tui.run import run
 
+        src = CollectingSource.wrap(src, options_from(opts), collect_on_start=opts.cgroups)
         return run(src, opts, env, sort=(sort_column, descending))
+    gathered = None
     try:
         loaded = src.load()
         namespace = None if opts.all_namespaces else src.connection().namespace
         context = src.connection().context
+        if opts.cgroups:
+            nodes = (p.pod.node for p in loaded.shown if p.pod.node)
+            gathered = _collect_cgroups(src, opts, env, nodes, (p.pod for p in loaded.snapshot.pods))
     finally:
         src.close()
+    cg = gathered.overlay if gathered is not None else None
+    snapshot = loaded.snapshot
+    if cg is not None:
+        from kubectl_mem.model.cgroup_view import with_node_memory
+
+        snapshot = with_node_memory(snapshot, cg)
     pods = loaded.shown
     if sort_column != "risk" or not descending:
         pods = cols.sort_rows(pods, cols.POD_COLUMNS, sort_column, descending, tie=lambda p: p.key)
-    status = _warn(env, loaded.problems)
+    status = _warn_cgroups(env, gathered, _warn(env, loaded.problems))
+    warnings = [(p.source, p.message) for p in loaded.problems]
+    warnings += [("cgroups", w) for w in gathered.warnings] if gathered is not None else []
     out = opts.output or "table"
     if out in ("json", "yaml"):
         doc = document.pods_document(
-            loaded.snapshot,
-            pods,
-            context=context,
-            namespace=namespace,
-            warnings=[(p.source, p.message) for p in loaded.problems],
+            snapshot, pods, context=context, namespace=namespace, warnings=warnings, cgroups=cg
         )
         if out == "json":
             document.write_json(doc, env.stdout)
@@ -97,11 +141,17 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
         columns = cols.visible(
             cols.CONTAINER_COLUMNS, wide=wide, all_namespaces=namespace is None, has_metrics=True
         )
+        if cg is not None:
+            extra = cols.visible(cols.container_cgroup_columns(cg), wide=wide, all_namespaces=True)
+            columns = cols.insert_after(columns, "pct_limit", extra)
         env.stdout.write(table.render(rows, columns, headers=not opts.no_headers))
     else:
         columns = cols.visible(
             cols.POD_COLUMNS, wide=wide, all_namespaces=namespace is None, has_metrics=has_metrics
         )
+        if cg is not None:
+            extra = cols.visible(cols.pod_cgroup_columns(cg), wide=wide, all_namespaces=True)
+            columns = cols.insert_after(columns, "pct_limit", extra)
         env.stdout.write(table.render(pods, columns, headers=not opts.no_headers))
     return status
 
@@ -112,30 +162,41 @@ def nodes(opts: argparse.Namespace, env: Env) -> ExitStatus:
     sort_column, descending = _sort_spec(opts.sort_by, cols.NODE_SORTS)
     src = source_from(opts)
     src.node = opts.node or ""
+    gathered = None
     try:
         loaded = src.load()
         context = src.connection().context
+        if opts.node and not any(n.node.name == opts.node for n in loaded.snapshot.nodes):
+            raise NotFoundError(f'node "{opts.node}" not found')
+        if opts.cgroups:
+            nodes = (n.node.name for n in loaded.snapshot.nodes)
+            gathered = _collect_cgroups(src, opts, env, nodes, (p.pod for p in loaded.snapshot.pods))
     finally:
         src.close()
+    cg = gathered.overlay if gathered is not None else None
     snapshot = loaded.snapshot
-    node_views = list(snapshot.nodes)
-    if opts.node and not any(n.node.name == opts.node for n in node_views):
-        raise NotFoundError(f'node "{opts.node}" not found')
+    if cg is not None:
+        from kubectl_mem.model.cgroup_view import with_node_memory
+
+        snapshot = with_node_memory(snapshot, cg)
+        loaded = Loaded(snapshot, loaded.shown, loaded.problems)
     node_views = cols.sort_rows(
-        node_views, cols.NODE_COLUMNS, sort_column, descending, tie=lambda n: n.node.name
+        list(snapshot.nodes), cols.NODE_COLUMNS, sort_column, descending, tie=lambda n: n.node.name
     )
-    status = _warn(env, loaded.problems)
+    status = _warn_cgroups(env, gathered, _warn(env, loaded.problems))
+    warnings = [(p.source, p.message) for p in loaded.problems]
+    warnings += [("cgroups", w) for w in gathered.warnings] if gathered is not None else []
     out = opts.output or "table"
     if out in ("json", "yaml"):
-        doc = document.nodes_document(
-            snapshot, node_views, context=context, warnings=[(p.source, p.message) for p in loaded.problems]
-        )
+        doc = document.nodes_document(snapshot, node_views, context=context, warnings=warnings, cgroups=cg)
         env.stdout.write(document.to_json(doc) if out == "json" else document.to_yaml(doc))
         return status
     if not node_views:
         print("No resources found.", file=env.stderr)
         return status
     columns = cols.visible(cols.NODE_COLUMNS, wide=out == "wide", all_namespaces=True)
+    if cg is not None:
+        columns += cols.visible(cols.node_cgroup_columns(cg), wide=out == "wide", all_namespaces=True)
     env.stdout.write(table.render(node_views, columns, headers=not opts.no_headers))
     if opts.node:
         env.stdout.write("\n" + eviction_order_text(node_views[0], loaded, headers=not opts.no_headers))
@@ -217,36 +278,51 @@ def explain(opts: argparse.Namespace, env: Env) -> ExitStatus:
 
     kind, name = explain_target(opts.target)
     src = source_from(opts)
+    gathered = None
     try:
         conn = src.connection()
         metrics = Transport(conn, retries=2)  # a missing metrics API answers at once
         data = fetch_explain(src.transport, conn.namespace, kind, name, metrics_transport=metrics)
         context = conn.context
+        if opts.container and not any(c.name == opts.container for p in data.targets for c in p.containers):
+            names = sorted({c.name for p in data.targets for c in p.containers})
+            raise NotFoundError(
+                f'container "{opts.container}" not found in {opts.target} (containers: {", ".join(names)})'
+            )
+        if opts.cgroups:
+            nodes = (p.node for p in data.targets if p.node)
+            gathered = _collect_cgroups(src, opts, env, nodes, data.data.pods)
     finally:
         src.close()
-    if opts.container and not any(c.name == opts.container for p in data.targets for c in p.containers):
-        names = sorted({c.name for p in data.targets for c in p.containers})
-        raise NotFoundError(
-            f'container "{opts.container}" not found in {opts.target} (containers: {", ".join(names)})'
-        )
     loaded = build(data.data, opts.eviction_hard)
+    cg = gathered.overlay if gathered is not None else None
+    snapshot = loaded.snapshot
+    if cg is not None:
+        from kubectl_mem.model.cgroup_view import with_node_memory
+
+        snapshot = with_node_memory(snapshot, cg)
     workload = None if kind == "Pod" else WorkloadRef(kind, name)
     target = f"pod/{name}" if kind == "Pod" else f"{kind.lower()}/{name}"
+    missing = [p.message for p in loaded.problems if p.source != "metrics"]
+    if gathered is not None:
+        missing += [w for w in gathered.warnings if "not collected" in w or "Summary API" in w]
     result = explain_model(
         loaded.shown,
-        loaded.snapshot,
+        snapshot,
         namespace=conn.namespace,
         target=target,
         workload=workload,
         events=data.pod_events,
         node_events=data.node_events,
         container=opts.container,
-        missing=[p.message for p in loaded.problems if p.source != "metrics"],
+        cgroups=cg,
+        missing=missing,
     )
-    status = _warn(env, loaded.problems)
+    status = _warn_cgroups(env, gathered, _warn(env, loaded.problems))
     out = opts.output or "text"
     if out == "json":
         warnings = [(p.source, p.message) for p in loaded.problems]
+        warnings += [("cgroups", w) for w in gathered.warnings] if gathered is not None else []
         doc = explanation_document(result, context=context, warnings=warnings)
         env.stdout.write(document.to_json(doc))
     elif out == "markdown":

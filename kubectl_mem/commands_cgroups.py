@@ -9,7 +9,6 @@ the collector pods before exiting (130 / 143).
 from __future__ import annotations
 
 import argparse
-import signal
 from typing import Any
 
 import msgspec
@@ -18,14 +17,6 @@ from kubectl_mem.cli import Env
 from kubectl_mem.errors import ApiNotFoundError, ExitStatus, KubectlMemError, NotFoundError, UsageError
 from kubectl_mem.report import cgroups as rep
 from kubectl_mem.report.document import to_json
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that the collector's cleanup runs."""
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise Terminated()
 
 
 def _target(text: str) -> tuple[str, str]:
@@ -45,17 +36,19 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
         raise UsageError(f"-o {out}: expected table or json")
     if opts.from_dir:
         from kubectl_mem.kube.cgroup_dir import snapshot_from_dir
+        from kubectl_mem.model.cgroup_view import attach
 
         snap = snapshot_from_dir(opts.from_dir)
         node = name if kind == "node" else "(from-dir)"
-        rows = rep.rows(node, snap, [])
+        rows = rep.rows(attach(node, snap, [])[1])
         warnings = [f"{node}: {p}" for p in snap.problems]
         _print(env, out, [(node, snap, rows, None)], warnings, context="")
         return ExitStatus.PARTIAL if snap.truncated else ExitStatus.OK
 
-    from kubectl_mem.kube.collector import Collector
+    from kubectl_mem import cgroups_run
     from kubectl_mem.kube.config import connect
     from kubectl_mem.kube.http import Transport
+    from kubectl_mem.model.cgroup_view import attach
 
     conn = connect(
         kubeconfig=opts.kubeconfig,
@@ -76,24 +69,14 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
         only = f"{conn.namespace}/{name}"
     else:
         node = name
-    collector = Collector(
-        t,
-        opts.collector_namespace or conn.namespace,
-        image=opts.image,
-        pending_timeout=opts.pending_timeout,
-    )
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    collector = cgroups_run.make_collector(t, conn.namespace, cgroups_run.options_from(opts))
     try:
-        for stale in collector.sweep():
-            print(f"deleted stale collector pod {stale}", file=env.stderr)
-        results = collector.collect([node])
-    except Terminated:
-        collector.cleanup()
-        print("terminated: collector pods deleted", file=env.stderr)
-        return 143  # type: ignore[return-value]  # 128 + SIGTERM, as a shell reports it
+        results = cgroups_run.run(
+            collector,
+            [node],
+            on_stale=lambda pod: print(f"deleted stale collector pod {pod}", file=env.stderr),
+        )
     finally:
-        collector.cleanup()
-        signal.signal(signal.SIGTERM, previous)
         conn.close()
 
     status = ExitStatus.OK
@@ -112,8 +95,8 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
         assert r.snapshot is not None
         if r.snapshot.truncated:
             status = max(status, ExitStatus.PARTIAL)
-        pods = _node_pods(t, r.node)
-        blocks.append((r.node, r.snapshot, rep.rows(r.node, r.snapshot, pods, only=only), None))
+        pods = attach(r.node, r.snapshot, _node_pods(t, r.node))[1]
+        blocks.append((r.node, r.snapshot, rep.rows(pods, only=only), None))
     for w in warnings:
         print(f"warning: {w}", file=env.stderr)
     if blocks:
@@ -121,12 +104,14 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
     return status
 
 
-def _node_pods(t: Any, node: str) -> list[dict[str, Any]]:
+def _node_pods(t: Any, node: str) -> list[Any]:
+    from kubectl_mem.kube import decode
+    from kubectl_mem.kube.lists import list_all
+
     try:
-        body = t.get("/api/v1/pods", [("fieldSelector", f"spec.nodeName={node}")]).body
+        return list_all(t, "/api/v1/pods", decode.pods_page, [("fieldSelector", f"spec.nodeName={node}")])
     except KubectlMemError:
         return []  # rows keep the pod UIDs
-    return msgspec.json.decode(body).get("items") or []
 
 
 def _print(env: Env, out: str, blocks: list[Any], warnings: list[str], *, context: str) -> None:

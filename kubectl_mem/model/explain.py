@@ -18,6 +18,21 @@ Cause classification (per container, then the most serious one leads):
   any OOM kill inside the container's cgroup, so this is "likely", with the alternative named.
 - `no-memory-problem`: nothing above. An exit 137 without OOMKilled is a SIGKILL from elsewhere
   (liveness probe, grace period ended, forced delete, ...); a liveness-probe event names it.
+
+With the node collector (`explain --cgroups`, `model/cgroup_view.py`), the kernel's counters are
+evidence too. The pod cgroup lives as long as the pod and its memory.events are hierarchical, so
+`oom_kill` there counts every OOM kill in the pod since it started (the API keeps only each
+container's last termination) and `oom` every time one of its cgroups reached its limit; a
+node-level (global) OOM kill adds to `oom_kill` but never to `oom`. Hence:
+- OOMKilled with a limit, while the pod cgroup says oom_kill > 0 and oom = 0: `node-oom-kill`,
+  certain (no limit in the pod was ever reached).
+- a running container whose own cgroup (new with each container instance) counts oom_kill > 0:
+  the kernel killed one of its processes but not the main one, so the API recorded nothing;
+  `container-oom-kill` when its cgroup also counts `oom` (it reached its limit), `node-oom-kill`
+  when `oom` is 0. Certain on cgroup v2; on v1 (no `oom` counter) only likely.
+The memory picture then shows per container what the usage is made of (anon, page cache active
+and inactive, shmem, kernel) and how much the kernel could reclaim, and the recommendation builds
+on the cgroup's memory.peak.
 """
 
 from __future__ import annotations
@@ -28,6 +43,7 @@ from typing import Literal
 
 import msgspec
 
+from kubectl_mem.model.cgroup_view import CgroupOverlay, Figures, PodCgroup
 from kubectl_mem.model.history import describe_termination, termination_kind
 from kubectl_mem.model.quantity import format_bytes, memory_bytes
 from kubectl_mem.model.recommend import ContainerUsageInput, Recommendation, qos_reason, recommend
@@ -62,12 +78,8 @@ class EventRecord(msgspec.Struct, frozen=True, gc=False):
     component: str = ""
 
 
-class CgroupEvents(msgspec.Struct, frozen=True, gc=False):
-    """memory.events of a container cgroup (from the node collector), when known."""
-
-    oom: int = 0  # the cgroup's own limit was hit and the OOM killer ran
-    oom_kill: int = 0  # processes of the cgroup killed by any OOM killer
-    max: int = 0
+KERNEL_SOURCE = "cgroup memory.events (node collector)"
+PEAK_SOURCE = "cgroup memory.peak: the most this container instance used, page cache included"
 
 
 class Evidence(msgspec.Struct, frozen=True, gc=False):
@@ -90,6 +102,32 @@ class MemoryVolume(msgspec.Struct, frozen=True, gc=False):
     size_limit: int | None
 
 
+class CgroupPicture(msgspec.Struct, frozen=True, gc=False):
+    """A container's (or the pod's) memory as its cgroup reports it (`explain --cgroups`).
+
+    `source`: "cgroup" (the node collector) or "summary" (the kubelet Summary API: working set,
+    usage and RSS only). Bytes; None: not known from this source."""
+
+    source: str
+    usage: int | None = None
+    working_set: int | None = None
+    anon: int | None = None
+    active_file: int | None = None  # page cache in use: counted in the working set
+    inactive_file: int | None = None  # page cache the working set leaves out
+    shmem: int | None = None  # tmpfs / memory-backed emptyDir: counted as file, not reclaimable
+    kernel: int | None = None
+    sock: int | None = None
+    reclaimable: int | None = None  # page cache + reclaimable slab
+    unreclaimable: int | None = None
+    peak: int | None = None
+    limit: int | None = None
+    oom_kills: int | None = None  # memory.events oom_kill (container: this instance; pod: since start)
+    ooms: int | None = None  # memory.events oom: a limit was reached
+    psi_some_avg10: float | None = None
+    psi_full_avg10: float | None = None
+    reclaim: str = ""  # what the kernel could give back, in words, from the numbers above
+
+
 class ContainerPicture(msgspec.Struct, frozen=True, gc=False):
     name: str
     kind: str
@@ -109,6 +147,7 @@ class ContainerPicture(msgspec.Struct, frozen=True, gc=False):
     oom_score_adj: int
     memory_volumes: tuple[MemoryVolume, ...]
     notes: tuple[str, ...]
+    cgroup: CgroupPicture | None = None  # with --cgroups, when its node was collected
 
 
 class QosSection(msgspec.Struct, frozen=True, gc=False):
@@ -133,6 +172,7 @@ class EvictionSection(msgspec.Struct, frozen=True, gc=False):
     memory_pressure: bool | None
     ahead: tuple[str, ...]  # the pods ranked before it (up to 5)
     why: tuple[str, ...]
+    node_available_from: str = "metrics"  # "cgroup"/"summary": the node's own memory.available
 
 
 class OomScoreSection(msgspec.Struct, frozen=True, gc=False):
@@ -156,6 +196,7 @@ class PodExplanation(msgspec.Struct, frozen=True, gc=False):
     recommendation: Recommendation
     risk_level: str
     risk_score: float
+    cgroup: CgroupPicture | None = None  # the pod cgroup (--cgroups): OOM kills since the pod started
 
 
 class WorkloadRef(msgspec.Struct, frozen=True, gc=False):
@@ -210,12 +251,92 @@ def _near(t: datetime | None, events: Sequence[EventRecord], reasons: tuple[str,
 # causes
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "es" if word.endswith("s") else "s")
+
+
+def _pod_kernel_evidence(pv: PodView, pod_cg: Figures | None) -> tuple[Evidence, ...]:
+    """The pod cgroup's OOM counters, when the collector read them: every kill since the pod
+    started, where the API keeps only each container's last termination."""
+    if pod_cg is None or pod_cg.oom_kills is None:
+        return ()
+    ooms = "" if pod_cg.ooms is None else f"; oom {pod_cg.ooms}: times a cgroup of the pod reached its limit"
+    return (
+        Evidence(
+            f"the kernel counted {_plural(pod_cg.oom_kills, 'OOM kill')} in the pod's cgroup since it "
+            f"started (memory.events oom_kill {pod_cg.oom_kills}{ooms}); the API shows "
+            f"{_plural(pv.oom_kills, 'OOMKilled container')}: it keeps only each container's last "
+            "termination",
+            KERNEL_SOURCE,
+        ),
+    )
+
+
+def _kernel_cause(pv: PodView, c: ContainerView, cg: Figures | None, pod_limit: int | None) -> Cause | None:
+    """OOM kills inside the running container instance that the API never saw: the kernel killed
+    one of its processes, not the main one (its cgroup is new with each container instance)."""
+    if cg is None or cg.source != "cgroup" or not cg.oom_kills or c.state == "terminated":
+        return None
+    kills = _plural(cg.oom_kills, "process")
+    counters = f"{c.name} cgroup memory.events: oom_kill {cg.oom_kills}" + (
+        "" if cg.ooms is None else f", oom {cg.ooms}"
+    )
+    evidence = [Evidence(counters, KERNEL_SOURCE)]
+    unseen = "its main process survived, so Kubernetes recorded no OOMKilled"
+    limit = c.limit or pod_limit
+    if cg.ooms is not None and cg.ooms == 0:
+        return Cause(
+            "node-oom-kill",
+            "certain",
+            c.name,
+            f"The kernel OOM-killed {kills} in {c.name} while its cgroup never reached a limit (oom 0): "
+            f"node {pv.pod.node} ran out of memory; {unseen}.",
+            tuple(evidence),
+        )
+    if limit is not None:
+        evidence.append(
+            Evidence(
+                f"{c.name} memory limit {format_bytes(limit)}",
+                f"spec.containers[{c.name}].resources.limits.memory"
+                if c.limit
+                else "spec.resources.limits.memory",
+            )
+        )
+        if cg.ooms is None:
+            return Cause(
+                "container-oom-kill",
+                "likely",
+                c.name,
+                f"The kernel OOM-killed {kills} in {c.name}, most likely at its {format_bytes(limit)} limit; "
+                f"{unseen}.",
+                tuple(evidence),
+                ("cgroup v1 has no oom counter: a node-level OOM kill would count the same.",),
+            )
+        return Cause(
+            "container-oom-kill",
+            "certain",
+            c.name,
+            f"{c.name} reached its {format_bytes(limit)} memory limit {_plural(cg.ooms, 'time')} and the "
+            f"kernel's cgroup OOM killer killed {kills} in it; {unseen}.",
+            tuple(evidence),
+        )
+    return Cause(
+        "node-oom-kill",
+        "likely" if cg.ooms is None else "certain",
+        c.name,
+        f"The kernel OOM-killed {kills} in {c.name}, which has no memory limit of its own: node "
+        f"{pv.pod.node} ran out of memory; {unseen}.",
+        tuple(evidence),
+    )
+
+
 def _container_causes(
     pv: PodView,
     c: ContainerView,
     pod_events: Sequence[EventRecord],
     node_events: Sequence[EventRecord],
-    cgroup: CgroupEvents | None,
+    cgroup: Figures | None,
+    pod_cg: Figures | None,
     pod_limit: int | None,
     now: str | None,
 ) -> Cause | None:
@@ -240,6 +361,7 @@ def _container_causes(
         for e in node_oom[:2]
     )
     node = pv.pod.node
+    kernel_ev = _pod_kernel_evidence(pv, pod_cg)
     if kind == "oom_killed":
         if c.limit is None and pod_limit is None:
             return Cause(
@@ -252,26 +374,21 @@ def _container_causes(
                     term_ev,
                     Evidence(f"{c.name} has no memory limit", f"spec.containers[{c.name}].resources"),
                     *node_oom_ev,
+                    *kernel_ev,
                     restarts_ev,
                 ),
                 (),
                 when,
             )
-        if cgroup is not None and cgroup.oom_kill > 0 and cgroup.oom == 0:
+        if pod_cg is not None and pod_cg.oom_kills and pod_cg.ooms == 0:
             return Cause(
                 "node-oom-kill",
                 "certain",
                 c.name,
                 f"{c.name} was OOM-killed while under its {format_bytes(c.limit or pod_limit or 0)} "
-                f"limit: its cgroup never hit the limit, the node ran out.",
-                (
-                    term_ev,
-                    Evidence(
-                        f"memory.events: oom_kill {cgroup.oom_kill}, oom {cgroup.oom}",
-                        "cgroup memory.events (node collector)",
-                    ),
-                    restarts_ev,
-                ),
+                "limit: no cgroup of the pod ever reached its limit (memory.events oom 0), the node ran "
+                "out.",
+                (term_ev, *kernel_ev, *node_oom_ev, restarts_ev),
                 (),
                 when,
             )
@@ -282,7 +399,7 @@ def _container_causes(
                 c.name,
                 f"{c.name} was OOM-killed while node {node} itself ran out of memory "
                 f"({node_oom[0].reason} event at the same time), not necessarily at its own limit.",
-                (term_ev, *node_oom_ev, restarts_ev),
+                (term_ev, *node_oom_ev, *kernel_ev, restarts_ev),
                 (
                     f"It may also have reached its own {format_bytes(c.limit or pod_limit or 0)} limit at "
                     "the same moment; the API does not say which OOM killer fired.",
@@ -308,7 +425,18 @@ def _container_causes(
                     "metrics.k8s.io PodMetrics",
                 )
             )
+        evidence.extend(kernel_ev)
         evidence.append(restarts_ev)
+        alternative = (
+            f"A node-level OOM kill also reports OOMKilled; no SystemOOM/OOMKilling event was found for "
+            f"node {node or '?'} ({EVENT_TTL_NOTE})."
+        )
+        if pod_cg is not None and pod_cg.ooms:
+            alternative = (
+                f"A node-level OOM kill also reports OOMKilled, but never counts as oom in memory.events: "
+                f"the kernel counted {_plural(pod_cg.ooms, 'limit OOM')} in this pod, but does not say "
+                "which kill was the last."
+            )
         return Cause(
             "container-oom-kill",
             "likely",
@@ -316,10 +444,7 @@ def _container_causes(
             f"{c.name} reached {which} {format_bytes(limit)} memory limit and the kernel's cgroup OOM killer "
             "ended it.",
             tuple(evidence),
-            (
-                f"A node-level OOM kill also reports OOMKilled; no SystemOOM/OOMKilling event was found for "
-                f"node {node or '?'} ({EVENT_TTL_NOTE}).",
-            ),
+            (alternative,),
             when,
         )
     # exit 137 without OOMKilled
@@ -330,7 +455,7 @@ def _container_causes(
             c.name,
             f"{c.name} was killed (exit 137) when node {node} ran out of memory "
             f"({node_oom[0].reason} event at the same time).",
-            (term_ev, *node_oom_ev, restarts_ev),
+            (term_ev, *node_oom_ev, *kernel_ev, restarts_ev),
             ("The runtime did not record OOMKilled; the kill may have hit a child process first.",),
             when,
         )
@@ -433,7 +558,73 @@ def _eviction_cause(pv: PodView, pod_events: Sequence[EventRecord]) -> Cause | N
 # sections
 
 
-def _pictures(pv: PodView, peaks: Mapping[str, int]) -> tuple[ContainerPicture, ...]:
+def _reclaim_sentence(f: Figures, limit: int | None) -> str:
+    """What the kernel could give back under pressure, from the numbers it states."""
+    if f.reclaimable is None or f.unreclaimable is None:
+        return ""
+    parts = []
+    if f.anon is not None and f.shmem is not None:
+        rest = f.unreclaimable - f.anon - f.shmem
+        parts = [f"anon {format_bytes(f.anon)}", f"shmem {format_bytes(f.shmem)}"]
+        if rest > 0:
+            parts.append(f"kernel memory and sockets {format_bytes(rest)}")
+    made_of = f" ({', '.join(parts)})" if parts else ""
+    text = (
+        f"Under memory pressure the kernel can reclaim {format_bytes(f.reclaimable)} of it (page cache and "
+        f"reclaimable slab), not the other {format_bytes(f.unreclaimable)}{made_of} without swap"
+    )
+    if limit:
+        text += (
+            f": that is {_pct(100.0 * f.unreclaimable / limit)} of the {format_bytes(limit)} limit, the part "
+            "that decides an OOM kill at the limit"
+        )
+    text += "."
+    if f.peak is not None and limit:
+        text += (
+            f" Since this container instance started it used up to {format_bytes(f.peak)} (memory.peak), "
+            f"{_pct(100.0 * f.peak / limit)} of the limit."
+        )
+    if f.active_file and f.working_set is not None:
+        text += (
+            f" Its working set {format_bytes(f.working_set)} includes {format_bytes(f.active_file)} of "
+            "active page cache the kernel can still drop."
+        )
+    return text
+
+
+def _cgroup_picture(f: Figures, limit: int | None) -> CgroupPicture:
+    return CgroupPicture(
+        source=f.source,
+        usage=f.usage,
+        working_set=f.working_set,
+        anon=f.anon,
+        active_file=f.active_file,
+        inactive_file=f.inactive_file,
+        shmem=f.shmem,
+        kernel=f.kernel,
+        sock=f.sock,
+        reclaimable=f.reclaimable,
+        unreclaimable=f.unreclaimable,
+        peak=f.peak,
+        limit=f.limit,
+        oom_kills=f.oom_kills,
+        ooms=f.ooms,
+        psi_some_avg10=f.psi_some_avg10,
+        psi_full_avg10=f.psi_full_avg10,
+        reclaim=_reclaim_sentence(f, limit),
+    )
+
+
+def _peaks(pc: PodCgroup | None) -> dict[str, int]:
+    """memory.peak of each container's cgroup (the current instance), when the kernel has it."""
+    if pc is None:
+        return {}
+    return {c.name: c.figures.peak for c in pc.containers if c.figures.peak is not None}
+
+
+def _pictures(
+    pv: PodView, peaks: Mapping[str, int], pc: PodCgroup | None = None
+) -> tuple[ContainerPicture, ...]:
     vols = {v.name: v for v in pv.pod.memory_volumes}
     specs = {c.name: c for c in pv.pod.containers}
     out = []
@@ -459,6 +650,7 @@ def _pictures(pv: PodView, peaks: Mapping[str, int]) -> tuple[ContainerPicture, 
         if c.request is None and c.kind != "init":
             notes.append("no memory request: all of its usage is over its request for eviction ranking")
         t = c.last_termination
+        cg = pc.container(c.name) if pc is not None else None
         out.append(
             ContainerPicture(
                 name=c.name,
@@ -479,6 +671,7 @@ def _pictures(pv: PodView, peaks: Mapping[str, int]) -> tuple[ContainerPicture, 
                 oom_score_adj=c.oom_score_adj,
                 memory_volumes=mounted,
                 notes=tuple(notes),
+                cgroup=_cgroup_picture(cg, c.limit) if cg is not None else None,
             )
         )
     return tuple(out)
@@ -494,7 +687,9 @@ def _qos(pv: PodView) -> QosSection:
     return QosSection(pv.qos_class, not pv.qos_computed, why)
 
 
-def _eviction(pv: PodView, node: NodeView | None, by_key: Mapping[str, PodView]) -> EvictionSection | None:
+def _eviction(
+    pv: PodView, node: NodeView | None, by_key: Mapping[str, PodView], available_from: str = "metrics"
+) -> EvictionSection | None:
     if not pv.pod.node:
         return None
     order = node.eviction_order if node is not None else ()
@@ -553,6 +748,7 @@ def _eviction(pv: PodView, node: NodeView | None, by_key: Mapping[str, PodView])
         memory_pressure=node.memory_pressure if node else None,
         ahead=tuple(ahead),
         why=tuple(why),
+        node_available_from=available_from if node is not None and node.available is not None else "metrics",
     )
 
 
@@ -586,7 +782,7 @@ def _usage_inputs(
             c.name,
             working_set=c.working_set,
             peak=peaks.get(c.name, at_eviction.get(c.name)),
-            peak_source="cgroup memory.peak"
+            peak_source=PEAK_SOURCE
             if c.name in peaks
             else ("usage at the eviction, from the kubelet's message" if c.name in at_eviction else ""),
             oom_killed=c.name in limit_killed,
@@ -664,6 +860,11 @@ def _now_sentence(pv: PodView, cause: Cause) -> str:
     return f"It now uses {format_bytes(c.working_set)}."
 
 
+def _kernel_only(cause: Cause) -> bool:
+    """A cause only the kernel's counters show (`_kernel_cause`): no termination behind it."""
+    return cause.at is None and bool(cause.evidence) and cause.evidence[0].source == KERNEL_SOURCE
+
+
 def _verdict(pv: PodView, cause: Cause, ev: EvictionSection | None, now: str | None) -> str:
     views = {c.name: c for c in pv.containers}
     c = views.get(cause.container or "")
@@ -671,6 +872,8 @@ def _verdict(pv: PodView, cause: Cause, ev: EvictionSection | None, now: str | N
     when_text = f", the last {when}" if when else ""
     restarts = f" (restarted {c.restart_count} times{when_text})" if c is not None and c.restart_count else ""
     node_s = _node_sentence(ev)
+    if _kernel_only(cause) and c is not None:
+        return " ".join(s for s in (cause.summary, _now_sentence(pv, cause), node_s) if s)
     if cause.kind == "container-oom-kill" and c is not None:
         limit = c.limit or _pod_limit(pv.pod) or 0
         head = f"Container {c.name} was OOM-killed by its {format_bytes(limit)} memory limit{restarts}."
@@ -727,17 +930,18 @@ def explain_pod(
     pod_events: Sequence[EventRecord] = (),
     node_events: Sequence[EventRecord] = (),
     container: str | None = None,
-    peaks: Mapping[str, int] | None = None,
-    cgroup_events: Mapping[str, CgroupEvents] | None = None,
+    cgroups: PodCgroup | None = None,
+    available_from: str = "metrics",
     owner: WorkloadRef | None = None,
 ) -> PodExplanation:
-    """One pod's story. `peaks`/`cgroup_events` are by container name (node collector, optional)."""
-    peaks = peaks or {}
-    cgroup_events = cgroup_events or {}
+    """One pod's story. `cgroups`: the pod's cgroups from the node collector (--cgroups), when its
+    node was collected; `available_from`: where the node's memory.available comes from."""
+    peaks = _peaks(cgroups)
     now = snapshot.taken_at
     node = next((n for n in snapshot.nodes if n.node.name == pv.pod.node), None)
     by_key = {p.key: p for p in snapshot.pods}
     pod_limit = _pod_limit(pv.pod)
+    pod_cg = cgroups.figures if cgroups is not None and cgroups.figures.source == "cgroup" else None
     causes: list[Cause] = []
     ev_cause = _eviction_cause(pv, pod_events)
     if ev_cause is not None:
@@ -745,9 +949,13 @@ def explain_pod(
     for c in pv.containers:
         if container and c.name != container:
             continue
-        cause = _container_causes(pv, c, pod_events, node_events, cgroup_events.get(c.name), pod_limit, now)
+        cg = cgroups.container(c.name) if cgroups is not None else None
+        cause = _container_causes(pv, c, pod_events, node_events, cg, pod_cg, pod_limit, now)
         if cause is not None:
             causes.append(cause)
+        kernel = _kernel_cause(pv, c, cg, pod_limit)
+        if kernel is not None:
+            causes.append(kernel)
     causes.sort(
         key=lambda c: (-CAUSE_ORDER[c.kind], -(_time(c.at) or datetime.min.replace(tzinfo=UTC)).timestamp())
     )
@@ -759,22 +967,27 @@ def explain_pod(
             "likely",
             None,
             "No OOM kill, eviction or SIGKILL is recorded.",
-            tuple(
-                Evidence(
-                    f"{c.name}: {c.restart_count} restarts, "
-                    + (
-                        f"last {describe_termination(c.last_termination)}"
-                        if c.last_termination
-                        else "no termination recorded"
-                    ),
-                    f"status.containerStatuses[{c.name}]",
-                )
-                for c in pv.containers
-                if c.kind != "init" and (not container or c.name == container)
+            (
+                *(
+                    Evidence(
+                        f"{c.name}: {c.restart_count} restarts, "
+                        + (
+                            f"last {describe_termination(c.last_termination)}"
+                            if c.last_termination
+                            else "no termination recorded"
+                        ),
+                        f"status.containerStatuses[{c.name}]",
+                    )
+                    for c in pv.containers
+                    if c.kind != "init" and (not container or c.name == container)
+                ),
+                *_pod_kernel_evidence(pv, pod_cg),
             ),
-            (f"A kill older than the last restart leaves no trace in the pod status; {EVENT_TTL_NOTE}.",),
+            (f"A kill older than the last restart leaves no trace in the pod status; {EVENT_TTL_NOTE}.",)
+            if pod_cg is None
+            else (),
         )
-    eviction = _eviction(pv, node, by_key)
+    eviction = _eviction(pv, node, by_key, available_from)
     rec_owner_kind, rec_owner_name = (owner.kind, owner.name) if owner else _owner_of(pv.pod)
     rec = recommend(
         pv.pod,
@@ -783,7 +996,7 @@ def explain_pod(
         owner_name=rec_owner_name,
         containers=(container,) if container else (),
     )
-    pictures = _pictures(pv, peaks)
+    pictures = _pictures(pv, peaks, cgroups)
     if container:
         pictures = tuple(p for p in pictures if p.name == container)
     return PodExplanation(
@@ -802,6 +1015,7 @@ def explain_pod(
         recommendation=rec,
         risk_level=pv.risk.level,
         risk_score=pv.risk_score,
+        cgroup=_cgroup_picture(cgroups.figures, pv.limit) if cgroups is not None else None,
     )
 
 
@@ -829,18 +1043,19 @@ def explain(
     events: Mapping[str, Sequence[EventRecord]] | None = None,
     node_events: Mapping[str, Sequence[EventRecord]] | None = None,
     container: str | None = None,
-    peaks: Mapping[str, Mapping[str, int]] | None = None,
+    cgroups: CgroupOverlay | None = None,
     missing: Sequence[str] = (),
 ) -> Explanation:
     """The whole explanation for one pod or the pods of one workload.
 
-    `events`: pod name -> its events; `node_events`: node name -> its events; `peaks`: pod name ->
-    container -> peak bytes. Raises ValueError when `targets` is empty."""
+    `events`: pod name -> its events; `node_events`: node name -> its events; `cgroups`: what the
+    node collector read (--cgroups), by pod UID. Raises ValueError when `targets` is empty."""
+    from kubectl_mem.model.cgroup_view import available_from
+
     if not targets:
         raise ValueError("nothing to explain")
     events = events or {}
     node_events = node_events or {}
-    peaks = peaks or {}
     pods = [
         explain_pod(
             pv,
@@ -848,7 +1063,8 @@ def explain(
             pod_events=events.get(pv.pod.name, ()),
             node_events=node_events.get(pv.pod.node, ()),
             container=container,
-            peaks=peaks.get(pv.pod.name),
+            cgroups=cgroups.pod(pv.pod.uid) if cgroups is not None else None,
+            available_from=available_from(cgroups, pv.pod.node),
             owner=workload,
         )
         for pv in targets
@@ -878,7 +1094,7 @@ def explain(
             missing=tuple(dict.fromkeys(missing)),
             taken_at=snapshot.taken_at,
         )
-    rec = _workload_recommendation(targets, pods, workload, container)
+    rec = _workload_recommendation(targets, pods, workload, container, cgroups)
     return Explanation(
         namespace=namespace,
         target=target,
@@ -951,18 +1167,37 @@ def _shared(targets: Sequence[PodView], pods: Sequence[PodExplanation]) -> tuple
 
 
 def _workload_recommendation(
-    targets: Sequence[PodView], pods: Sequence[PodExplanation], w: WorkloadRef, container: str | None
+    targets: Sequence[PodView],
+    pods: Sequence[PodExplanation],
+    w: WorkloadRef,
+    container: str | None,
+    cgroups: CgroupOverlay | None = None,
 ) -> Recommendation:
-    """One recommendation for the template: the highest usage of each container across replicas,
-    and an OOM bump if any replica was OOM-killed by its limit."""
-    best: dict[str, ContainerUsageInput] = {}
+    """One recommendation for the template: the highest usage of each container across replicas
+    (working set, and the cgroup peak where collected), and an OOM bump if any replica was
+    OOM-killed by its limit."""
+    ws: dict[str, int | None] = {}
+    peak: dict[str, int] = {}
     killed = {c.container for p in pods for c in (p.cause, *p.other_causes) if c.kind == "container-oom-kill"}
     for pv in targets:
+        peaks = _peaks(cgroups.pod(pv.pod.uid) if cgroups is not None else None)
         for c in pv.containers:
-            cur = best.get(c.name)
-            ws = c.working_set
-            if cur is None or (ws is not None and (cur.working_set is None or ws > cur.working_set)):
-                best[c.name] = ContainerUsageInput(c.name, working_set=ws, oom_killed=c.name in killed)
+            if c.working_set is not None and (ws.get(c.name) is None or c.working_set > (ws[c.name] or 0)):
+                ws[c.name] = c.working_set
+            else:
+                ws.setdefault(c.name, None)
+            if c.name in peaks and peaks[c.name] > peak.get(c.name, -1):
+                peak[c.name] = peaks[c.name]
+    best = {
+        name: ContainerUsageInput(
+            name,
+            working_set=w_,
+            peak=peak.get(name),
+            peak_source=PEAK_SOURCE + " (the highest of the replicas)" if name in peak else "",
+            oom_killed=name in killed,
+        )
+        for name, w_ in ws.items()
+    }
     template = max(targets, key=lambda pv: pv.working_set or 0).pod
     return recommend(
         template, best, owner_kind=w.kind, owner_name=w.name, containers=(container,) if container else ()

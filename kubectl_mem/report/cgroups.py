@@ -1,8 +1,9 @@
 """`kubectl mem cgroups`: the kernel's breakdown per pod and container, and the node's memory.available.
 
-Rows come from a `CgroupSnapshot` (collector pod or --from-dir) joined with the pods of the node
-(UID → namespace/name, container ID → container name). A node collected only through the Summary
-API (no permission to create pods) shows what the kubelet reports and nothing more.
+Rows come from a `CgroupSnapshot` (collector pod or --from-dir) joined with the pods of the node by
+`model.cgroup_view.attach` (UID → namespace/name, container ID → container name). A node collected
+only through the Summary API (no permission to create pods) shows what the kubelet reports and
+nothing more. `figures_doc` / `node_figures_doc` are also the `cgroup` objects of `top`/`nodes -o json`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_mem.model.cgroup import CgroupMemory, CgroupSnapshot
+from kubectl_mem.model.cgroup import CgroupSnapshot
+from kubectl_mem.model.cgroup_view import Figures, NodeCgroup, PodCgroup
 from kubectl_mem.report.document import API_VERSION
 from kubectl_mem.report.fmt import size
 
@@ -24,46 +26,27 @@ class Row:
     pod: str  # namespace/name, or the UID of a pod the API did not list
     container: str  # "" for the pod's own cgroup
     qos: str
-    cg: CgroupMemory
+    cg: Figures
 
     @property
     def psi_some_avg10(self) -> float | None:
-        p = self.cg.pressure
-        return p.some.avg10 if p is not None and p.some is not None else None
+        return self.cg.psi_some_avg10
 
     @property
     def oom_kills(self) -> int | None:
-        return self.cg.events.oom_kill if self.cg.events is not None else None
+        return self.cg.oom_kills
 
 
-def _names(pods: Iterable[Obj]) -> tuple[dict[str, str], dict[str, str]]:
-    """UID -> ns/name and container ID -> container name, from pod objects."""
-    by_uid, by_cid = {}, {}
-    for p in pods:
-        md = p.get("metadata", {})
-        by_uid[md.get("uid", "")] = f"{md.get('namespace', '')}/{md.get('name', '')}"
-        st = p.get("status", {})
-        for cs in (st.get("containerStatuses") or []) + (st.get("initContainerStatuses") or []):
-            cid = (cs.get("containerID") or "").split("://", 1)[-1]
-            if cid:
-                by_cid[cid] = cs.get("name", "")
-    return by_uid, by_cid
-
-
-def rows(node: str, snap: CgroupSnapshot, pods: Iterable[Obj], *, only: str | None = None) -> list[Row]:
-    """Pod and container rows; `only` = "ns/name" keeps one pod."""
-    by_uid, by_cid = _names(pods)
+def rows(pods: Iterable[PodCgroup], *, only: str | None = None) -> list[Row]:
+    """Pod and container rows (named by `model.cgroup_view.attach`); `only` = "ns/name" keeps one pod."""
     out = []
-    for uid, pc in snap.pods.items():
-        name = by_uid.get(uid, uid)
-        if only is not None and name != only:
+    for pc in pods:
+        if only is not None and pc.key != only:
             continue
         qos = pc.qos or ""
-        out.append(Row(node, name, "", qos, pc.cgroup))
-        for child in pc.children:
-            cid = child.container_id or ""
-            cname = by_cid.get(cid) or ("(sandbox)" if cid else child.name)
-            out.append(Row(node, name, cname, qos, child))
+        out.append(Row(pc.node, pc.key, "", qos, pc.figures))
+        for child in (*pc.containers, *pc.others):
+            out.append(Row(pc.node, pc.key, child.name, qos, child.figures))
     return out
 
 
@@ -95,7 +78,7 @@ def table(rows_: Sequence[Row], *, headers: bool = True) -> str:
     ]
     cells = []
     for r in rows_:
-        b = r.cg.breakdown
+        b = r.cg
         psi = r.psi_some_avg10
         cells.append(
             [
@@ -154,35 +137,56 @@ def summary_lines(node: str, summary: Obj) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cg_doc(cg: CgroupMemory) -> Obj:
-    b = cg.breakdown
-    p = cg.pressure
+def _psi(avg10: float | None, avg60: float | None, total: int | None) -> Obj | None:
+    if avg10 is None and avg60 is None and total is None:
+        return None
+    return {"avg10": avg10, "avg60": avg60, "totalMicroseconds": total}
+
+
+def figures_doc(f: Figures) -> Obj:
+    """One cgroup's figures as JSON (the `memory` of `kubectl mem cgroups`, the `cgroup` of `top`)."""
+    some = _psi(f.psi_some_avg10, f.psi_some_avg60, f.psi_some_total_us)
+    full = _psi(f.psi_full_avg10, f.psi_full_avg60, f.psi_full_total_us)
     return {
-        "path": cg.path,
-        "workingSet": b.working_set,
-        "anon": b.anon,
-        "file": b.file,
-        "activeFile": b.active_file,
-        "inactiveFile": b.inactive_file,
-        "shmem": b.shmem,
-        "kernel": b.kernel,
-        "sock": b.sock,
-        "reclaimable": b.reclaimable,
-        "unreclaimable": b.unreclaimable,
-        "usage": cg.usage,
-        "limit": cg.limit,
-        "peak": cg.peak,
-        "swap": cg.swap,
-        "oomKills": cg.events.oom_kill if cg.events is not None else None,
-        "ooms": cg.events.oom if cg.events is not None else None,
-        "psi": None
-        if p is None
-        else {
-            k: None
-            if line is None
-            else {"avg10": line.avg10, "avg60": line.avg60, "totalMicroseconds": line.total_us}
-            for k, line in (("some", p.some), ("full", p.full))
-        },
+        "source": f.source,
+        "path": f.path,
+        "workingSet": f.working_set,
+        "anon": f.anon,
+        "file": f.file,
+        "activeFile": f.active_file,
+        "inactiveFile": f.inactive_file,
+        "shmem": f.shmem,
+        "kernel": f.kernel,
+        "sock": f.sock,
+        "reclaimable": f.reclaimable,
+        "unreclaimable": f.unreclaimable,
+        "usage": f.usage,
+        "limit": f.limit,
+        "peak": f.peak,
+        "swap": f.swap,
+        "oomKills": f.oom_kills,
+        "ooms": f.ooms,
+        "oomGroupKills": f.oom_group_kills,
+        "pageFaults": f.page_faults,
+        "majorPageFaults": f.major_page_faults,
+        "psi": None if some is None and full is None else {"some": some, "full": full},
+    }
+
+
+def node_figures_doc(n: NodeCgroup) -> Obj:
+    """The node's own memory figures as JSON (the `cgroup` of a node in `top`/`nodes`)."""
+    return {
+        "source": n.source,
+        "memoryAvailable": n.memory_available,
+        "memTotal": n.mem_total,
+        "memAvailable": n.mem_available,
+        "rootWorkingSet": n.root_working_set,
+        "podsWorkingSet": n.pods_working_set,
+        "podsLimit": n.pods_limit,
+        "podsAvailable": n.pods_available,
+        "cgroupVersion": n.cgroup_version,
+        "truncated": n.truncated,
+        "root": None if n.root is None else figures_doc(n.root),
     }
 
 
@@ -193,9 +197,9 @@ def node_doc(node: str, snap: CgroupSnapshot | None, rows_: Sequence[Row], summa
     pods: list[Obj] = []
     for r in rows_:
         if not r.container:
-            pods.append({"pod": r.pod, "qos": r.qos or None, "memory": _cg_doc(r.cg), "containers": []})
+            pods.append({"pod": r.pod, "qos": r.qos or None, "memory": figures_doc(r.cg), "containers": []})
         elif pods:
-            pods[-1]["containers"].append({"name": r.container, "memory": _cg_doc(r.cg)})
+            pods[-1]["containers"].append({"name": r.container, "memory": figures_doc(r.cg)})
     return {
         "node": node,
         "source": "cgroups",

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from kubectl_mem.model.views import RISK_ORDER, ContainerView, NodeView, PodView
 from kubectl_mem.report.fmt import pct, size
+
+if TYPE_CHECKING:
+    from kubectl_mem.model.cgroup_view import CgroupOverlay, Figures
 
 R = TypeVar("R")
 
@@ -187,6 +190,88 @@ NODE_COLUMNS: list[Column[NodeView]] = [
     ),
     Column("pods", "PODS", lambda n: n.pod_count, lambda n: str(n.pod_count), "right"),
 ]
+
+
+# -- --cgroups: the kernel's figures next to the API's -----------------------------------------
+
+# (key, title, Figures field, wide): the pod's or container's cgroup (see model/cgroup_view.py)
+_CGROUP_FIELDS: tuple[tuple[str, str, str, bool], ...] = (
+    ("cg_anon", "ANON", "anon", False),
+    ("cg_file", "FILE", "file", False),
+    ("cg_kernel", "KERNEL", "kernel", False),
+    ("cg_reclaimable", "RECLAIMABLE", "reclaimable", False),
+    ("cg_shmem", "SHMEM", "shmem", True),
+    ("cg_peak", "PEAK", "peak", True),
+)
+
+
+def _figure_columns(get: Callable[[Any], Figures | None]) -> list[Column[Any]]:
+    def value(field: str) -> Callable[[Any], Any]:
+        def read(r: Any) -> Any:
+            f = get(r)
+            return getattr(f, field) if f is not None else None
+
+        return read
+
+    out: list[Column[Any]] = []
+    for key, title, field, wide in _CGROUP_FIELDS:
+        read = value(field)
+        out.append(Column(key, title, read, lambda r, read=read: size(read(r)), "right", wide=wide))
+    kills = value("oom_kills")
+    out.append(
+        Column(
+            "cg_oom_kills",
+            "OOM-KILLS",
+            kills,
+            lambda r: "-" if kills(r) is None else str(kills(r)),
+            "right",
+        )
+    )
+    return out
+
+
+def pod_cgroup_columns(cg: CgroupOverlay) -> list[Column[PodView]]:
+    """The pod cgroup's anon, page cache, kernel memory, what the kernel could reclaim, and the
+    OOM kills the kernel counted in the pod since it started (memory.events oom_kill)."""
+
+    def get(p: PodView) -> Figures | None:
+        pc = cg.pod(p.pod.uid)
+        return pc.figures if pc is not None else None
+
+    return _figure_columns(get)
+
+
+def container_cgroup_columns(cg: CgroupOverlay) -> list[Column[ContainerRow]]:
+    """The same per container cgroup (its counters restart with each container instance)."""
+    return _figure_columns(lambda r: cg.container(r[0].pod.uid, r[1].name))
+
+
+def node_cgroup_columns(cg: CgroupOverlay) -> list[Column[NodeView]]:
+    """What the root cgroup could give back (page cache, reclaimable slab), and where AVAILABLE
+    and HEADROOM come from: `cgroup` (the node's own memory.available, MemTotal - root working set,
+    as the kubelet computes it), `summary` (the kubelet's Summary API) or `metrics`."""
+    from kubectl_mem.model.cgroup_view import available_from
+
+    def reclaimable(n: NodeView) -> int | None:
+        own = cg.node(n.node.name)
+        return own.root.reclaimable if own is not None and own.root is not None else None
+
+    return [
+        Column("cg_reclaimable", "RECLAIMABLE", reclaimable, lambda n: size(reclaimable(n)), "right"),
+        Column(
+            "available_from",
+            "AVAILABLE FROM",
+            lambda n: available_from(cg, n.node.name),
+            lambda n: available_from(cg, n.node.name) if n.available is not None else "-",
+        ),
+    ]
+
+
+def insert_after(columns: Sequence[Column[R]], key: str, extra: Sequence[Column[R]]) -> list[Column[R]]:
+    """`columns` with `extra` after the column `key` (at the end when it is not shown)."""
+    out = list(columns)
+    at = next((i + 1 for i, c in enumerate(out) if c.key == key), len(out))
+    return out[:at] + list(extra) + out[at:]
 
 
 def _none_last(value: Any, descending: bool) -> tuple:

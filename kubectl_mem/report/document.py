@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import msgspec
 
 from kubectl_mem.model.records import Termination
 from kubectl_mem.model.views import ContainerView, EvictionMessage, NodeView, PodView, Risk, Snapshot
+
+if TYPE_CHECKING:
+    from kubectl_mem.model.cgroup_view import CgroupOverlay
 
 API_VERSION = "kubectl-mem.io/v1alpha1"
 
@@ -69,7 +72,22 @@ def _round(v: float | None) -> float | None:
     return None if v is None else round(v, 2)
 
 
-def pod_doc(p: PodView) -> dict[str, Any]:
+def pod_doc(p: PodView, cgroups: CgroupOverlay | None = None) -> dict[str, Any]:
+    """One pod; with `cgroups` (--cgroups) a `cgroup` object on the pod and each container,
+    null where its node was not collected."""
+    doc = _pod_doc(p)
+    if cgroups is not None:
+        from kubectl_mem.report.cgroups import figures_doc
+
+        pc = cgroups.pod(p.pod.uid)
+        doc["cgroup"] = figures_doc(pc.figures) if pc is not None else None
+        for c, cdoc in zip(p.containers, doc["containers"], strict=True):
+            f = pc.container(c.name) if pc is not None else None
+            cdoc["cgroup"] = figures_doc(f) if f is not None else None
+    return doc
+
+
+def _pod_doc(p: PodView) -> dict[str, Any]:
     pod = p.pod
     return {
         "namespace": pod.namespace,
@@ -103,7 +121,9 @@ def pod_doc(p: PodView) -> dict[str, Any]:
     }
 
 
-def node_doc(n: NodeView, pods_by_key: dict[str, PodView] | None = None) -> dict[str, Any]:
+def node_doc(
+    n: NodeView, pods_by_key: dict[str, PodView] | None = None, cgroups: CgroupOverlay | None = None
+) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "name": n.node.name,
         "capacityBytes": n.node.capacity_memory,
@@ -120,6 +140,14 @@ def node_doc(n: NodeView, pods_by_key: dict[str, PodView] | None = None) -> dict
         "podsWithoutLimit": n.pods_without_limit,
         "podCount": n.pod_count,
     }
+    if cgroups is not None:
+        from kubectl_mem.model.cgroup_view import available_from
+        from kubectl_mem.report.cgroups import node_figures_doc
+
+        own = cgroups.node(n.node.name)
+        doc["availableFrom"] = available_from(cgroups, n.node.name) if n.available is not None else None
+        doc["cgroup"] = node_figures_doc(own) if own is not None else None
+        doc["cgroupError"] = cgroups.failed.get(n.node.name)
     if pods_by_key is not None:
         order = []
         for rank, key in enumerate(n.eviction_order, 1):
@@ -162,14 +190,16 @@ def pods_document(
     context: str,
     namespace: str | None,
     warnings: Iterable[tuple[str, str]] = (),
+    cgroups: CgroupOverlay | None = None,
 ) -> dict[str, Any]:
     nodes = {p.pod.node for p in pods}
     return {
         "apiVersion": API_VERSION,
         "kind": "PodMemoryList",
         **_meta(snapshot, context, namespace, warnings),
-        "items": map(pod_doc, pods),  # lazily: write_json encodes one pod at a time
-        "nodes": [node_doc(n) for n in snapshot.nodes if n.node.name in nodes],
+        # lazily: write_json encodes one pod at a time
+        "items": map(pod_doc, pods) if cgroups is None else (pod_doc(p, cgroups) for p in pods),
+        "nodes": [node_doc(n, cgroups=cgroups) for n in snapshot.nodes if n.node.name in nodes],
     }
 
 
@@ -179,13 +209,14 @@ def nodes_document(
     *,
     context: str,
     warnings: Iterable[tuple[str, str]] = (),
+    cgroups: CgroupOverlay | None = None,
 ) -> dict[str, Any]:
     by_key = {p.key: p for p in snapshot.pods}
     return {
         "apiVersion": API_VERSION,
         "kind": "NodeMemoryList",
         **_meta(snapshot, context, None, warnings),
-        "items": [node_doc(n, by_key) for n in nodes],
+        "items": [node_doc(n, by_key, cgroups) for n in nodes],
     }
 
 

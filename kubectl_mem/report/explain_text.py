@@ -16,7 +16,7 @@ from kubectl_mem.model.explain import (
     Explanation,
     PodExplanation,
 )
-from kubectl_mem.model.quantity import canonical_binary
+from kubectl_mem.model.quantity import canonical_binary, format_bytes
 from kubectl_mem.model.recommend import Recommendation
 from kubectl_mem.model.runtime import RuntimeHint, Setting
 from kubectl_mem.model.words import ago, ordinal
@@ -27,6 +27,10 @@ CAUSE_TITLES = {
     "node-pressure-eviction": "node-pressure eviction by the kubelet",
     "node-oom-kill": "node-level OOM kill (the node ran out, not the container's limit)",
     "no-memory-problem": "no memory problem",
+}
+AVAILABLE_FROM = {
+    "cgroup": " (the node's own: MemTotal - root cgroup working set, as the kubelet computes it)",
+    "summary": " (the kubelet's own, from its Summary API)",
 }
 RUNTIME_NAMES = {"go": "Go", "jvm": "JVM", "nodejs": "Node.js", "python": "Python", "dotnet": ".NET"}
 MIN_WIDTH = 40
@@ -152,10 +156,101 @@ def _memory(o: _Out, p: PodExplanation, now: str) -> None:
     for c in p.containers:
         if c.last_termination:
             o.bullet(f"{c.name}: last ended {_term(c, now)}")
-        if c.peak is not None:
+        if c.peak is not None and c.cgroup is None:
             o.bullet(f"{c.name}: peak {size(c.peak)} (cgroup memory.peak)")
         for n in c.notes:
             o.bullet(f"{c.name}: {n}")
+    _kernel(o, p)
+
+
+def _kernel_title(p: PodExplanation) -> str:
+    sources = {c.cgroup.source for c in p.containers if c.cgroup is not None}
+    if p.cgroup is not None:
+        sources.add(p.cgroup.source)
+    if sources == {"summary"}:
+        return "kubelet Summary API: working set, usage and RSS only, no collector pod"
+    return "cgroup memory.stat and memory.events, read by the node collector"
+
+
+def _bytes(n: int | None) -> str:
+    """Sizes as the sentences under the table state them (one decimal), so the two read alike."""
+    return "-" if n is None else format_bytes(n)
+
+
+def _kernel_rows(p: PodExplanation) -> list[list[str]]:
+    rows = []
+    named = [(c.name + ("" if c.kind == "regular" else f" ({c.kind})"), c.cgroup) for c in p.containers]
+    for name, g in [*named, ("(pod)", p.cgroup)]:
+        if g is None:
+            continue
+        rows.append(
+            [
+                name,
+                *(
+                    _bytes(v)
+                    for v in (
+                        g.usage,
+                        g.anon,
+                        g.active_file,
+                        g.inactive_file,
+                        g.shmem,
+                        g.kernel,
+                        g.reclaimable,
+                        g.peak,
+                    )
+                ),
+                "-" if g.oom_kills is None else str(g.oom_kills),
+            ]
+        )
+    return rows
+
+
+KERNEL_HEADER = [
+    "CGROUP",
+    "USAGE",
+    "ANON",
+    "ACTIVE FILE",
+    "INACTIVE FILE",
+    "SHMEM",
+    "KERNEL",
+    "RECLAIMABLE",
+    "PEAK",
+    "OOM KILLS",
+]
+
+
+def _pod_kills(p: PodExplanation) -> str:
+    g = p.cgroup
+    if g is None or g.oom_kills is None:
+        return ""
+    if not g.oom_kills and not g.ooms:
+        return (
+            "pod cgroup: no OOM kill counted by the kernel since the pod started (memory.events oom_kill 0)"
+        )
+    kills = f"{g.oom_kills} OOM kill" + ("" if g.oom_kills == 1 else "s")
+    ooms = (
+        ""
+        if g.ooms is None
+        else f", {g.ooms} time{'' if g.ooms == 1 else 's'} a cgroup of it reached its limit"
+    )
+    return (
+        f"pod cgroup: {kills} counted by the kernel since the pod started (memory.events oom_kill){ooms}; "
+        "a container's own counters start again with each container instance"
+    )
+
+
+def _kernel(o: _Out, p: PodExplanation) -> None:
+    rows = _kernel_rows(p)
+    if not rows:
+        return
+    o.heading(f"KERNEL ({_kernel_title(p)})")
+    o.table(KERNEL_HEADER, rows, right=set(range(1, len(KERNEL_HEADER))))
+    for c in p.containers:
+        if c.cgroup is not None and c.cgroup.reclaim:
+            o.bullet(f"{c.name}: {c.cgroup.reclaim}")
+    kills = _pod_kills(p)
+    if kills:
+        o.bullet(kills)
 
 
 def _eviction_head(ev: EvictionSection) -> str:
@@ -180,7 +275,8 @@ def _eviction(o: _Out, ev: EvictionSection | None) -> None:
         o.bullet("ranked before it: " + ", ".join(ev.ahead))
     if ev.node_headroom is not None:
         o.bullet(
-            f"node {ev.node}: memory.available {size(ev.node_available)}, eviction threshold "
+            f"node {ev.node}: memory.available {size(ev.node_available)}"
+            f"{AVAILABLE_FROM.get(ev.node_available_from, '')}, eviction threshold "
             f"{size(ev.node_threshold)}, headroom {size(ev.node_headroom)}"
             + (" (MemoryPressure)" if ev.memory_pressure else "")
         )
@@ -355,6 +451,21 @@ def _md_pod(lines: list[str], p: PodExplanation, now: str, level: str = "##") ->
     notes = [f"- {c.name}: {n}" for c in p.containers for n in c.notes]
     if notes:
         lines += ["", *notes]
+    kernel = _kernel_rows(p)
+    if kernel:
+        lines += [
+            "",
+            f"{level} Kernel ({_kernel_title(p)})",
+            "",
+            "| " + " | ".join(h.lower() for h in KERNEL_HEADER) + " |",
+            "|---|" + "--:|" * (len(KERNEL_HEADER) - 1),
+            *("| " + " | ".join(r) + " |" for r in kernel),
+        ]
+        bullets = [f"- {c.name}: {c.cgroup.reclaim}" for c in p.containers if c.cgroup and c.cgroup.reclaim]
+        kills = _pod_kills(p)
+        bullets += [f"- {kills}"] if kills else []
+        if bullets:
+            lines += ["", *bullets]
     src = "status.qosClass" if p.qos.from_status else "computed"
     lines += ["", f"{level} QoS: {p.qos.qos_class} ({src})", "", p.qos.why]
     ev = p.eviction
@@ -363,7 +474,8 @@ def _md_pod(lines: list[str], p: PodExplanation, now: str, level: str = "##") ->
         lines += [f"- {w}" for w in ev.why]
         if ev.node_headroom is not None:
             lines.append(
-                f"- node {ev.node}: memory.available {size(ev.node_available)}, threshold "
+                f"- node {ev.node}: memory.available {size(ev.node_available)}"
+                f"{AVAILABLE_FROM.get(ev.node_available_from, '')}, threshold "
                 f"{size(ev.node_threshold)}, headroom {size(ev.node_headroom)}"
             )
     scores = ", ".join(f"{n} {s}" for n, s in p.oom_score.scores)

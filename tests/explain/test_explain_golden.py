@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kubectl_mem.model.cgroup_view import CgroupOverlay, ContainerCgroup, Figures, PodCgroup
 from kubectl_mem.model.explain import EventRecord, WorkloadRef, explain
 from kubectl_mem.model.records import (
     ContainerSpec,
@@ -90,6 +91,41 @@ def _oom_go():
     return explain(
         [v for v in snap.pods if v.pod.name == p.name], snap, namespace="shop", target=f"pod/{p.name}"
     )
+
+
+def cgroup_figures(
+    anon: int, active: int, inactive: int, *, kernel: int = 6 * MI, slab_r: int = 2 * MI, **kw
+) -> Figures:
+    """A v2 cgroup as the collector reports it (sizes in bytes)."""
+    usage = anon + active + inactive + kernel
+    return Figures(
+        "cgroup",
+        working_set=usage - inactive,
+        usage=usage,
+        anon=anon,
+        file=active + inactive,
+        active_file=active,
+        inactive_file=inactive,
+        shmem=0,
+        kernel=kernel,
+        sock=0,
+        reclaimable=active + inactive + slab_r,
+        unreclaimable=anon + kernel - slab_r,
+        **kw,
+    )
+
+
+def _oom_go_cgroups():
+    """_oom_go with the node collector's figures: 3 OOM kills in the pod cgroup, 3 at a limit."""
+    p = _api_pod("api-7d9f5c-x2x9q", 3, "2025-03-04T11:46:00Z")
+    snap = _snapshot([p], [PodUsage("shop", p.name, (ContainerUsage("api", 466 * MI),))])
+    api = cgroup_figures(400 * MI, 60 * MI, 40 * MI, peak=512 * MI, limit=512 * MI, oom_kills=0, ooms=0)
+    pod = cgroup_figures(401 * MI, 60 * MI, 40 * MI, oom_kills=3, ooms=3)
+    pc = PodCgroup(
+        "node-1", "uid-" + p.name, "shop", p.name, "burstable", pod, (ContainerCgroup("api", api),)
+    )
+    cg = CgroupOverlay(pods={pc.uid: pc})
+    return explain(list(snap.pods), snap, namespace="shop", target=f"pod/{p.name}", cgroups=cg)
 
 
 def _evicted():
@@ -196,6 +232,8 @@ CASES = {
     "liveness_jvm.txt": lambda: render_text(_jvm_shm(), width=100),
     "deployment.txt": lambda: render_text(_deployment(), width=100),
     "oom_go.md": lambda: render_markdown(_oom_go()),
+    "oom_go_cgroups.txt": lambda: render_text(_oom_go_cgroups(), width=100),
+    "oom_go_cgroups.md": lambda: render_markdown(_oom_go_cgroups()),
 }
 
 

@@ -1,0 +1,167 @@
+"""Running the node collector for a view: one way, shared by `kubectl mem cgroups`, `top`/`nodes`/
+`explain --cgroups` and the interactive view's `c` key.
+
+- `run(collector, nodes)`: sweep stale collector pods of earlier runs, collect the nodes
+  concurrently (`Collector.concurrency` at a time), and delete every pod this run created on
+  success, on error, on Ctrl-C and on SIGTERM. In the main thread SIGTERM is raised as
+  `Terminated`, a KeyboardInterrupt the CLI turns into exit status 143 once the pods are gone.
+- `gather(results, pods)`: the per-node results as the model's `CgroupOverlay` (cgroups named
+  after the pods the view already fetched), the warnings to print, and whether the view is
+  partial (a node failed, fell back to the Summary API, or its output was truncated).
+
+Nothing here imports the collector until it runs: commands without --cgroups never load it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from kubectl_mem.kube.source import SnapshotSource
+
+if TYPE_CHECKING:
+    from kubectl_mem.kube.collector import Collector, NodeResult
+    from kubectl_mem.kube.http import Transport
+    from kubectl_mem.model.cgroup_view import CgroupOverlay
+    from kubectl_mem.model.records import Pod
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that the collector's cleanup runs."""
+
+    exit_code = 143  # 128 + SIGTERM, as a shell reports it
+    message = "terminated: collector pods deleted"
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+@dataclass(frozen=True)
+class CollectorOptions:
+    image: str | None = None  # None: the collector's default (busybox)
+    namespace: str | None = None  # None: the current namespace
+    pending_timeout: float = 60.0
+
+
+def options_from(opts: argparse.Namespace) -> CollectorOptions:
+    return CollectorOptions(
+        image=getattr(opts, "image", None),
+        namespace=getattr(opts, "collector_namespace", None),
+        pending_timeout=getattr(opts, "pending_timeout", None) or 60.0,
+    )
+
+
+@dataclass
+class CollectingSource(SnapshotSource):
+    """A SnapshotSource that also carries the collector settings to the interactive view (its
+    `c` key), and whether to collect right after the first load (`top --cgroups` on a terminal).
+    `:ns` / `:ctx` copy it with `dataclasses.replace`, so the settings survive a scope change."""
+
+    collector: CollectorOptions = field(default_factory=CollectorOptions)
+    collect_on_start: bool = False
+
+    @classmethod
+    def wrap(
+        cls, source: SnapshotSource, collector: CollectorOptions, *, collect_on_start: bool
+    ) -> CollectingSource:
+        values = {f.name: getattr(source, f.name) for f in fields(SnapshotSource)}
+        return cls(**values, collector=collector, collect_on_start=collect_on_start)
+
+
+def make_collector(transport: Transport, namespace: str, options: CollectorOptions) -> Collector:
+    from kubectl_mem.kube.collector import DEFAULT_IMAGE, Collector
+
+    return Collector(
+        transport,
+        options.namespace or namespace,
+        image=options.image or DEFAULT_IMAGE,
+        pending_timeout=options.pending_timeout,
+    )
+
+
+def run(
+    collector: Collector,
+    nodes: Sequence[str],
+    *,
+    on_stale: Callable[[str], None] = lambda name: None,
+    handle_sigterm: bool = True,
+) -> list[NodeResult]:
+    """Sweep, collect `nodes`, and leave no pod behind whatever happens."""
+    installed = False
+    previous: Any = signal.SIG_DFL
+    if handle_sigterm and threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        installed = True
+    try:
+        for stale in collector.sweep():
+            on_stale(stale)
+        return collector.collect(list(nodes))
+    finally:
+        collector.cleanup()
+        if installed:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+@dataclass
+class Gathered:
+    overlay: CgroupOverlay
+    warnings: list[str] = field(default_factory=list)
+    partial: bool = False
+
+    @property
+    def collected(self) -> list[str]:
+        """The nodes something was collected for (cgroups or the Summary API)."""
+        return sorted(self.overlay.nodes)
+
+
+def gather(results: Iterable[NodeResult], pods: Iterable[Pod]) -> Gathered:
+    from kubectl_mem.model.cgroup_view import attach, attach_summary, overlay
+
+    by_node: dict[str, list[Pod]] = {}
+    for p in pods:
+        by_node.setdefault(p.node, []).append(p)
+    entries = []
+    failed: dict[str, str] = {}
+    warnings: list[str] = []
+    partial = False
+    for r in results:
+        warnings.extend(r.warnings)
+        if r.error and r.summary is None:
+            failed[r.node] = r.error
+            partial = True
+        elif r.summary is not None:
+            entries.append(attach_summary(r.node, r.summary, by_node.get(r.node, ())))
+            partial = True
+        elif r.snapshot is not None:
+            entries.append(attach(r.node, r.snapshot, by_node.get(r.node, ())))
+            partial = partial or r.snapshot.truncated
+    # one line per distinct failure: a namespace that rejects the pod fails every node alike
+    by_error: dict[str, list[str]] = {}
+    for node, error in failed.items():
+        by_error.setdefault(error.removeprefix(f'node "{node}": '), []).append(node)
+    for error, nodes in by_error.items():
+        which = f"node {nodes[0]}" if len(nodes) == 1 else f"nodes {', '.join(nodes)}"
+        warnings.append(f"cgroups of {which} not collected: {error}")
+    return Gathered(overlay(entries, failed), warnings, partial)
+
+
+def collect_for_view(
+    transport: Transport,
+    namespace: str,
+    nodes: Sequence[str],
+    pods: Iterable[Pod],
+    options: CollectorOptions,
+    *,
+    on_stale: Callable[[str], None] = lambda name: None,
+) -> Gathered:
+    """What `--cgroups` does after a command's normal fetch: collect `nodes`, name their cgroups
+    after `pods` (the pods the command fetched: those of the nodes included)."""
+    collector = make_collector(transport, namespace, options)
+    results = run(collector, nodes, on_stale=on_stale)
+    return gather(results, pods)
