@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TextIO
 
-from kubectl_mem import __version__
+from kubectl_mem.entry import version_line
 from kubectl_mem.errors import ExitStatus, KubectlMemError, UsageError
 
 PROG = "kubectl mem"
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Where Kubernetes memory goes and what will be killed next.",
         epilog="exit codes: 0 ok, 1 error, 2 usage, 3 partial results (a source was missing), 4 not found",
     )
-    parser.add_argument("--version", action="version", version=f"kubectl-mem {__version__}")
+    parser.add_argument("--version", action="version", version=version_line().strip())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     top = sub.add_parser("top", help="pods by memory risk: working set vs request and limit, eviction order")
@@ -206,7 +206,7 @@ def _run(argv: list[str], env: Env) -> ExitStatus:
         parser.print_help(env.stderr)
         return ExitStatus.USAGE
     if opts.command == "version":
-        print(f"kubectl-mem {__version__}", file=env.stdout)
+        env.stdout.write(version_line())
         return ExitStatus.OK
     command: Callable[[argparse.Namespace, Env], ExitStatus]
     from kubectl_mem import commands
