@@ -19,8 +19,10 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.report.fmt import size
+from kubectl_mem.tui.cgroups import CgroupCollection, collect_on_start
 from kubectl_mem.tui.config import Settings
-from kubectl_mem.tui.messages import RefreshFailed, SnapshotReady
+from kubectl_mem.tui.messages import CgroupsCollected, CgroupsFailed, RefreshFailed, SnapshotReady
 from kubectl_mem.tui.palette import KubectlMemCommands
 from kubectl_mem.tui.refresh import Clock, Refresher, ViewData
 from kubectl_mem.tui.samples import Samples
@@ -62,6 +64,8 @@ class KubectlMemApp(App[None]):
         self._frozen = False
         self._fallback: TuiSource | None = None  # the source before a scope change, until it works
         self.refresh_times: list[float] = []  # seconds per completed refresh (benchmarks read it)
+        self.cgroups = CgroupCollection(self, lambda: self.refresher.source)  # key `c`
+        self._collect_on_start = collect_on_start(source)  # `top --cgroups` on a terminal
 
     @property
     def source(self) -> TuiSource:
@@ -82,6 +86,7 @@ class KubectlMemApp(App[None]):
         self.set_interval(self.settings.refresh, self.refresher.tick, name="refresh")
 
     def on_unmount(self) -> None:
+        self.cgroups.shutdown()  # quitting mid-collection: its pods are deleted before we go
         if not self.refresher.running and self.refresher.source is not None:
             self.refresher.source.close()
 
@@ -106,6 +111,9 @@ class KubectlMemApp(App[None]):
             # such as a detail screen open at that moment, would never be collected.
             self._frozen = True
             self.call_after_refresh(gc.freeze)
+        if self._collect_on_start:
+            self._collect_on_start = False
+            self.collect_cgroups([p.pod.node for p in message.fetched.loaded.shown if p.pod.node])
         if self.refresher.pending:
             self.refresher.tick()
 
@@ -156,6 +164,46 @@ class KubectlMemApp(App[None]):
     def action_all_namespaces(self) -> None:
         if not self.source.all_namespaces:
             self.set_namespace(None)
+
+    # ------------------------------------------------------------ cgroups (key c)
+
+    def collect_cgroups(self, nodes: list[str]) -> None:
+        """Read the kernel's figures of `nodes` in the background; the result comes as a message."""
+        f = self.data.fetched
+        pods = [p.pod for p in f.loaded.snapshot.pods] if f is not None else []
+        why_not = self.cgroups.start(nodes, pods)
+        if why_not is not None:
+            self.notify(why_not, title="cgroups", severity="warning")
+            return
+        which = ", ".join(self.cgroups.nodes[:4]) + (" …" if len(self.cgroups.nodes) > 4 else "")
+        self.notify(
+            f"collecting: one short-lived collector pod per node ({which})", title="cgroups", timeout=4
+        )
+
+    def on_cgroups_collected(self, message: CgroupsCollected) -> None:
+        self.cgroups.apply(message)
+        g = message.gathered
+        lines = [f"deleted stale collector pod {name}" for name in message.stale]
+        for node in message.nodes:
+            own = g.overlay.node(node)
+            if own is None:
+                continue
+            count = sum(1 for p in g.overlay.pods.values() if p.node == node and p.name is not None)
+            source = "the node's own" if own.source == "cgroup" else "kubelet Summary API"
+            lines.append(f"{node}: memory.available {size(own.memory_available)} ({source}), {count} pods")
+        if len(lines) > 6:
+            lines = [*lines[:5], f"… and {len(lines) - 5} more"]
+        done = len(g.collected)
+        title = f"cgroups of {done} of {len(message.nodes)} node{'s' if len(message.nodes) != 1 else ''}"
+        if lines:
+            self.notify("\n".join(lines), title=f"{title} in {message.elapsed:.1f}s", timeout=6)
+        for w in g.warnings:
+            self.notify(w, title="cgroups", severity="error" if not done else "warning", timeout=10)
+        self.data = self.data  # redraw: the screens read the overlay
+
+    def on_cgroups_failed(self, message: CgroupsFailed) -> None:
+        self.cgroups.failed()
+        self.notify(message.message, title="cgroups failed", severity="error", timeout=10)
 
     # ------------------------------------------------------------ commands
 

@@ -72,6 +72,16 @@ class DataScreen(Screen):
     def show_data(self, data: ViewData, new_snapshot: bool) -> None:
         """Draw `data`; `new_snapshot` is False when only the refresh status changed."""
 
+    def key_for(self, binding_id: str) -> str:
+        """The key that runs a binding here, as the user's keymap has it (for hints)."""
+        for active in self.app.active_bindings.values():
+            if active.binding.id == binding_id:
+                return self.app.get_key_display(active.binding)
+        return binding_id
+
+
+COLLECT_CGROUPS = Binding("c", "collect_cgroups", "Cgroups", id="collect-cgroups")
+
 
 class FilterInput(Input):
     """The `/` prompt under the table (k9s): regex, `!` inverts, `-l key=value` for labels."""

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Footer, Static
 
+from kubectl_mem.model.cgroup_view import NodeCgroup
 from kubectl_mem.model.views import NodeView
 from kubectl_mem.report.fmt import size
 from kubectl_mem.tui.refresh import ViewData
@@ -19,6 +20,27 @@ from kubectl_mem.tui.viewstate import PodState, SortSpec, row_pod
 from kubectl_mem.tui.widgets.bars import MemoryBar
 from kubectl_mem.tui.widgets.pod_table import PodTable
 from kubectl_mem.tui.widgets.table import LineTable
+
+
+def kernel_line(own: NodeCgroup | None, failed: str | None) -> Text:
+    """What the node's own cgroups said (key `c`), or why they could not be read."""
+    t = Text()
+    if own is not None:
+        t.append("\nkernel ", style="bold")
+        if own.source == "cgroup":
+            t.append(
+                f"memory.available {size(own.memory_available)} (the node's own: MemTotal "
+                f"{size(own.mem_total)} - root working set {size(own.root_working_set)})"
+            )
+            if own.root is not None:
+                t.append(f"  reclaimable {size(own.root.reclaimable)}")
+            t.append(f"  pods {size(own.pods_working_set)} of {size(own.pods_limit, missing='max')}")
+        else:
+            t.append(f"memory.available {size(own.memory_available)} (kubelet Summary API)")
+    elif failed:
+        t.append("\nkernel not collected: ", style="bold red")
+        t.append(failed)
+    return t
 
 
 def node_summary(n: NodeView) -> Text:
@@ -83,7 +105,11 @@ class NodeDetailScreen(TableScreen):
             self.table.empty_text = "no pods"
             self.table.new_rows()
             return
-        summary.update(node_summary(node))
+        text = node_summary(node)
+        overlay = self.kapp.cgroups.overlay
+        if overlay is not None:
+            text.append_text(kernel_line(overlay.node(node.node.name), overlay.failed.get(node.node.name)))
+        summary.update(text)
         bar = self.query_one("#node-bar", MemoryBar)
         bar.label = "node memory"
         # scale: capacity minus the threshold is where eviction starts
@@ -107,3 +133,6 @@ class NodeDetailScreen(TableScreen):
     def action_toggle_containers(self) -> None:
         assert isinstance(self.table, PodTable)
         self.table.toggle_expanded()
+
+    def action_collect_cgroups(self) -> None:
+        self.kapp.collect_cgroups([self.node_name])

@@ -9,14 +9,14 @@ from textual.binding import BindingType
 from textual.widgets import Footer
 
 from kubectl_mem.tui.refresh import ViewData
-from kubectl_mem.tui.screens.base import TableScreen, sort_bindings
+from kubectl_mem.tui.screens.base import COLLECT_CGROUPS, TableScreen, sort_bindings
 from kubectl_mem.tui.viewstate import NODE_SORT_KEYS, NodeState
 from kubectl_mem.tui.widgets.pod_table import NodeTable
 from kubectl_mem.tui.widgets.table import LineTable
 
 
 class NodesScreen(TableScreen):
-    BINDINGS: ClassVar[list[BindingType]] = sort_bindings(NODE_SORT_KEYS)
+    BINDINGS: ClassVar[list[BindingType]] = [COLLECT_CGROUPS, *sort_bindings(NODE_SORT_KEYS)]
     TITLE_NAME = "nodes"
 
     def __init__(self) -> None:
@@ -43,6 +43,10 @@ class NodesScreen(TableScreen):
             self.state.set_rows(data.fetched.loaded.snapshot.nodes)
             self.table.new_rows()
         self.update_title()
+
+    def action_collect_cgroups(self) -> None:
+        """The kernel's figures of every node shown (the filter applies)."""
+        self.kapp.collect_cgroups([n.node.name for n in self.state.rows])
 
     def on_line_table_selected(self, event: LineTable.Selected) -> None:
         from kubectl_mem.tui.screens.node_detail import NodeDetailScreen

@@ -1,8 +1,10 @@
-"""One pod: each container's working set against request and limit, the samples taken since the
-app started with their trend, the OOM and eviction story, eviction rank and oom_score_adj."""
+"""One pod: each container's working set against request and limit, the kernel's breakdown of its
+cgroups once collected (key `c`), the samples taken since the app started with their trend, the
+OOM and eviction story, eviction rank and oom_score_adj."""
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from rich.table import Table
@@ -17,9 +19,15 @@ from kubectl_mem.model.views import ContainerView, NodeView, PodView
 from kubectl_mem.report import columns as cols
 from kubectl_mem.report.fmt import ordinal, size
 from kubectl_mem.tui.refresh import ViewData
-from kubectl_mem.tui.screens.base import DataScreen
-from kubectl_mem.tui.widgets.bars import MemoryBar
+from kubectl_mem.tui.samples import duration
+from kubectl_mem.tui.screens.base import COLLECT_CGROUPS, DataScreen
+from kubectl_mem.tui.widgets.bars import BreakdownBar, BreakdownBars, MemoryBar, breakdown_legend
 from kubectl_mem.tui.widgets.sparkline import MemorySparkline
+
+
+def time_ago(then: float) -> str:
+    return duration(max(0.0, time.time() - then)) + " ago"
+
 
 RISK_STYLE = {"critical": "bold red", "high": "yellow", "medium": "", "low": "dim", "unknown": "dim"}
 
@@ -112,12 +120,14 @@ def story_text(p: PodView, node: NodeView | None) -> Text:
 class PodDetailScreen(DataScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
+        COLLECT_CGROUPS,
     ]
 
     def __init__(self, uid: str) -> None:
         super().__init__()
         self.uid = uid
         self._containers: tuple[str, ...] = ()
+        self._cgroup_rows: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -126,6 +136,8 @@ class PodDetailScreen(DataScreen):
             yield Static(id="pod-containers")
             yield Static("memory (working set against request │ and limit)", classes="section")
             yield Vertical(id="pod-bars")
+            yield Static(id="pod-cgroup-title", classes="section")
+            yield BreakdownBars(id="pod-cgroups")
             yield Static("samples since start", classes="section")
             yield Vertical(id="pod-trends")
             yield Static(id="pod-story")
@@ -137,6 +149,17 @@ class PodDetailScreen(DataScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def _pod(self) -> PodView | None:
+        f = self.kapp.data.fetched
+        return next((p for p in f.loaded.snapshot.pods if p.pod.uid == self.uid), None) if f else None
+
+    def action_collect_cgroups(self) -> None:
+        pod = self._pod()
+        node = pod.pod.node if pod is not None else ""
+        self.kapp.collect_cgroups([node] if node else [])
+        if pod is not None:
+            self._cgroups(pod)
 
     def show_data(self, data: ViewData, new_snapshot: bool) -> None:
         if data.fetched is None:
@@ -152,6 +175,50 @@ class PodDetailScreen(DataScreen):
         self.query_one("#pod-containers", Static).update(containers_table(pod))
         self.query_one("#pod-story", Static).update(story_text(pod, node))
         self._bars(pod)
+        self._cgroups(pod)
+
+    def _cgroups(self, pod: PodView) -> None:
+        """The kernel's breakdown of the pod's cgroups, once its node was collected (key `c`)."""
+        title = self.query_one("#pod-cgroup-title", Static)
+        box = self.query_one("#pod-cgroups", BreakdownBars)
+        collection = self.kapp.cgroups
+        overlay = collection.overlay
+        node = pod.pod.node
+        pc = overlay.pod(pod.pod.uid) if overlay is not None else None
+        failed = overlay.failed.get(node) if overlay is not None else None
+        rows = []
+        if pc is not None:
+            rows = [(c.name, pc.container(c.name), c.limit) for c in pod.containers if pc.container(c.name)]
+            rows.append(("(pod)", pc.figures, pod.limit))
+        names = tuple(name for name, _, _ in rows)
+        if names != self._cgroup_rows:
+            self._cgroup_rows = names
+            box.remove_children()
+            box.mount_all(BreakdownBar(name, fig, limit=limit) for name, fig, limit in rows)
+        else:
+            for widget, (_, fig, limit) in zip(box.query(BreakdownBar), rows, strict=False):
+                widget.update(fig, limit)
+        running = collection.running and node in collection.nodes
+        if pc is not None:
+            head = Text(f"kernel: cgroups of the pod on {node}", style="bold")
+            if collection.collected_at.get(node):
+                head.append(f", read {time_ago(collection.collected_at[node])}", style="")
+            if running:
+                head.append("  (collecting again…)", style="")
+            head.append("\n")
+            head.append_text(breakdown_legend())
+            title.update(head)
+        elif running:
+            title.update(f"kernel: collecting the cgroups of {node}…")
+        elif failed:
+            title.update(Text(f"kernel: not collected: {failed}", style="bold red"))
+        elif node:
+            key = self.key_for("collect-cgroups")
+            title.update(
+                f"kernel: press {key} to read this pod's cgroups on {node} (a short-lived collector pod)"
+            )
+        else:
+            title.update("kernel: the pod is not on a node")
 
     def _bars(self, pod: PodView) -> None:
         settings = self.kapp.settings

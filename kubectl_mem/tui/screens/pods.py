@@ -9,13 +9,14 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer
 
 from kubectl_mem.tui.refresh import ViewData
-from kubectl_mem.tui.screens.base import TableScreen, sort_bindings
+from kubectl_mem.tui.screens.base import COLLECT_CGROUPS, TableScreen, sort_bindings
 from kubectl_mem.tui.viewstate import POD_SORT_KEYS, PodState, SortSpec, row_pod
 from kubectl_mem.tui.widgets.pod_table import PodTable
 from kubectl_mem.tui.widgets.table import LineTable
 
 POD_BINDINGS: list[BindingType] = [
     Binding("space", "toggle_containers", "Containers", id="toggle-containers"),
+    COLLECT_CGROUPS,
     *sort_bindings(POD_SORT_KEYS),
 ]
 
@@ -71,3 +72,12 @@ class PodsScreen(TableScreen):
         assert isinstance(self.table, PodTable)
         self.table.toggle_expanded()
         self.update_title()
+
+    def action_collect_cgroups(self) -> None:
+        """The kernel's figures of the selected pod's node (all its pods come with it)."""
+        row = self.table.cursor_row
+        if row is None:
+            self.notify("no pod selected", title="cgroups", severity="warning")
+            return
+        node = row_pod(row).pod.node
+        self.kapp.collect_cgroups([node] if node else [])
