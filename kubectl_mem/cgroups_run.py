@@ -111,8 +111,9 @@ def run(
 @dataclass
 class Gathered:
     overlay: CgroupOverlay
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # every line to print
     partial: bool = False
+    missing: list[str] = field(default_factory=list)  # what the view cannot show, per node, for explain
 
     @property
     def collected(self) -> list[str]:
@@ -129,6 +130,7 @@ def gather(results: Iterable[NodeResult], pods: Iterable[Pod]) -> Gathered:
     entries = []
     failed: dict[str, str] = {}
     warnings: list[str] = []
+    missing: list[str] = []
     partial = False
     for r in results:
         warnings.extend(r.warnings)
@@ -137,10 +139,18 @@ def gather(results: Iterable[NodeResult], pods: Iterable[Pod]) -> Gathered:
             partial = True
         elif r.summary is not None:
             entries.append(attach_summary(r.node, r.summary, by_node.get(r.node, ())))
+            missing.append(
+                f"cgroups of node {r.node}: only the kubelet Summary API (no collector pod allowed), so no "
+                "breakdown, OOM kill counts or peak"
+            )
             partial = True
         elif r.snapshot is not None:
             entries.append(attach(r.node, r.snapshot, by_node.get(r.node, ())))
-            partial = partial or r.snapshot.truncated
+            if r.snapshot.truncated:
+                missing.append(
+                    f"cgroups of node {r.node}: the collector output was cut, some pods are missing"
+                )
+                partial = True
     # one line per distinct failure: a namespace that rejects the pod fails every node alike
     by_error: dict[str, list[str]] = {}
     for node, error in failed.items():
@@ -148,7 +158,8 @@ def gather(results: Iterable[NodeResult], pods: Iterable[Pod]) -> Gathered:
     for error, nodes in by_error.items():
         which = f"node {nodes[0]}" if len(nodes) == 1 else f"nodes {', '.join(nodes)}"
         warnings.append(f"cgroups of {which} not collected: {error}")
-    return Gathered(overlay(entries, failed), warnings, partial)
+        missing.append(f"cgroups of {which} not collected: {error}")
+    return Gathered(overlay(entries, failed), warnings, partial, missing)
 
 
 def collect_for_view(

@@ -305,7 +305,7 @@ def explain(opts: argparse.Namespace, env: Env) -> ExitStatus:
     target = f"pod/{name}" if kind == "Pod" else f"{kind.lower()}/{name}"
     missing = [p.message for p in loaded.problems if p.source != "metrics"]
     if gathered is not None:
-        missing += [w for w in gathered.warnings if "not collected" in w or "Summary API" in w]
+        missing += gathered.missing
     result = explain_model(
         loaded.shown,
         snapshot,

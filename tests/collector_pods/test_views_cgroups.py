@@ -192,8 +192,9 @@ def test_a_namespace_that_rejects_the_pod_fails_every_node_in_one_line(podsim: P
     assert podsim.collector_pods() == []
 
 
-def test_without_rbac_to_create_pods_top_falls_back_to_the_summary_api(podsim: PodSim, tmp_path) -> None:
-    podsim.srv.auth.add_user(
+def _viewer(ps: PodSim, tmp_path: Path) -> Path:
+    """A user who may read everything the views read, nodes/proxy included, but create nothing."""
+    ps.srv.auth.add_user(
         "viewer",
         "viewer",
         [
@@ -203,6 +204,7 @@ def test_without_rbac_to_create_pods_top_falls_back_to_the_summary_api(podsim: P
                     "pods",
                     "nodes",
                     "nodes/proxy",
+                    "events",
                     "pods.metrics.k8s.io",
                     "nodes.metrics.k8s.io",
                     "priorityclasses.scheduling.k8s.io",
@@ -210,7 +212,11 @@ def test_without_rbac_to_create_pods_top_falls_back_to_the_summary_api(podsim: P
             )
         ],
     )
-    kc = podsim.srv.write_kubeconfig(tmp_path / "kc", token="viewer")
+    return ps.srv.write_kubeconfig(tmp_path / "kc", token="viewer")
+
+
+def test_without_rbac_to_create_pods_top_falls_back_to_the_summary_api(podsim: PodSim, tmp_path) -> None:
+    kc = _viewer(podsim, tmp_path)
     r = run(podsim, "top", "-A", "--cgroups", "-o", "json", kubeconfig=kc)
     assert r.code == 3, r.err
     assert 'not allowed to create pods in namespace "default"' in r.err
@@ -353,6 +359,20 @@ def test_explain_a_failing_node_is_partial_and_not_known(podsim: PodSim) -> None
     assert "NOT KNOWN" in r.out and "cannot pull the collector image" in " ".join(r.out.split())
     assert "KERNEL" not in r.out
     assert podsim.collector_pods() == []
+
+
+def test_explain_without_rbac_says_what_the_summary_api_cannot_tell(podsim: PodSim, tmp_path) -> None:
+    ns, name, want = _running_pod(podsim)
+    r = run(podsim, "explain", f"pod/{name}", "-n", ns, "--cgroups", kubeconfig=_viewer(podsim, tmp_path))
+    assert r.code == 3, r.err
+    flat = " ".join(r.out.split())
+    assert "KERNEL (kubelet Summary API: working set, usage and RSS only, no collector pod)" in r.out
+    assert (
+        "cgroups of node node-1: only the kubelet Summary API (no collector pod allowed), so no breakdown, "
+        "OOM kill counts or peak" in flat
+    )
+    assert "(the kubelet's own, from its Summary API)" in flat
+    assert podsim.life.created == []
 
 
 # -- leaving nothing behind --------------------------------------------------------------------
