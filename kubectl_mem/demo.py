@@ -15,10 +15,14 @@ from pathlib import Path
 @contextmanager
 def demo_kubeconfig() -> Iterator[str]:
     from kubectl_mem.sim import SimServer, demo_cluster
+    from kubectl_mem.sim.podlife import install
 
     with (
         tempfile.TemporaryDirectory(prefix="kubectl-mem-demo-") as tmp,
         SimServer(demo_cluster()).start() as server,
     ):
+        # collector pods start, run the real collector script on each node's synthetic cgroup
+        # tree and finish, so `--demo --cgroups` and the TUI's `c` show the kernel's figures too
+        install(server)
         path = server.write_kubeconfig(Path(tmp) / "kubeconfig", context_name="demo")
         yield str(path)
