@@ -46,8 +46,8 @@ class KubectlMemApp(App[None]):
     COMMANDS = App.COMMANDS | {KubectlMemCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("colon", "command", "Command", priority=True, id="command"),  # see TableScreen "/"
-        Binding("0", "all_namespaces", "All ns", id="all-namespaces"),
+        Binding("colon", "command", "Cmd", priority=True, id="command"),  # see TableScreen "/"
+        Binding("0", "all_namespaces", "All ns", show=False, id="all-namespaces"),  # in help; 80 columns
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-now"),
     ]

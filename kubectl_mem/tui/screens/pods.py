@@ -15,7 +15,7 @@ from kubectl_mem.tui.widgets.pod_table import PodTable
 from kubectl_mem.tui.widgets.table import LineTable
 
 POD_BINDINGS: list[BindingType] = [
-    Binding("space", "toggle_containers", "Containers", id="toggle-containers"),
+    Binding("space", "toggle_containers", "Expand", id="toggle-containers"),
     COLLECT_CGROUPS,
     *sort_bindings(POD_SORT_KEYS),
 ]

@@ -1,0 +1,47 @@
+"""Pictures of the main screens (pytest-textual-snapshot), at the smallest terminal we support
+(80x24) and a large one, on the fixed cluster of tui_factories with a fixed clock.
+
+A change that moves, hides or recolours anything fails here; look at the SVGs in __snapshots__/
+(or snapshot_report.html) and accept a deliberate change with `pytest --snapshot-update`."""
+
+from __future__ import annotations
+
+import pytest
+from tui_factories import fixed_clock, loaded, settle
+
+from kubectl_mem.tui.app import make_app
+from kubectl_mem.tui.config import Settings
+from kubectl_mem.tui.source import FixedSource
+
+SMALL, LARGE = (80, 24), (160, 48)
+
+
+def app():
+    return make_app(FixedSource(loaded(), contexts=("fixture",)), Settings(), fixed_clock)
+
+
+def keys(*names: str):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        for name in names:
+            await pilot.press(name)
+            await settle(pilot)
+
+    return run_before
+
+
+SCREENS = {
+    "pods": keys(),
+    "pods-expanded": keys("space"),
+    "pod-detail": keys("enter"),
+    "nodes": keys("colon", "n", "o", "d", "e", "s", "enter"),
+    "node-detail": keys("colon", "n", "o", "d", "e", "s", "enter", "enter"),
+    "help": keys("question_mark"),
+    "filter": keys("slash", "s", "h", "o", "p"),
+}
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, screen: str, size: tuple[int, int]) -> None:
+    assert snap_compare(app(), terminal_size=size, run_before=SCREENS[screen])
