@@ -4,6 +4,10 @@ another directory's conftest)."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,3 +48,24 @@ class PodSim:
 
     def node_pods(self) -> list[dict]:
         return [p for p in self.srv.cluster.list("pods") if p["spec"].get("nodeName") == self.node]
+
+
+def interrupt_mid_collection(ps: PodSim, args: list[str], sig: int) -> subprocess.CompletedProcess[str]:
+    """Run `python -m kubectl_mem ARGS` against the sim, send `sig` once a collector pod exists,
+    and return how the process ended (the pod lifecycle should be slow: `life.step_s`)."""
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubectl_mem", *args, "--kubeconfig", str(ps.kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 20
+    while not ps.collector_pods():
+        assert time.monotonic() < deadline, "no collector pod appeared"
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

@@ -4,15 +4,12 @@ and that no pod is left behind."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from podsim_helpers import PodSim
+from podsim_helpers import PodSim, interrupt_mid_collection
 
 from kubectl_mem.kube.cgroup_dir import collector_script
 from kubectl_mem.kube.collector import (
@@ -323,30 +320,8 @@ def test_namespace_must_exist(podsim: PodSim) -> None:
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupted_run_leaves_no_pod(podsim: PodSim, sig: int, code: int) -> None:
     podsim.life.step_s = 1.0  # long enough to interrupt while the pod is there
-    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kubectl_mem",
-            "cgroups",
-            f"node/{podsim.node}",
-            "--kubeconfig",
-            str(podsim.kubeconfig),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    deadline = time.monotonic() + 20
-    while not podsim.collector_pods():
-        assert time.monotonic() < deadline, "the collector pod never appeared"
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.02)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == code, err
+    done = interrupt_mid_collection(podsim, ["cgroups", f"node/{podsim.node}"], sig)
+    assert done.returncode == code, done.stderr
     c = _collector(podsim)
     listed = json.loads(
         c.t.get(

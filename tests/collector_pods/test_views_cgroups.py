@@ -9,17 +9,14 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from podsim_helpers import PodSim, Run
+from json_keys import json_keys
+from podsim_helpers import PodSim, Run, interrupt_mid_collection
 
 from kubectl_mem.cli import Env, main
 from kubectl_mem.model.quantity import format_bytes
@@ -381,40 +378,14 @@ def test_explain_without_rbac_says_what_the_summary_api_cannot_tell(podsim: PodS
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupted_top_leaves_no_pod(podsim: PodSim, sig: int, code: int) -> None:
     podsim.life.step_s = 1.0  # long enough to interrupt while the pods are there
-    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kubectl_mem", "top", "-A", "--cgroups", "-o", "json"]
-        + ["--kubeconfig", str(podsim.kubeconfig)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    deadline = time.monotonic() + 20
-    while not podsim.collector_pods():
-        assert time.monotonic() < deadline, "no collector pod appeared"
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.02)
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == code, err
-    assert out == ""
+    done = interrupt_mid_collection(podsim, ["top", "-A", "--cgroups", "-o", "json"], sig)
+    assert done.returncode == code, done.stderr
+    assert done.stdout == ""
     assert podsim.collector_pods() == []
     assert podsim.life.deletes
 
 
 # -- the documents are documented --------------------------------------------------------------
-
-
-def _keys(o: Any, out: set[str]) -> set[str]:
-    if isinstance(o, dict):
-        for k, v in o.items():
-            out.add(k)
-            _keys(v, out)
-    elif isinstance(o, list):
-        for v in o:
-            _keys(v, out)
-    return out
 
 
 def test_every_key_of_top_and_nodes_with_cgroups_is_in_docs_schema(podsim: PodSim) -> None:
@@ -426,5 +397,5 @@ def test_every_key_of_top_and_nodes_with_cgroups_is_in_docs_schema(podsim: PodSi
     for args in (("top", "-A"), ("nodes",), ("top", "-A", "--cgroups"), ("nodes", "--cgroups")):
         r = run(podsim, *args, "-o", "json")
         assert r.code == 0, r.err
-        _keys(json.loads(r.out), keys)
+        keys |= json_keys(json.loads(r.out))
     assert sorted(keys - documented) == []

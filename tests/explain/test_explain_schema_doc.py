@@ -5,23 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from json_keys import json_keys
 from test_explain_golden import _deployment, _evicted, _oom_go, _oom_go_cgroups
 
 from kubectl_mem.report.document import API_VERSION
 from kubectl_mem.report.explain_json import explanation_document
 
 DOC = Path(__file__).parents[2] / "docs" / "explain-schema.md"
-
-
-def _keys(o, out: set[str]) -> set[str]:
-    if isinstance(o, dict):
-        for k, v in o.items():
-            out.add(k)
-            _keys(v, out)
-    elif isinstance(o, list):
-        for v in o:
-            _keys(v, out)
-    return out
 
 
 def test_every_key_is_documented():
@@ -33,5 +23,5 @@ def test_every_key_is_documented():
     for e in (_oom_go(), _evicted(), _deployment(), _oom_go_cgroups()):
         doc = explanation_document(e, context="sim")
         assert doc["apiVersion"] == API_VERSION and doc["kind"] == "MemoryExplanation"
-        _keys(doc, keys)
+        keys |= json_keys(doc)
     assert sorted(keys - documented) == []
