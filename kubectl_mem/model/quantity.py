@@ -58,7 +58,7 @@ def _scan(s: str) -> tuple[bool, str, str, str]:
         start = pos
         while pos < end and s[pos] in _DIGITS:
             pos += 1
-        denom = s[start:pos]  # "1.G" is allowed upstream (a TODO there)
+        denom = s[start:pos]  # "1." and "1.G" parse upstream too (quantity.go accepts them)
     suffix_start = pos
     while pos < end and s[pos] in _SUFFIX_CHARS:
         pos += 1
