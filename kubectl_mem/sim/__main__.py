@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .auth import ADMIN_TOKEN, Auth
 from .faults import Faults
+from .podlife import install as install_podlife
 from .scenario import demo_cluster, generate
 from .server import SimServer
 
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         continue_ttl_seconds=args.continue_ttl,
     )
     server = SimServer(cluster, auth=auth, faults=faults, port=args.port, tls=not args.no_tls)
+    install_podlife(server)  # collector pods run here as in --demo (kubectl mem cgroups, --cgroups)
     t1 = time.perf_counter()
     server.start()
     warmed = time.perf_counter() - t1
