@@ -48,6 +48,7 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
     from kubectl_mem import cgroups_run
     from kubectl_mem.kube.config import connect
     from kubectl_mem.kube.http import Transport
+    from kubectl_mem.model.cgroup import normalize_pod_uid
     from kubectl_mem.model.cgroup_view import attach
 
     conn = connect(
@@ -96,6 +97,10 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
         if r.snapshot.truncated:
             status = max(status, ExitStatus.PARTIAL)
         pods = attach(r.node, r.snapshot, _node_pods(t, r.node))[1]
+        # the collector's own pod ran on the node while it read it, and is deleted by now: the
+        # API cannot name it, and it is not the user's (its few KiB stay in the node's totals)
+        own = normalize_pod_uid(r.pod_uid or "")
+        pods = tuple(p for p in pods if p.uid != own)
         blocks.append((r.node, r.snapshot, rep.rows(pods, only=only), None))
     for w in warnings:
         print(f"warning: {w}", file=env.stderr)

@@ -68,6 +68,7 @@ class NodeResult:
     kind: str | None = None  # CollectorError.kind of the error
     warnings: list[str] = field(default_factory=list)
     pod: str | None = None  # the collector pod's name
+    pod_uid: str | None = None  # and its UID: its own cgroup is in the node's output
     phases: list[str] = field(default_factory=list)  # the phases the pod was seen in
 
 
@@ -233,7 +234,7 @@ class Collector:
                 f'node "{node}" is NotReady: its kubelet would not start the collector pod', kind="node"
             )
 
-    def _create(self, node: str) -> str:
+    def _create(self, node: str) -> tuple[str, str]:
         body = msgspec.json.encode(
             collector_pod(node, image=self.image, run_id=self.run_id, script=self._script)
         )
@@ -256,12 +257,13 @@ class Collector:
             ) from None
         except ApiNotFoundError as e:
             raise CollectorError(f"cannot create the collector pod: {e.message}", kind="namespace") from None
-        name = _decode(resp.body).get("metadata", {}).get("name", "")
+        meta = _decode(resp.body).get("metadata", {})
+        name = meta.get("name", "")
         if not name:
             raise CollectorError("the API server did not name the collector pod", kind="api")
         with self._lock:
             self._live.add(name)
-        return name
+        return name, meta.get("uid", "")
 
     def _wait(self, node: str, name: str, result: NodeResult) -> None:
         start = self.clock()
@@ -343,7 +345,8 @@ class Collector:
             if self.stopping.is_set():
                 raise CollectorError("interrupted", kind="interrupted")
             self._check_node(node)
-            name = result.pod = self._create(node)
+            name, result.pod_uid = self._create(node)
+            result.pod = name
             if self.stopping.is_set():
                 raise CollectorError("interrupted", kind="interrupted")
             self._wait(node, name, result)

@@ -129,6 +129,9 @@ def test_table_and_json_reports(podsim: PodSim) -> None:
         "psi",
     } <= set(m)
     assert pod["containers"] and pod["containers"][0]["name"]
+    # every row names a pod of the node: none is the collector's own (a bare UID nobody can look up)
+    listed = {f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in podsim.node_pods()}
+    assert {p["pod"] for p in item["pods"]} <= listed
     assert podsim.collector_pods() == []
 
 
