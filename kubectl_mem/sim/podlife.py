@@ -23,6 +23,7 @@ What the real apiserver does, and the sim too:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 import re
 import shutil
@@ -361,7 +362,13 @@ def node_pods(cluster: Any, node: str) -> list[PodSpec]:
             u = per.get(cs["name"])
             mem = _mem(u.filled()) if u is not None else Mem(anon=8 * 1024 * 1024)
             lim = _bytes(limits.get(cs["name"]))
-            ctrs.append(Container(cid, mem, lim, mem.usage + 2 * 1024 * 1024))
+            if lim is not None and mem.usage > lim:
+                # the kernel keeps memory.current under memory.max by reclaiming page cache:
+                # drop inactive cache (the working set stays what the metrics say)
+                over = mem.usage - lim
+                mem = dataclasses.replace(mem, inactive_file=max(0, mem.inactive_file - over))
+            peak = mem.usage + 2 * 1024 * 1024
+            ctrs.append(Container(cid, mem, lim, peak if lim is None else min(peak, lim)))
         if ctrs:
             qos = _QOS.get(st.get("qosClass", ""), "besteffort")
             sandbox = Container(uuid.uuid5(uuid.NAMESPACE_URL, md["uid"]).hex * 2, Mem(anon=40960))

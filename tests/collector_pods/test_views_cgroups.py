@@ -19,7 +19,7 @@ from json_keys import json_keys
 from podsim_helpers import PodSim, Run, interrupt_mid_collection
 
 from kubectl_mem.cli import Env, main
-from kubectl_mem.model.quantity import format_bytes
+from kubectl_mem.model.quantity import format_bytes, memory_bytes
 from kubectl_mem.report.fmt import size
 from kubectl_mem.sim import Rule
 from kubectl_mem.sim import podlife as podlife_module
@@ -65,13 +65,24 @@ def expected(ps: PodSim) -> dict[str, dict[str, Any]]:
         usage = ps.srv.cluster.pod_usage(md["namespace"], md["name"])
         if usage is None or set(usage[0]) != {cs["name"] for cs in statuses}:
             continue
+        limits = {
+            c["name"]: (c.get("resources", {}).get("limits") or {}).get("memory")
+            for c in pod["spec"]["containers"]
+        }
         containers = {}
         for name, u in usage[0].items():
             f = u.filled()
+            limit = memory_bytes(limits[name]) if limits.get(name) else None
+            # the kernel holds memory.current under memory.max by reclaiming inactive cache
+            over = max(0, f.usage - limit) if limit is not None else 0
+            current = f.usage - min(over, f.usage - f.working_set)
+            peak = current + 2 * 1024 * 1024  # podlife: usage + 2Mi, never above the limit
             containers[name] = {
                 "workingSet": f.working_set,
                 "anon": min(f.rss, f.working_set),
-                "usage": f.usage,
+                "usage": current,
+                "peak": peak if limit is None else min(peak, limit),
+                "limit": limit,
             }
         out[f"{md['namespace']}/{md['name']}"] = {
             "node": pod["spec"]["nodeName"],
@@ -122,7 +133,9 @@ def test_top_json_has_a_cgroup_object_per_pod_and_container(podsim: PodSim) -> N
             assert abs(c["cgroup"]["workingSet"] - c["workingSetBytes"]) < 1024  # metrics are in Ki
             assert c["cgroup"]["anon"] == w["anon"]
             assert c["cgroup"]["usage"] == w["usage"]
-            assert c["cgroup"]["peak"] == w["usage"] + 2 * 1024 * 1024  # podlife: peak = usage + 2Mi
+            assert c["cgroup"]["peak"] == w["peak"]
+            if w["limit"] is not None:  # as on a real node: usage and peak never pass the limit
+                assert c["cgroup"]["usage"] <= w["limit"] and c["cgroup"]["peak"] <= w["limit"]
             assert c["cgroup"]["reclaimable"] >= c["cgroup"]["inactiveFile"]
     pod_ws: dict[str, int] = {}
     for p in doc["items"]:
