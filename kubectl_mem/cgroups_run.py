@@ -89,12 +89,12 @@ def run(
     nodes: Sequence[str],
     *,
     on_stale: Callable[[str], None] = lambda name: None,
-    handle_sigterm: bool = True,
 ) -> list[NodeResult]:
-    """Sweep, collect `nodes`, and leave no pod behind whatever happens."""
+    """Sweep, collect `nodes`, and leave no pod behind whatever happens. In the main thread
+    SIGTERM raises `Terminated` meanwhile (a worker thread, the TUI's, cannot set handlers)."""
     installed = False
     previous: Any = signal.SIG_DFL
-    if handle_sigterm and threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread():
         previous = signal.getsignal(signal.SIGTERM)
         signal.signal(signal.SIGTERM, _on_sigterm)
         installed = True

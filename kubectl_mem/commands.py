@@ -12,13 +12,14 @@ from kubectl_mem.cli import Env
 from kubectl_mem.errors import ExitStatus, NotFoundError, UsageError
 from kubectl_mem.kube.fetch import Problem
 from kubectl_mem.kube.source import Loaded, SnapshotSource
-from kubectl_mem.model.views import NodeView, PodView
+from kubectl_mem.model.views import NodeView, PodView, Snapshot
 from kubectl_mem.report import columns as cols
 from kubectl_mem.report import document, table
 from kubectl_mem.report.fmt import age, ordinal, size
 
 if TYPE_CHECKING:
     from kubectl_mem.cgroups_run import Gathered
+    from kubectl_mem.model.cgroup_view import CgroupOverlay
     from kubectl_mem.model.records import Pod
 
 
@@ -66,12 +67,24 @@ def _collect_cgroups(
     )
 
 
-def _warn_cgroups(env: Env, gathered: Gathered | None, status: ExitStatus) -> ExitStatus:
+def _outcome(
+    env: Env, snapshot: Snapshot, problems: Sequence[Problem], gathered: Gathered | None
+) -> tuple[Snapshot, CgroupOverlay | None, ExitStatus, list[tuple[str, str]]]:
+    """After the fetch (and --cgroups): print the warnings once, and return the snapshot to show
+    (each collected node with its own memory.available), the cgroups, the exit status and the
+    warnings for the document."""
+    status = _warn(env, problems)
+    warnings = [(p.source, p.message) for p in problems]
     if gathered is None:
-        return status
+        return snapshot, None, status, warnings
+    from kubectl_mem.model.cgroup_view import with_node_memory
+
     for w in gathered.warnings:
         print(f"warning: {w}", file=env.stderr)
-    return max(status, ExitStatus.PARTIAL) if gathered.partial else status
+    warnings += [("cgroups", w) for w in gathered.warnings]
+    if gathered.partial:
+        status = max(status, ExitStatus.PARTIAL)
+    return with_node_memory(snapshot, gathered.overlay), gathered.overlay, status, warnings
 
 
 def _sort_spec(key: str, sorts: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
@@ -108,18 +121,10 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
             gathered = _collect_cgroups(src, opts, env, nodes, (p.pod for p in loaded.snapshot.pods))
     finally:
         src.close()
-    cg = gathered.overlay if gathered is not None else None
-    snapshot = loaded.snapshot
-    if cg is not None:
-        from kubectl_mem.model.cgroup_view import with_node_memory
-
-        snapshot = with_node_memory(snapshot, cg)
+    snapshot, cg, status, warnings = _outcome(env, loaded.snapshot, loaded.problems, gathered)
     pods = loaded.shown
     if sort_column != "risk" or not descending:
         pods = cols.sort_rows(pods, cols.POD_COLUMNS, sort_column, descending, tie=lambda p: p.key)
-    status = _warn_cgroups(env, gathered, _warn(env, loaded.problems))
-    warnings = [(p.source, p.message) for p in loaded.problems]
-    warnings += [("cgroups", w) for w in gathered.warnings] if gathered is not None else []
     out = opts.output or "table"
     if out in ("json", "yaml"):
         doc = document.pods_document(
@@ -173,19 +178,12 @@ def nodes(opts: argparse.Namespace, env: Env) -> ExitStatus:
             gathered = _collect_cgroups(src, opts, env, nodes, (p.pod for p in loaded.snapshot.pods))
     finally:
         src.close()
-    cg = gathered.overlay if gathered is not None else None
-    snapshot = loaded.snapshot
+    snapshot, cg, status, warnings = _outcome(env, loaded.snapshot, loaded.problems, gathered)
     if cg is not None:
-        from kubectl_mem.model.cgroup_view import with_node_memory
-
-        snapshot = with_node_memory(snapshot, cg)
         loaded = Loaded(snapshot, loaded.shown, loaded.problems)
     node_views = cols.sort_rows(
         list(snapshot.nodes), cols.NODE_COLUMNS, sort_column, descending, tie=lambda n: n.node.name
     )
-    status = _warn_cgroups(env, gathered, _warn(env, loaded.problems))
-    warnings = [(p.source, p.message) for p in loaded.problems]
-    warnings += [("cgroups", w) for w in gathered.warnings] if gathered is not None else []
     out = opts.output or "table"
     if out in ("json", "yaml"):
         doc = document.nodes_document(snapshot, node_views, context=context, warnings=warnings, cgroups=cg)
@@ -295,12 +293,7 @@ def explain(opts: argparse.Namespace, env: Env) -> ExitStatus:
     finally:
         src.close()
     loaded = build(data.data, opts.eviction_hard)
-    cg = gathered.overlay if gathered is not None else None
-    snapshot = loaded.snapshot
-    if cg is not None:
-        from kubectl_mem.model.cgroup_view import with_node_memory
-
-        snapshot = with_node_memory(snapshot, cg)
+    snapshot, cg, status, warnings = _outcome(env, loaded.snapshot, loaded.problems, gathered)
     workload = None if kind == "Pod" else WorkloadRef(kind, name)
     target = f"pod/{name}" if kind == "Pod" else f"{kind.lower()}/{name}"
     missing = [p.message for p in loaded.problems if p.source != "metrics"]
@@ -318,11 +311,8 @@ def explain(opts: argparse.Namespace, env: Env) -> ExitStatus:
         cgroups=cg,
         missing=missing,
     )
-    status = _warn_cgroups(env, gathered, _warn(env, loaded.problems))
     out = opts.output or "text"
     if out == "json":
-        warnings = [(p.source, p.message) for p in loaded.problems]
-        warnings += [("cgroups", w) for w in gathered.warnings] if gathered is not None else []
         doc = explanation_document(result, context=context, warnings=warnings)
         env.stdout.write(document.to_json(doc))
     elif out == "markdown":

@@ -121,7 +121,7 @@ class CgroupCollection:
                 if self._closed:
                     return
                 self._collector = collector
-            results = cgroups_run.run(collector, nodes, on_stale=stale.append, handle_sigterm=False)
+            results = cgroups_run.run(collector, nodes, on_stale=stale.append)
             gathered = cgroups_run.gather(results, pods)
             message = CgroupsCollected(gathered, tuple(nodes), time.perf_counter() - start, tuple(stale))
         except KubectlMemError as e:
