@@ -7,6 +7,9 @@ def test_y(sim_factory):              # your own cluster, auth and faults
     c = Cluster(); c.add_node(make_node("n1")); c.add_pod(make_pod("p", "default", "n1"))
     srv = sim_factory(c, auth=Auth({"t": ("alice", [Rule(verbs=("list",), resources=("pods",))])}))
     kubeconfig = srv.write_kubeconfig(tmp_path / "kc", token="t")
+
+def test_z(control_plane):            # a real etcd + kube-apiserver (tests/envtest), one per session
+    run(["kubectl", "--kubeconfig", str(control_plane.kubeconfig("viewer")), "get", "pods", "-A"])
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from envtest import AssetsMissing, ControlPlane, find_assets
 
 from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Faults, SimServer, generate
 
 SimFactory = Callable[..., SimServer]
+REAL_TIERS = ("apiserver", "realnode")  # markers of the tiers on real Kubernetes binaries
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -81,3 +86,44 @@ def kubectl(tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
         )
 
     return run
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The real-binary tiers start processes that take seconds: they count as slow too."""
+    for item in items:
+        if any(item.get_closest_marker(m) for m in REAL_TIERS):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """With CI=true a skipped test of a real-binary tier fails the run: CI must run them."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and _ci() and any(item.get_closest_marker(m) for m in REAL_TIERS):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: this tier must run, but it was skipped: {reason}"
+
+
+@pytest.fixture(scope="session")
+def envtest_assets() -> Path:
+    """The folder with kube-apiserver, etcd (and kubelet): KUBEBUILDER_ASSETS or ../shared/envtest/'s
+    archive unpacked into the cache; the test skips with how to provide them (fails with CI=true)."""
+    try:
+        return find_assets()
+    except AssetsMissing as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory: pytest.TempPathFactory, envtest_assets: Path) -> Iterator[ControlPlane]:
+    """A real etcd + kube-apiserver for the session (tests/envtest/controlplane.py): token users
+    `admin` (system:masters), `viewer`, `limited`, `nobody` (no roles: bind what a test needs)."""
+    cp = ControlPlane.start(tmp_path_factory.mktemp("apiserver"), assets=envtest_assets)
+    yield cp
+    cp.stop()
