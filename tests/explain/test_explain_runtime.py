@@ -1,4 +1,4 @@
-"""runtime.py on records: detection, parsing, each trap and its fix."""
+"""model/runtime on records: detection, parsing, each trap and its fix."""
 
 from __future__ import annotations
 
