@@ -1,3 +1,3 @@
-from kubectl_mem.entry import main
+from kubectl_mem.cli.entry import main
 
 raise SystemExit(main())

@@ -10,7 +10,7 @@ from kubectl_mem.kube.source import SnapshotSource
 from kubectl_mem.tui.config import load_settings
 
 if TYPE_CHECKING:
-    from kubectl_mem.cli import Env
+    from kubectl_mem.cli.env import Env
 
 
 def run(source: SnapshotSource, opts: argparse.Namespace, env: Env, *, sort: tuple[str, bool]) -> ExitStatus:

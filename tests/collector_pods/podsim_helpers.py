@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubectl_mem.cli import Env, main
+from kubectl_mem.cli.env import Env
+from kubectl_mem.cli.run import main
 from kubectl_mem.kube.collector import MANAGED_BY, MANAGED_BY_LABEL
 from kubectl_mem.sim import SimServer
 from kubectl_mem.sim.podlife import PodLife

@@ -18,7 +18,8 @@ import pytest
 from json_keys import json_keys
 from podsim_helpers import PodSim, Run, interrupt_mid_collection
 
-from kubectl_mem.cli import Env, main
+from kubectl_mem.cli.env import Env
+from kubectl_mem.cli.run import main
 from kubectl_mem.model.quantity import format_bytes, memory_bytes
 from kubectl_mem.report.fmt import size
 from kubectl_mem.sim import Rule

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_mem.cli import Env, main
+from kubectl_mem.cli.env import Env
+from kubectl_mem.cli.run import main
 from kubectl_mem.sim import Cluster, Faults, make_node, start
 
 MI = 1 << 20

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_mem.cli import Env, main
+from kubectl_mem.cli.env import Env
+from kubectl_mem.cli.run import main
 from kubectl_mem.sim import (
     Auth,
     Cluster,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_mem import completion
+from kubectl_mem.cli import completion
 
 BIN = Path(sys.executable).parent  # the environment's bin/: kubectl-mem, kubectl_complete-mem
 PODS = {"team-a": ["api-7d9f", "api-8e1a", "worker-0"], "team-b": ["batch-1"]}
@@ -195,7 +195,7 @@ def test_unreachable_server_is_an_error_not_a_hang(tmp_path, capsys):
 
 def test_static_completions_do_not_import_the_kubernetes_client():
     code = (
-        "import sys; from kubectl_mem import completion; "
+        "import sys; from kubectl_mem.cli import completion; "
         "completion.main(['top', '--']); completion.main(['top', '-o', '']); completion.main(['']); "
         "sys.stdout.flush(); "
         "bad = [m for m in ('kubernetes', 'textual', 'msgspec', 'urllib3') if m in sys.modules]; "

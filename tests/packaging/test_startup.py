@@ -14,7 +14,7 @@ def loaded_after(script: str) -> dict:
     """Run `script` in a fresh interpreter; it leaves its result in `out`; returns it with the modules."""
     code = (
         "import sys, json, io\n"
-        "from kubectl_mem.cli import main, Env\n"
+        "from kubectl_mem.cli.env import Env\nfrom kubectl_mem.cli.run import main\n"
         f"{script}\n"
         "mods = sorted({m.split('.')[0] for m in sys.modules})\n"
         "sys.__stdout__.write(json.dumps({'out': out, 'modules': mods}))\n"
@@ -42,8 +42,13 @@ def test_importtime_of_version():
     names = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     imported = {name.split(".")[0] for name in names}
     assert [m for m in HEAVY if m in imported] == []
-    # `version` answers in kubectl_mem.entry, before the command line machinery is loaded
-    assert "argparse" not in names and "kubectl_mem.cli" not in names and "typing" not in names
+    # `version` answers in kubectl_mem.cli.entry, before the command line machinery is loaded
+    assert "argparse" not in names and "typing" not in names
+    assert sorted(n for n in names if n.startswith("kubectl_mem")) == [
+        "kubectl_mem",
+        "kubectl_mem.cli",
+        "kubectl_mem.cli.entry",
+    ]
 
 
 def test_json_and_yaml_outputs_never_import_the_tui_even_on_a_terminal():

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from kubectl_mem.cli import Env
+from kubectl_mem.cli.env import Env
 from kubectl_mem.errors import ApiNotFoundError, ExitStatus, KubectlMemError, NotFoundError, UsageError
 from kubectl_mem.report import cgroups as rep
 from kubectl_mem.report.document import to_json

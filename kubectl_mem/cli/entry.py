@@ -1,7 +1,7 @@
 """The executable's first code (`kubectl-mem`, `python -m kubectl_mem`, the release binary).
 
 `kubectl mem version` answers here, before the command line machinery (argparse, typing, the
-errors module: ~12 ms of a ~45 ms start) is imported; everything else goes to `cli.main`."""
+errors module: ~12 ms of a ~45 ms start) is imported; everything else goes to `cli/run.py`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,6 @@ def main() -> int:
     if sys.argv[1:] == ["version"]:
         sys.stdout.write(version_line())
         return 0
-    from kubectl_mem.cli import main as cli_main
+    from kubectl_mem.cli.run import main as cli_main
 
     return cli_main()

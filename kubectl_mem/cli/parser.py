@@ -1,43 +1,18 @@
-"""Command line: kubectl conventions -> options, dispatch to commands, failures -> exit codes.
+"""The command line's grammar: every command, flag and help text (argparse), kubectl's conventions.
 
 kubectl execs `kubectl-mem` with the words after `mem` and the unchanged environment, so every
-kubectl flag we honour (--kubeconfig, --context, -n ...) is parsed here.
+kubectl flag we honour (--kubeconfig, --context, -n ...) is defined here. Completion reads this
+parser too (cli/completion.py), so a new flag completes without changes there.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import sys
-from collections.abc import Callable
-from contextlib import ExitStack
-from typing import TextIO
 
-from kubectl_mem.entry import version_line
-from kubectl_mem.errors import ExitStatus, KubectlMemError, UsageError
+from kubectl_mem.cli.entry import version_line
+from kubectl_mem.errors import UsageError
 
 PROG = "kubectl mem"
-
-
-class Env:
-    """Process state a command may touch, replaceable in tests.
-
-    A plain class, not a dataclass: `dataclasses` imports `inspect` (and ast, dis, tokenize ...),
-    a third of the start-up of the release binary.
-    """
-
-    def __init__(
-        self,
-        stdout: TextIO | None = None,
-        stderr: TextIO | None = None,
-        stdout_isatty: bool | None = None,
-        environ: dict[str, str] | None = None,
-    ) -> None:
-        self.stdout: TextIO = sys.stdout if stdout is None else stdout
-        self.stderr: TextIO = sys.stderr if stderr is None else stderr
-        self.stdout_isatty: bool = sys.stdout.isatty() if stdout_isatty is None else stdout_isatty
-        self.environ: dict[str, str] = dict(os.environ) if environ is None else environ
 
 
 class _Parser(argparse.ArgumentParser):
@@ -175,55 +150,3 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("version", help="print the version")
     return parser
-
-
-def main(argv: list[str] | None = None, env: Env | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["__complete"]:  # cobra's completion request, what the kubectl_complete-mem shim sends
-        from kubectl_mem.completion import main as complete
-
-        return complete(args[1:])
-    env = env or Env()
-    try:
-        return int(_run(args, env))
-    except KubectlMemError as e:
-        print(f"error: {e}", file=env.stderr)
-        return int(e.exit_status)
-    except KeyboardInterrupt as e:  # Ctrl-C; SIGTERM while collector pods run (cgroups_run.Terminated)
-        print(getattr(e, "message", "interrupted"), file=env.stderr)
-        return int(getattr(e, "exit_code", 130))
-    except BrokenPipeError:
-        # `kubectl mem top | head`: the reader left; exit quietly as other tools do
-        with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
-        return 0
-
-
-def _run(argv: list[str], env: Env) -> ExitStatus:
-    parser = build_parser()
-    opts = parser.parse_args(argv)
-    if opts.command is None:
-        parser.print_help(env.stderr)
-        return ExitStatus.USAGE
-    if opts.command == "version":
-        env.stdout.write(version_line())
-        return ExitStatus.OK
-    command: Callable[[argparse.Namespace, Env], ExitStatus]
-    from kubectl_mem import commands
-
-    if opts.command == "cgroups":
-        from kubectl_mem.commands_cgroups import cgroups as command
-    else:
-        command = {"top": commands.top, "nodes": commands.nodes, "explain": commands.explain}[opts.command]
-    with ExitStack() as stack:
-        if opts.demo:
-            if opts.kubeconfig or opts.context:
-                raise UsageError(
-                    "--demo runs its own cluster: it cannot be combined with --kubeconfig or --context"
-                )
-            from kubectl_mem.demo import demo_kubeconfig
-
-            opts.kubeconfig = stack.enter_context(demo_kubeconfig())
-            if hasattr(opts, "all_namespaces") and not opts.namespace:
-                opts.all_namespaces = True  # the demo's pods live in many namespaces
-        return command(opts, env)

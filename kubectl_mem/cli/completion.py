@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def complete(words: list[str], environ: Mapping[str, str]) -> Result:
-    from kubectl_mem.cli import build_parser
+    from kubectl_mem.cli.parser import build_parser
 
     parser = build_parser()
     commands = _subcommands(parser)
@@ -263,7 +263,7 @@ class _connection:
         kubeconfig = v.get("kubeconfig")
         self.stack = ExitStack()
         if "demo" in self.typed.switches:
-            from kubectl_mem.demo import demo_kubeconfig
+            from kubectl_mem.cli.demo import demo_kubeconfig
 
             kubeconfig = self.stack.enter_context(demo_kubeconfig())
         self.conn = connect(

@@ -1,0 +1,96 @@
+"""What the view commands (top, nodes, explain) share: options -> `SnapshotSource`, `--cgroups`
+collection, warnings -> exit status, `--sort-by`. Each command fetches through `SnapshotSource` and
+renders through `report/`; none of them knows HTTP or the model's rules."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from kubectl_mem.cli.env import Env
+from kubectl_mem.errors import ExitStatus, UsageError
+from kubectl_mem.kube.fetch import Problem
+from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.model.views import Snapshot
+
+if TYPE_CHECKING:
+    from kubectl_mem.cgroups_run import Gathered
+    from kubectl_mem.model.cgroup_view import CgroupOverlay
+    from kubectl_mem.model.records import Pod
+
+
+def source_from(opts: argparse.Namespace) -> SnapshotSource:
+    threshold = opts.eviction_hard
+    if not threshold.startswith("memory.available"):
+        raise UsageError(f'--eviction-hard "{threshold}": expected memory.available<QUANTITY or <PERCENT%')
+    return SnapshotSource(
+        kubeconfig=opts.kubeconfig,
+        context=opts.context,
+        namespace=opts.namespace,
+        all_namespaces=getattr(opts, "all_namespaces", False),
+        label_selector=getattr(opts, "selector", ""),
+        field_selector=getattr(opts, "field_selector", ""),
+        node=getattr(opts, "node_filter", "") or "",
+        request_timeout=opts.request_timeout,
+        eviction_threshold=threshold,
+    )
+
+
+def warn(env: Env, problems: Sequence[Problem]) -> ExitStatus:
+    for p in problems:
+        print(f"warning: {p.message}", file=env.stderr)
+    return ExitStatus.PARTIAL if any(p.partial for p in problems) else ExitStatus.OK
+
+
+def collect_cgroups(
+    src: SnapshotSource, opts: argparse.Namespace, env: Env, nodes: Iterable[str], pods: Iterable[Pod]
+) -> Gathered:
+    """--cgroups: one collector pod per node (stale ones swept first, all deleted whatever happens);
+    the cgroups are named after `pods`, the pods the command already fetched."""
+    from kubectl_mem import cgroups_run
+    from kubectl_mem.model.cgroup_view import CgroupOverlay
+
+    wanted = sorted(set(nodes))
+    if not wanted:
+        return cgroups_run.Gathered(CgroupOverlay())
+    return cgroups_run.collect_for_view(
+        src.transport,
+        src.connection().namespace,
+        wanted,
+        pods,
+        cgroups_run.options_from(opts),
+        on_stale=lambda name: print(f"deleted stale collector pod {name}", file=env.stderr),
+    )
+
+
+def outcome(
+    env: Env, snapshot: Snapshot, problems: Sequence[Problem], gathered: Gathered | None
+) -> tuple[Snapshot, CgroupOverlay | None, ExitStatus, list[tuple[str, str]]]:
+    """After the fetch (and --cgroups): print the warnings once, and return the snapshot to show
+    (each collected node with its own memory.available), the cgroups, the exit status and the
+    warnings for the document."""
+    status = warn(env, problems)
+    warnings = [(p.source, p.message) for p in problems]
+    if gathered is None:
+        return snapshot, None, status, warnings
+    from kubectl_mem.model.cgroup_view import with_node_memory
+
+    for w in gathered.warnings:
+        print(f"warning: {w}", file=env.stderr)
+    warnings += [("cgroups", w) for w in gathered.warnings]
+    if gathered.partial:
+        status = max(status, ExitStatus.PARTIAL)
+    return with_node_memory(snapshot, gathered.overlay), gathered.overlay, status, warnings
+
+
+def sort_spec(key: str, sorts: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
+    descending_override = None
+    if key.startswith("-"):
+        key, descending_override = key[1:], True
+    elif key.startswith("+"):
+        key, descending_override = key[1:], False
+    if key not in sorts:
+        raise UsageError(f'--sort-by "{key}": expected one of {", ".join(sorts)}')
+    column, descending = sorts[key]
+    return column, descending if descending_override is None else descending_override
