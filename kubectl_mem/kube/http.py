@@ -58,6 +58,8 @@ class Transport:
         self.sleep = sleep
         self._lock = threading.Lock()
         self.requests = 0  # how many HTTP requests were sent, for tests and benchmarks
+        # does this server offer streaming lists (KEP-3157)? None: not tried yet on this connection
+        self.streaming_lists: bool | None = None
 
     def get(
         self,
@@ -80,6 +82,40 @@ class Transport:
     ) -> Response:
         """DELETE path (idempotent, so retried like a GET)."""
         return self.request("DELETE", path, params, ok_statuses=ok_statuses)
+
+    def stream(
+        self, path: str, params: Sequence[tuple[str, str]] = (), *, accept: str, read_timeout: float
+    ) -> urllib3.BaseHTTPResponse:
+        """GET a long-lived response (a watch) and hand it back unread; an error status raises as
+        `get` does (not retried: the caller's loop decides, with its own back-off)."""
+        api = self.conn.api
+        method_, url, headers, _, _ = api.param_serialize(
+            method="GET",
+            resource_path=path,
+            query_params=list(params),
+            header_params={"Accept": accept, "Accept-Encoding": "gzip"},
+            auth_settings=["BearerToken"],
+        )
+        with self._lock:
+            self.requests += 1
+        try:
+            raw = api.rest_client.pool_manager.request(
+                method_,
+                url,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=30.0, read=read_timeout),
+                retries=urllib3.Retry(total=0, redirect=3),
+                preload_content=False,
+            )
+        except urllib3.exceptions.HTTPError as e:
+            raise UnreachableError(_unreachable(self.conn.server, e)) from None
+        if 200 <= raw.status < 300:
+            return raw
+        try:
+            body = raw.data
+        finally:
+            raw.release_conn()
+        raise status_error(raw.status, body, path)
 
     def request(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -40,22 +40,37 @@ def list_all(
     params: Sequence[tuple[str, str]] = (),
     *,
     limit: int | None = CHUNK,
-) -> list[T]:
+    accept: str = "application/json",
+    head: Callable[[bytes], wire.ListMeta] | None = None,
+    with_rv: bool = False,
+) -> Any:
+    """Every item (and, with_rv, the list's resourceVersion, where a watch can start from)."""
     items: list[T] = []
     attempt = 0
-    for page_attempt, body in _pages(transport, path, params, limit):
+    rv = ""
+    for page_attempt, body in _pages(transport, path, params, limit, accept, head or _json_head):
         if page_attempt != attempt:  # the list restarted after a 410: what we had is inconsistent
-            attempt, items = page_attempt, []
+            attempt, items, rv = page_attempt, [], ""
         try:
-            records, _ = decode_page(body)
+            records, meta = decode_page(body)
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as e:  # ValueError: a bad quantity
             raise malformed(path, e) from None
+        rv = rv or meta.resource_version
         items.extend(records)
-    return items
+    return (items, rv) if with_rv else items
+
+
+def _json_head(body: bytes) -> wire.ListMeta:
+    return _head.decode(body).metadata
 
 
 def _pages(
-    transport: Transport, path: str, params: Sequence[tuple[str, str]], limit: int | None
+    transport: Transport,
+    path: str,
+    params: Sequence[tuple[str, str]],
+    limit: int | None,
+    accept: str,
+    head: Callable[[bytes], wire.ListMeta],
 ) -> Iterator[tuple[int, bytes]]:
     """(attempt, page body) in order, fetched ahead by a thread; its errors are raised here."""
     q: queue.Queue[tuple[int, bytes] | BaseException | None] = queue.Queue(maxsize=PREFETCH)
@@ -82,10 +97,10 @@ def _pages(
                             query.append(("limit", str(limit)))
                         if token:
                             query.append(("continue", token))
-                        body = transport.get(path, query).body
+                        body = transport.get(path, query, accept=accept).body
                         try:
-                            token = _head.decode(body).metadata.continue_
-                        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+                            token = head(body).continue_
+                        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as e:
                             raise malformed(path, e) from None
                         if not put((attempt, body)):
                             return
