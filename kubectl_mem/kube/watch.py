@@ -13,6 +13,8 @@ once per connection (`Transport.streaming_lists`) and paginated LISTs are used f
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import random
 import threading
 import time
@@ -194,29 +196,42 @@ class Watch:
         )
         self._decode_one = codec.decode_one
         self._closed = False
+        self._reader: Iterator[Event] | None = None
 
     def __iter__(self) -> Iterator[Event]:
+        # one reader for the response's life: a streaming list's loop stops at the end bookmark and the
+        # watch loop goes on with the same reader (and its buffered bytes)
+        if self._reader is None:
+            self._reader = self._read()
+        return self._reader
+
+    def _read(self) -> Iterator[Event]:
         try:
             yield from events(self._resp, self._decode_one)
-        except (urllib3.exceptions.HTTPError, OSError) as e:
-            if self._closed:
+        except Exception as e:
+            if self._closed:  # closed under the reader's feet (stop, or the caller is done): not a failure
                 return
-            raise UnreachableError(f"the watch of {self.path} broke: {e}") from None
-        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as e:
-            raise MalformedResponseError(
-                f"malformed watch event from the API server for {self.path}: {e}"
-            ) from None
+            if isinstance(e, (msgspec.DecodeError, msgspec.ValidationError, ValueError)):
+                raise MalformedResponseError(
+                    f"malformed watch event from the API server for {self.path}: {e}"
+                ) from None
+            if isinstance(e, (urllib3.exceptions.ProtocolError, http.client.HTTPException)):
+                raise UnreachableError(f"the watch of {self.path} was cut: connection lost") from None
+            if isinstance(e, (urllib3.exceptions.HTTPError, OSError)):
+                raise UnreachableError(f"the watch of {self.path} was cut: {str(e)[:160]}") from None
+            raise
         finally:
             self.close()
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            try:
-                self._resp.shutdown() if hasattr(self._resp, "shutdown") else None
+            # never hand a half-read stream back to the pool: close its connection first
+            with contextlib.suppress(Exception):
+                self._resp.shutdown()  # wakes a reader blocked in another thread
+            with contextlib.suppress(Exception):
+                self._resp.close()
                 self._resp.release_conn()
-            except Exception:  # closing a broken stream: nothing left to save
-                pass
 
 
 def _status_event_error(ev: Event, path: str) -> ApiError:
@@ -314,6 +329,7 @@ class Reflector(Generic[T]):
         on_change: Callable[[], None] | None = None,
         name: str = "",
         poll_seconds: float = 10.0,
+        backoff: tuple[float, float] = BACKOFF,
     ) -> None:
         self.transport = transport
         self.path = path
@@ -324,6 +340,7 @@ class Reflector(Generic[T]):
         self.on_change = on_change
         self.name = name or path
         self.poll_seconds = poll_seconds
+        self.backoff = backoff
         self._items: dict[str, T] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -459,7 +476,8 @@ class Reflector(Generic[T]):
                     self._synced.set()
                     return
                 failures += 1
-                wait = min(BACKOFF[0] * 2 ** (failures - 1), BACKOFF[1]) * random.uniform(0.8, 1.2)
+                first, longest = self.backoff
+                wait = min(first * 2 ** (failures - 1), longest) * random.uniform(0.8, 1.2)
                 self._set(connected=False, retry_at=time.monotonic() + wait, error=str(e))
                 self._changed()
                 if self._stop.wait(wait):

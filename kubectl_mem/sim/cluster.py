@@ -209,6 +209,16 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of a resource's watch history: what a watcher is sent after `rv`."""
+
+    rv: int
+    type: str  # ADDED, MODIFIED, DELETED
+    entry: Entry  # the object now (for DELETED: as deleted, at the deletion's resourceVersion)
+    prev: Entry | None  # before the change, so a selector can tell entering from leaving
+
+
+@dataclass(frozen=True, slots=True)
 class ContainerUsage:
     """Memory (bytes) and CPU of one container, the numbers cAdvisor would report."""
 
@@ -336,6 +346,7 @@ class Cluster:
     """
 
     SNAPSHOT_HISTORY = 4
+    WATCH_HISTORY = 10_000  # changes kept per resource (the watch cache); a watch from before them gets 410
 
     def __init__(
         self, *, now: datetime | None = None, server_version: str = "v1.32.4", name: str = "sim"
@@ -355,6 +366,12 @@ class Cluster:
         self._node_usage: dict[str, NodeUsage] = {}
         self._node_summary: dict[str, Obj] = {}
         self._listeners: list[Callable[[str], None]] = []
+        self._changes: dict[str, deque[Change]] = {
+            k: deque(maxlen=self.WATCH_HISTORY) for k, rt in RESOURCES.items() if rt.has_resource_version
+        }
+        # a watch may start at any resourceVersion >= this (older changes are forgotten: 410 Gone)
+        self._oldest_rv: dict[str, int] = dict.fromkeys(self._changes, self._rv)
+        self._changed = threading.Condition(self._lock)
 
     # -- generic store ---------------------------------------------------------------------------
     @property
@@ -398,7 +415,9 @@ class Cluster:
             store = self._data[resource]
             for obj in objs:
                 e = self._entry(rtype, obj)
+                prev = store.get(e.key)
                 store[e.key] = e
+                self._record(resource, "MODIFIED" if prev is not None else "ADDED", e, prev)
             self._invalidate(resource)
 
     def delete(self, resource: str, name: str, namespace: str = "") -> Obj | None:
@@ -414,6 +433,12 @@ class Cluster:
                 self._invalidate("pods.metrics.k8s.io")
             if rtype.has_resource_version:
                 self._rv += 1
+                md = {**entry.obj.get("metadata", {}), "resourceVersion": str(self._rv)}
+                gone = {**entry.obj, "metadata": md}
+                deleted = Entry(
+                    entry.key, entry.namespace, entry.name, entry.labels, entry.fields, encode(gone), gone
+                )
+                self._record(resource, "DELETED", deleted, entry)
             self._invalidate(resource)
             return entry.obj
 
@@ -456,12 +481,43 @@ class Cluster:
             return self.snapshot(resource)
 
     def compact(self) -> None:
-        """Forget every retained snapshot: continue tokens issued so far expire (410)."""
+        """Forget every retained snapshot and the watch history: continue tokens issued so far expire and
+        watches from an older resourceVersion answer 410."""
         with self._lock:
             self._rv += 1
             for key in RESOURCES:
                 self._history[key].clear()
                 self._current[key] = None
+            for key, changes in self._changes.items():
+                changes.clear()
+                self._oldest_rv[key] = self._rv
+
+    def _record(self, resource: str, type_: str, entry: Entry, prev: Entry | None) -> None:
+        changes = self._changes.get(resource)
+        if changes is None:
+            return
+        if len(changes) == changes.maxlen:
+            self._oldest_rv[resource] = changes[0].rv
+        changes.append(Change(self._rv, type_, entry, prev))
+
+    def changes_since(self, resource: str, rv: int, timeout: float = 0.0) -> tuple[list[Change], int] | None:
+        """The changes of `resource` after `rv` and the resourceVersion they bring a watcher to, waiting up
+        to `timeout` for one; None when changes after `rv` are no longer kept (410 Gone)."""
+        with self._changed:
+            if rv < self._oldest_rv[resource]:
+                return None
+            changes = self._changes[resource]
+            if timeout > 0 and (not changes or changes[-1].rv <= rv):
+                self._changed.wait(timeout)
+                if rv < self._oldest_rv[resource]:
+                    return None
+            out: list[Change] = []
+            for c in reversed(changes):
+                if c.rv <= rv:
+                    break
+                out.append(c)
+            out.reverse()
+            return out, self._rv
 
     def on_change(self, listener: Callable[[str], None]) -> None:
         """Call `listener(resource)` after each mutation (the server re-warms its caches)."""
@@ -470,6 +526,7 @@ class Cluster:
 
     def _invalidate(self, resource: str) -> None:
         self._current[resource] = None
+        self._changed.notify_all()
         for listener in self._listeners:
             listener(resource)
 

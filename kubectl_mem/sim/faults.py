@@ -37,6 +37,9 @@ class Faults:
     malform(prefix)   truncate the JSON body of responses whose path starts with prefix
     expire_continue(n) the next n requests carrying a continue token get 410 Expired
     continue_ttl_seconds  continue tokens older than this expire (None: never)
+    watch_list        False: refuse streaming lists (sendInitialEvents) with 400, as servers before
+                      v1.27 or with the WatchList feature off do
+    protobuf          False: answer JSON to every request, as a server or proxy without protobuf would
     """
 
     def __init__(
@@ -53,6 +56,8 @@ class Faults:
         self._countdowns: list[_Countdown] = []
         self._malformed: set[str] = set()
         self._expire_next = 0
+        self.watch_list = True
+        self.protobuf = True
 
     # -- simple settings ------------------------------------------------------------------------
     @property
@@ -123,6 +128,8 @@ class Faults:
             self._countdowns.clear()
             self._malformed.clear()
             self._expire_next = 0
+            self.watch_list = True
+            self.protobuf = True
 
     # -- used by the server ---------------------------------------------------------------------
     def take(self, path: str) -> Injected | None:

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import re
+import select
 import socket
 import threading
 import time
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -33,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from . import protobuf as sim_pb
 from .auth import ADMIN_TOKEN, Attributes, Auth, User
 from .cluster import RESOURCES, Cluster, Entry, Snapshot, encode
 from .faults import Faults
@@ -61,6 +64,9 @@ Obj = dict[str, Any]
 GZIP_LEVEL = 1  # what the apiserver uses for big responses: speed over ratio
 GZIP_MIN_BYTES = 128 * 1024  # the apiserver's defaultGzipThresholdBytes
 DEFAULT_CHUNK = 500  # kubectl's --chunk-size, precomputed at start
+PROTOBUF = sim_pb.pb.CONTENT_TYPE
+WATCH_TIMEOUT_SECONDS = 1800  # the apiserver's --min-request-timeout: a watch without timeoutSeconds
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 EXPIRED_CONTINUE_MESSAGE = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new "
@@ -145,6 +151,9 @@ class Response:
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     gzipped: bool = False  # body is already gzip-encoded (served from the page cache)
+    # a watch: stream(client_gone) gives the pieces, sent chunked as they come, until it ends or the
+    # client goes away (client_gone() turns true)
+    stream: Callable[[Callable[[], bool]], Iterator[bytes]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +202,19 @@ class RequestContext:
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
+
+    @property
+    def wants_protobuf(self) -> bool:
+        """The first media type of Accept that the server offers is protobuf (kubectl: protobuf, json)."""
+        if not self.server.faults.protobuf:
+            return False
+        for part in self.headers.get("accept", "").split(","):
+            media = part.split(";")[0].strip()
+            if media == PROTOBUF:
+                return True
+            if media in ("application/json", "*/*", "application/*"):
+                return False
+        return False
 
 
 Handler = Callable[[RequestContext], Response]
@@ -390,6 +412,11 @@ class SimServer:
                 self._httpd.socket, server_side=True, do_handshake_on_connect=False
             )
         self._thread: threading.Thread | None = None
+        self.bookmark_seconds = 60.0  # how often an open watch gets a BOOKMARK (the apiserver: ~1 min)
+        self._stopping = threading.Event()
+        self._watch_sockets: set[Any] = set()  # open watch connections, for drop_watches()
+        self._watch_lock = threading.Lock()
+        self._pb_cache = sim_pb.Cache()
 
     # -- lifecycle ------------------------------------------------------------------------------
     @property
@@ -421,7 +448,18 @@ class SimServer:
         self._thread.start()
         return self
 
+    def drop_watches(self) -> int:
+        """Cut every open watch connection, as a restarting apiserver or a broken network would."""
+        with self._watch_lock:
+            socks = list(self._watch_sockets)
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        return len(socks)
+
     def stop(self) -> None:
+        self._stopping.set()
+        self.drop_watches()
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
@@ -558,7 +596,7 @@ class SimServer:
                     # The aggregator's proxy answers in plain text when metrics-server is down.
                     return Response(503, b"service unavailable\n", "text/plain; charset=utf-8"), user.name
             attrs = Attributes(
-                verb=route.verb,
+                verb="watch" if route.verb == "list" and query.get("watch") in ("1", "true") else route.verb,
                 resource=route.resource,
                 group=route.group,
                 subresource=route.subresource,
@@ -597,6 +635,12 @@ class SimServer:
         return _list_envelope(rtype.list_kind, rtype.api_version, meta, [e.raw for e in items[start:end]])
 
     def list_response(self, ctx: RequestContext, resource: str, *, paginate: bool = True) -> Response:
+        if ctx.query.get("watch") in ("1", "true"):
+            if not RESOURCES[resource].has_resource_version:  # metrics-server has no watch
+                raise ApiError(
+                    405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+                )
+            return self.watch_response(ctx, resource)
         q = _parse_list_query(ctx, resource)
         if not paginate:  # metrics-server ignores limit/continue
             q = _ListQuery(q.resource, q.namespace, q.labels, q.fields, 0, "")
@@ -614,10 +658,191 @@ class SimServer:
         if (version := ctx.table_version) is not None:
             return self._table_list(ctx, snap, q, items, start, version)
         gz = ctx.accepts_gzip
+        if ctx.wants_protobuf and snap.rtype.kind in sim_pb.KINDS:
+            body = self._pb_page(snap, q, items, start, False)
+            if gz and len(body) >= self.gzip_min_bytes:
+                return Response(200, self._pb_page(snap, q, items, start, True), PROTOBUF, gzipped=True)
+            return Response(200, body, PROTOBUF)
         body = self._page(snap, q, items, start, False)
         if gz and len(body) >= self.gzip_min_bytes:
             return Response(200, self._page(snap, q, items, start, True), gzipped=True)
         return Response(200, body)
+
+    def _pb_page(self, snap: Snapshot, q: _ListQuery, items: Sequence[Entry], start: int, gz: bool) -> bytes:
+        key = ("pb", q.namespace, q.labels.text, q.fields.text, start, q.limit, gz)
+        return snap.cached(key, lambda: self._render_pb_page(snap, q, items, start, gz))
+
+    def _render_pb_page(
+        self, snap: Snapshot, q: _ListQuery, items: Sequence[Entry], start: int, gz: bool
+    ) -> bytes:
+        if gz:
+            return gzip_bytes(self._pb_page(snap, q, items, start, False))
+        end = len(items) if q.limit == 0 else min(start + q.limit, len(items))
+        rtype = snap.rtype
+        meta: Obj = {"resourceVersion": str(snap.rv)}
+        if end < len(items):
+            meta["continue"] = encode_continue(snap.rv, items[end - 1].key + "\x00", end, q.qhash)
+            if q.labels.empty and q.fields.empty:
+                meta["remainingItemCount"] = len(items) - end
+        encoded = [self._pb_cache.get(rtype.kind, e.raw, e.obj) for e in items[start:end]]
+        return sim_pb.list_body(rtype.api_version, rtype.list_kind, meta, encoded)
+
+    # -- watch ----------------------------------------------------------------------------------
+    def watch_response(self, ctx: RequestContext, resource: str) -> Response:
+        """A watch, as the apiserver's watch cache serves it: optional initial state (a streaming list
+        ends it with a bookmark annotated k8s.io/initial-events-end), then every change after the
+        starting resourceVersion that matches the selectors, bookmarks, until timeoutSeconds."""
+        q = _parse_list_query(ctx, resource)
+        rtype = RESOURCES[resource]
+        query = ctx.query
+        send_initial = query.get("sendInitialEvents")
+        match = query.get("resourceVersionMatch", "")
+        bookmarks = query.get("allowWatchBookmarks") in ("1", "true")
+        errs = []
+        if send_initial is not None:
+            if match != "NotOlderThan":
+                errs.append(
+                    "resourceVersionMatch: Forbidden: sendInitialEvents requires setting "
+                    "resourceVersionMatch to NotOlderThan"
+                )
+            if not self.faults.watch_list:
+                errs.append(
+                    "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless "
+                    "the WatchList feature gate is enabled"
+                )
+        if match and send_initial is None:
+            errs.append(
+                "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch "
+                "unless sendInitialEvents is provided"
+            )
+        if errs:
+            raise ApiError(
+                422,
+                "Invalid",
+                f'ListOptions.meta.k8s.io "" is invalid: {", ".join(errs)}',
+                {"group": "meta.k8s.io", "kind": "ListOptions", "causes": []},
+            )
+        try:
+            timeout = int(query.get("timeoutSeconds") or WATCH_TIMEOUT_SECONDS)
+        except ValueError as exc:
+            raise ApiError.bad_request(f"invalid timeoutSeconds: {exc}") from exc
+        rv_text = query.get("resourceVersion", "")
+        proto = ctx.wants_protobuf and rtype.kind in sim_pb.KINDS
+        initial: Sequence[Entry] = ()
+        end_marker = send_initial == "true"
+        if send_initial == "true" or (send_initial is None and rv_text in ("", "0")):
+            snap = self.cluster.snapshot(resource)
+            initial, start_rv = snap.select(q.namespace, q.labels, q.fields), snap.rv
+        elif send_initial == "false" and rv_text in ("", "0"):
+            start_rv = self.cluster.resource_version
+        else:
+            try:
+                start_rv = int(rv_text)
+            except ValueError as exc:
+                raise ApiError.bad_request(f"invalid resource version: {rv_text}") from exc
+        content_type = f"{PROTOBUF};stream=watch" if proto else "application/json"
+        stream = self._watch_stream(rtype, q, proto, initial, start_rv, end_marker, bookmarks, timeout)
+        return Response(200, b"", content_type, stream=stream)
+
+    def _event(self, rtype: Any, type_: str, entry: Entry, proto: bool) -> bytes:
+        if proto:
+            envelope = sim_pb.envelope(
+                rtype.api_version, rtype.kind, self._pb_cache.get(rtype.kind, entry.raw, entry.obj)
+            )
+            return sim_pb.watch_frame(type_, envelope)
+        return b'{"type":"' + type_.encode() + b'","object":' + entry.raw + b"}\n"
+
+    def _bookmark(self, rtype: Any, rv: int, end: bool, proto: bool) -> bytes:
+        annotations = {INITIAL_EVENTS_END: "true"} if end else {}
+        if proto:
+            obj = sim_pb.pb.PartialObject()
+            obj.metadata.resource_version = str(rv)
+            obj.metadata.annotations.update(annotations)
+            return sim_pb.watch_frame(
+                "BOOKMARK", sim_pb.envelope(rtype.api_version, rtype.kind, obj.SerializeToString())
+            )
+        md: Obj = {"resourceVersion": str(rv), "creationTimestamp": None}
+        if annotations:
+            md["annotations"] = annotations
+        doc = {
+            "type": "BOOKMARK",
+            "object": {"kind": rtype.kind, "apiVersion": rtype.api_version, "metadata": md},
+        }
+        return encode(doc) + b"\n"
+
+    def _expired(self, rv: int, proto: bool) -> bytes:
+        oldest = self.cluster.resource_version
+        message = f"too old resource version: {rv} ({oldest})"
+        if proto:
+            return sim_pb.watch_frame("ERROR", sim_pb.status_body(410, "Expired", message))
+        st = json.loads(status_body(410, "Expired", message))
+        return encode({"type": "ERROR", "object": st}) + b"\n"
+
+    def _watch_stream(
+        self,
+        rtype: Any,
+        q: _ListQuery,
+        proto: bool,
+        initial: Sequence[Entry],
+        start_rv: int,
+        end_marker: bool,
+        bookmarks: bool,
+        timeout: float,
+    ) -> Iterator[bytes]:
+        def matches(e: Entry | None) -> bool:
+            return (
+                e is not None
+                and (not q.namespace or e.namespace == q.namespace)
+                and (q.labels.empty or q.labels.matches(e.labels))
+                and (q.fields.empty or q.fields.matches(e.fields))
+            )
+
+        def events(client_gone: Callable[[], bool]) -> Iterator[bytes]:
+            batch: list[bytes] = []
+            for e in initial:
+                batch.append(self._event(rtype, "ADDED", e, proto))
+                if len(batch) >= 100:
+                    yield b"".join(batch)
+                    batch = []
+            if end_marker:
+                batch.append(self._bookmark(rtype, start_rv, True, proto))
+            if batch:
+                yield b"".join(batch)
+            now = time.monotonic()
+            deadline, next_bookmark = now + timeout, now + self.bookmark_seconds
+            last = start_rv
+            while not self._stopping.is_set() and not client_gone():
+                now = time.monotonic()
+                if now >= deadline:
+                    return
+                wait = (
+                    min(deadline - now, max(next_bookmark - now, 0.0), 0.5)
+                    if bookmarks
+                    else min(deadline - now, 0.5)
+                )
+                got = self.cluster.changes_since(rtype.key, last, wait)
+                if got is None:
+                    yield self._expired(last, proto)
+                    return
+                changes, last = got
+                out = []
+                for c in changes:
+                    now_in, was_in = matches(c.entry), matches(c.prev)
+                    if c.type == "DELETED":
+                        kind = "DELETED" if was_in else ""
+                    elif now_in:
+                        kind = "MODIFIED" if was_in else "ADDED"
+                    else:
+                        kind = "DELETED" if was_in else ""  # it left the selection
+                    if kind:
+                        out.append(self._event(rtype, kind, c.entry, proto))
+                if bookmarks and time.monotonic() >= next_bookmark:
+                    out.append(self._bookmark(rtype, last, False, proto))
+                    next_bookmark = time.monotonic() + self.bookmark_seconds
+                if out:
+                    yield b"".join(out)
+
+        return events
 
     def _resolve(self, q: _ListQuery) -> tuple[Snapshot, int, str | None]:
         """The snapshot, start offset and, for an inconsistent continuation (rv -1, as handed out with a
@@ -1063,7 +1288,10 @@ class _Handler(BaseHTTPRequestHandler):
             head.append("Vary: Accept-Encoding")
         for k, v in resp.headers.items():
             head.append(f"{k}: {v}")
-        head.append(f"Content-Length: {len(payload)}")
+        if resp.stream is not None:
+            head.append("Transfer-Encoding: chunked")
+        else:
+            head.append(f"Content-Length: {len(payload)}")
         header_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
         split = urlsplit(self.path)
         # Logged before the body goes out, so a client that has its answer always finds its request.
@@ -1081,6 +1309,9 @@ class _Handler(BaseHTTPRequestHandler):
                 user,
             )
         )
+        if resp.stream is not None:
+            self._send_stream(sim, header_bytes, resp.stream)
+            return
         try:
             if len(payload) < 65536:
                 self.wfile.write(header_bytes + payload)
@@ -1091,6 +1322,35 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         if headers.get("connection", "").lower() == "close":
             self.close_connection = True
+
+    def _send_stream(
+        self, sim: SimServer, header_bytes: bytes, stream: Callable[[Callable[[], bool]], Iterator[bytes]]
+    ) -> None:
+        sock = self.connection
+
+        def client_gone() -> bool:
+            # a watching client sends nothing more: anything readable is its close (EOF, TLS close_notify)
+            try:
+                return bool(select.select([sock], [], [], 0)[0])
+            except (OSError, ValueError):
+                return True
+
+        with sim._watch_lock:
+            sim._watch_sockets.add(sock)
+        try:
+            self.wfile.write(header_bytes)
+            for piece in stream(client_gone):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError, ValueError):
+            self.close_connection = True
+        finally:
+            with sim._watch_lock:
+                sim._watch_sockets.discard(sock)
+            if sim._stopping.is_set():
+                self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
