@@ -11,6 +11,7 @@ import argparse
 
 from kubectl_mem.cli.entry import version_line
 from kubectl_mem.errors import UsageError
+from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, PROTOCOLS
 
 PROG = "kubectl mem"
 
@@ -35,6 +36,13 @@ def _common(
         help='time to wait for each request, e.g. 5s, 1m ("0": no timeout)',
     )
     g.add_argument("--demo", action="store_true", help="run against the built-in simulated cluster")
+    g.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default=DEFAULT_PROTOCOL,
+        help=f"how pods and nodes travel: protobuf (as kubectl) or json (default {DEFAULT_PROTOCOL}); "
+        "metrics are always JSON",
+    )
     p.add_argument(
         "-o",
         "--output",

@@ -5,12 +5,14 @@ renders through `report/`; none of them knows HTTP or the model's rules."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from kubectl_mem.cli.env import Env
 from kubectl_mem.errors import ExitStatus, UsageError
 from kubectl_mem.kube.fetch import Problem
+from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL
 from kubectl_mem.kube.source import SnapshotSource
 from kubectl_mem.model.views import Snapshot
 
@@ -34,7 +36,19 @@ def source_from(opts: argparse.Namespace) -> SnapshotSource:
         node=getattr(opts, "node_filter", "") or "",
         request_timeout=opts.request_timeout,
         eviction_threshold=threshold,
+        protocol=getattr(opts, "protocol", DEFAULT_PROTOCOL),
+        streaming=streaming_lists(os.environ),
     )
+
+
+def streaming_lists(environ: Mapping[str, str]) -> bool:
+    """Streaming lists unless turned off as in client-go: KUBE_FEATURE_WatchListClient=false."""
+    value = environ.get("KUBE_FEATURE_WatchListClient", "").strip().lower()
+    if value in ("", "1", "t", "true"):
+        return True
+    if value in ("0", "f", "false"):
+        return False
+    raise UsageError(f'KUBE_FEATURE_WatchListClient="{value}": expected true or false')
 
 
 def warn(env: Env, problems: Sequence[Problem]) -> ExitStatus:

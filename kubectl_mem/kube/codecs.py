@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
 from kubectl_mem.kube import decode, decode_pb, pb, wire
-
-Protocol = Literal["json", "protobuf"]
-PROTOCOLS: tuple[Protocol, ...] = ("json", "protobuf")
-# The default, chosen by benchmarks/bench_apiserver.py: on a real kube-apiserver at 20k pods a protobuf
-# LIST costs it a quarter of the CPU of the JSON one and ~2/3 of the bytes.
-DEFAULT_PROTOCOL: Protocol = "protobuf"
+from kubectl_mem.kube.protocol import Protocol
 
 JSON = "application/json"
 PROTOBUF_FIRST = f"{pb.CONTENT_TYPE},{JSON}"

@@ -16,7 +16,6 @@ from functools import lru_cache
 from kubectl_mem.kube import pb, wire
 from kubectl_mem.kube.decode import SUPPORTED_POD_LEVEL, _cpu, _i, _mem, _shared
 from kubectl_mem.model import records as r
-from kubectl_mem.model.explain import EventRecord
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _CONTAINER_CACHE = 8192
@@ -220,7 +219,7 @@ def list_meta(m) -> wire.ListMeta:
 
 def _page(body: bytes, list_type, record):
     _, raw = pb.unwrap(body)
-    page = list_type.FromString(raw)
+    page = pb.parse(list_type, raw)
     return [record(x) for x in page.items], list_meta(page.metadata)
 
 
@@ -233,39 +232,13 @@ def nodes_page(body: bytes) -> tuple[list[r.Node], wire.ListMeta]:
 
 
 def one_pod(body: bytes) -> r.Pod:
-    return pod_record(pb.Pod.FromString(pb.unwrap(body)[1]))
+    return pod_record(pb.parse(pb.Pod, pb.unwrap(body)[1]))
 
 
 def one_node(body: bytes) -> r.Node:
-    return node_record(pb.Node.FromString(pb.unwrap(body)[1]))
+    return node_record(pb.parse(pb.Node, pb.unwrap(body)[1]))
 
 
 def list_head(body: bytes) -> wire.ListMeta:
     """The list metadata alone (the fetcher thread reads the next page's token from it)."""
-    return list_meta(pb.ListHead.FromString(pb.unwrap(body)[1]).metadata)
-
-
-def _micro_time(t) -> str | None:
-    if not t.HasField("seconds"):
-        return None
-    at = _EPOCH + dt.timedelta(seconds=t.seconds, microseconds=t.nanos // 1000)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def event_record(e) -> EventRecord:
-    last = _time(e.last_timestamp) if e.HasField("last_timestamp") else None
-    return EventRecord(
-        involved_kind=e.involved_object.kind,
-        involved_name=e.involved_object.name,
-        reason=e.reason,
-        message=e.message,
-        namespace=e.metadata.namespace,
-        type=e.type,
-        count=e.count or 1,
-        last_timestamp=last or (_micro_time(e.event_time) if e.HasField("event_time") else None),
-        component=e.source.component,
-    )
-
-
-def events_page(body: bytes) -> tuple[list[EventRecord], wire.ListMeta]:
-    return _page(body, pb.EventList, event_record)
+    return list_meta(pb.parse(pb.ListHead, pb.unwrap(body)[1]).metadata)

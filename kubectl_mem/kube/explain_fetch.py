@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -18,7 +19,7 @@ from urllib.parse import quote
 import msgspec
 
 from kubectl_mem.errors import ApiNotFoundError, ForbiddenError, KubectlMemError, NotFoundError
-from kubectl_mem.kube import decode
+from kubectl_mem.kube import decode, decode_pb, pb, wire
 from kubectl_mem.kube.fetch import (
     METRICS,
     WORKERS,
@@ -95,6 +96,33 @@ def events_page(body: bytes) -> tuple[list[EventRecord], _ListMeta]:
         for e in page.items
     ]
     return out, page.metadata
+
+
+def _micro_time(t) -> str | None:
+    if not t.HasField("seconds"):
+        return None
+    at = decode_pb._EPOCH + dt.timedelta(seconds=t.seconds, microseconds=t.nanos // 1000)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_record(e) -> EventRecord:
+    last = decode_pb._time(e.last_timestamp) if e.HasField("last_timestamp") else None
+    return EventRecord(
+        involved_kind=e.involved_object.kind,
+        involved_name=e.involved_object.name,
+        reason=e.reason,
+        message=e.message,
+        namespace=e.metadata.namespace,
+        type=e.type,
+        count=e.count or 1,
+        last_timestamp=last or (_micro_time(e.event_time) if e.HasField("event_time") else None),
+        component=e.source.component,
+    )
+
+
+def events_page_pb(body: bytes) -> tuple[list[EventRecord], wire.ListMeta]:
+    """Events from protobuf, as `events_page` makes them from JSON."""
+    return decode_pb._page(body, pb.EventList, event_record)
 
 
 @dataclass

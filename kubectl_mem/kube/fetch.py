@@ -24,9 +24,12 @@ from kubectl_mem.errors import (
     KubectlMemError,
     NotFoundError,
 )
-from kubectl_mem.kube import decode
+from kubectl_mem.kube import codecs, decode
+from kubectl_mem.kube.codecs import Codec
 from kubectl_mem.kube.http import Transport, malformed
 from kubectl_mem.kube.lists import list_all
+from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, Protocol
+from kubectl_mem.kube.watch import list_objects
 from kubectl_mem.model.records import Node, NodeUsage, Pod, PodUsage, PriorityClass
 
 T = TypeVar("T")
@@ -102,19 +105,47 @@ def metrics_problem(e: KubectlMemError) -> Problem:
     return Problem("metrics", f"usage unknown: {e}")
 
 
-def fetch(transport: Transport, scope: Scope, *, metrics_transport: Transport | None = None) -> ClusterData:
+@dataclass(frozen=True)
+class Wire:
+    """How pods and nodes are fetched: the protocol, and streaming lists where the server has them."""
+
+    protocol: Protocol = DEFAULT_PROTOCOL
+    streaming: bool = True
+
+    @property
+    def pods(self) -> Codec:
+        return codecs.PODS[self.protocol]
+
+    @property
+    def nodes(self) -> Codec:
+        return codecs.NODES[self.protocol]
+
+
+def list_records(transport: Transport, path: str, codec: Codec, wire: Wire, params=()) -> list:
+    """Every object of a core/v1 list, streamed or paged, in the chosen protocol."""
+    return list_objects(transport, path, list(params), codec, streaming=wire.streaming)[0]
+
+
+def fetch(
+    transport: Transport,
+    scope: Scope,
+    *,
+    metrics_transport: Transport | None = None,
+    wire: Wire | None = None,
+) -> ClusterData:
     """List pods, nodes, metrics and priority classes concurrently for `scope`."""
+    wire = wire or Wire()
     mt = metrics_transport or transport
     problems: list[Problem] = []
     taken_at = now_rfc3339()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         f_pods = pool.submit(
-            list_all, transport, pods_path(scope.namespace), decode.pods_page, scope.pod_params()
+            list_records, transport, pods_path(scope.namespace), wire.pods, wire, scope.pod_params()
         )
         f_nodes: Future = (
-            pool.submit(get_node, transport, scope.node)
+            pool.submit(get_node, transport, scope.node, wire.nodes)
             if scope.node
-            else pool.submit(list_all, transport, "/api/v1/nodes", decode.nodes_page)
+            else pool.submit(list_records, transport, "/api/v1/nodes", wire.nodes, wire)
         )
         metrics_params = [("labelSelector", scope.label_selector)] if scope.label_selector else []
         pod_metrics_ns = scope.namespace
@@ -146,7 +177,9 @@ def fetch(transport: Transport, scope: Scope, *, metrics_transport: Transport | 
         shown: set[str] | None = None
         if scope.narrowed and pods:
             shown = {p.key for p in pods}
-            context, context_usage = _context(pool, transport, mt, scope, pods, metrics_available, problems)
+            context, context_usage = _context(
+                pool, transport, mt, scope, pods, metrics_available, problems, wire
+            )
             pods = pods + [p for p in context if p.key not in shown]
             if context_usage:
                 have = {u.key for u in pod_usage}
@@ -191,20 +224,22 @@ def _context(
     pods: list[Pod],
     metrics_available: bool,
     problems: list[Problem],
+    wire: Wire,
 ) -> tuple[list[Pod], list[PodUsage]]:
     """The other pods of the shown pods' nodes, and their usage, so eviction ranks are true."""
     node_names = sorted({p.node for p in pods if p.node})
     if not node_names:
         return [], []
     if len(node_names) > MAX_CONTEXT_NODES:
-        futures = [pool.submit(list_all, transport, "/api/v1/pods", decode.pods_page)]
+        futures = [pool.submit(list_records, transport, "/api/v1/pods", wire.pods, wire)]
     else:
         futures = [
             pool.submit(
-                list_all,
+                list_records,
                 transport,
                 "/api/v1/pods",
-                decode.pods_page,
+                wire.pods,
+                wire,
                 [("fieldSelector", f"spec.nodeName={n}")],
             )
             for n in node_names
@@ -232,25 +267,25 @@ def _context(
     return [p for p in context if p.node in wanted], usage
 
 
-def get_node(transport: Transport, name: str) -> list[Node]:
+def get_node(transport: Transport, name: str, codec: Codec = codecs.NODES["json"]) -> list[Node]:
     path = f"/api/v1/nodes/{quote(name, safe='')}"
     try:
-        body = transport.get(path).body
+        body = transport.get(path, accept=codec.accept).body
     except ApiNotFoundError:
         raise NotFoundError(f'node "{name}" not found') from None
     try:
-        return [decode.one_node(body)]
+        return [codec.decode_one(body)]
     except Exception as e:
         raise malformed(path, e) from None
 
 
-def get_pod(transport: Transport, namespace: str, name: str) -> Pod:
+def get_pod(transport: Transport, namespace: str, name: str, codec: Codec = codecs.PODS["json"]) -> Pod:
     path = f"{pods_path(namespace)}/{quote(name, safe='')}"
     try:
-        body = transport.get(path).body
+        body = transport.get(path, accept=codec.accept).body
     except ApiNotFoundError:
         raise NotFoundError(f'pod "{name}" not found in namespace "{namespace}"') from None
     try:
-        return decode.one_pod(body)
+        return codec.decode_one(body)
     except Exception as e:
         raise malformed(path, e) from None

@@ -84,38 +84,52 @@ class Transport:
         return self.request("DELETE", path, params, ok_statuses=ok_statuses)
 
     def stream(
-        self, path: str, params: Sequence[tuple[str, str]] = (), *, accept: str, read_timeout: float
+        self,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        accept: str,
+        read_timeout: float,
+        retry: bool = True,
     ) -> urllib3.BaseHTTPResponse:
-        """GET a long-lived response (a watch) and hand it back unread; an error status raises as
-        `get` does (not retried: the caller's loop decides, with its own back-off)."""
+        """GET a long-lived response (a watch) and hand it back unread. 429 and 5xx before the stream
+        starts are retried as `get` retries them; any other error status raises as `get` does."""
         api = self.conn.api
-        method_, url, headers, _, _ = api.param_serialize(
-            method="GET",
-            resource_path=path,
-            query_params=list(params),
-            header_params={"Accept": accept, "Accept-Encoding": "gzip"},
-            auth_settings=["BearerToken"],
-        )
-        with self._lock:
-            self.requests += 1
-        try:
-            raw = api.rest_client.pool_manager.request(
-                method_,
-                url,
-                headers=headers,
-                timeout=urllib3.Timeout(connect=30.0, read=read_timeout),
-                retries=urllib3.Retry(total=0, redirect=3),
-                preload_content=False,
+        attempt = 0
+        while True:
+            method_, url, headers, _, _ = api.param_serialize(
+                method="GET",
+                resource_path=path,
+                query_params=list(params),
+                header_params={"Accept": accept, "Accept-Encoding": "gzip"},
+                auth_settings=["BearerToken"],
             )
-        except urllib3.exceptions.HTTPError as e:
-            raise UnreachableError(_unreachable(self.conn.server, e)) from None
-        if 200 <= raw.status < 300:
-            return raw
-        try:
-            body = raw.data
-        finally:
-            raw.release_conn()
-        raise status_error(raw.status, body, path)
+            with self._lock:
+                self.requests += 1
+            try:
+                raw = api.rest_client.pool_manager.request(
+                    method_,
+                    url,
+                    headers=headers,
+                    timeout=urllib3.Timeout(connect=30.0, read=read_timeout),
+                    retries=urllib3.Retry(total=0, redirect=3),
+                    preload_content=False,
+                )
+            except urllib3.exceptions.HTTPError as e:
+                raise UnreachableError(_unreachable(self.conn.server, e)) from None
+            if 200 <= raw.status < 300:
+                return raw
+            try:
+                body = raw.data
+            finally:
+                raw.release_conn()
+            retry_after = _retry_after(raw.headers.get("Retry-After"))
+            retryable = retry and (raw.status == 429 or raw.status >= 500) and attempt < self.retries
+            if retryable and (retry_after is None or retry_after <= MAX_RETRY_AFTER):
+                attempt += 1
+                self.sleep(retry_after if retry_after is not None else min(0.2 * 2**attempt, 5.0))
+                continue
+            raise status_error(raw.status, body, path, attempts=attempt + 1)
 
     def request(
         self,

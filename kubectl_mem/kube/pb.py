@@ -14,6 +14,7 @@ then a bare `metav1.WatchEvent` (no magic), whose `object.raw` is again a `k8s\\
 from __future__ import annotations
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError as _DecodeError
 
 MAGIC = b"k8s\x00"
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
@@ -277,6 +278,14 @@ Event = message(f"{CORE}.Event")
 EventList = message(f"{CORE}.EventList")
 
 
+def parse(cls: type, data: bytes):
+    """cls.FromString, with a corrupt message raised as the ValueError every decoder here raises."""
+    try:
+        return cls.FromString(data)
+    except _DecodeError as e:
+        raise ValueError(f"corrupt protobuf {cls.DESCRIPTOR.name}: {e}") from None
+
+
 class NotProtobuf(ValueError):
     """The body does not start with the `k8s\\0` magic: the server answered in another format."""
 
@@ -285,7 +294,7 @@ def unwrap(body: bytes) -> tuple[str, bytes]:
     """(kind, raw object bytes) of a `k8s\\0` + runtime.Unknown envelope."""
     if not body.startswith(MAGIC):
         raise NotProtobuf("not a Kubernetes protobuf envelope (no k8s\\0 magic)")
-    u = Unknown.FromString(memoryview(body)[len(MAGIC) :])
+    u = parse(Unknown, memoryview(body)[len(MAGIC) :])
     return u.type_meta.kind, u.raw
 
 

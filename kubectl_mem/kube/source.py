@@ -9,8 +9,9 @@ import gc
 from dataclasses import dataclass, field
 
 from kubectl_mem.kube.config import Connection, connect
-from kubectl_mem.kube.fetch import ClusterData, Problem, Scope, fetch
+from kubectl_mem.kube.fetch import ClusterData, Problem, Scope, Wire, fetch
 from kubectl_mem.kube.http import Transport
+from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, Protocol
 from kubectl_mem.model.snapshot import build_snapshot
 from kubectl_mem.model.views import PodView, Snapshot
 
@@ -37,6 +38,8 @@ class SnapshotSource:
     node: str = ""
     request_timeout: str | None = None
     eviction_threshold: str = "100Mi"
+    protocol: Protocol = DEFAULT_PROTOCOL  # --protocol
+    streaming: bool = True  # streaming lists where the server offers them (KUBE_FEATURE_WatchListClient)
     _conn: Connection | None = None
     _transport: Transport | None = None
     _metrics_transport: Transport | None = None
@@ -72,7 +75,11 @@ class SnapshotSource:
     def fetch(self) -> ClusterData:
         self.connection()
         assert self._transport is not None
-        return fetch(self._transport, self.scope(), metrics_transport=self._metrics_transport)
+        return fetch(self._transport, self.scope(), metrics_transport=self._metrics_transport, wire=self.wire)
+
+    @property
+    def wire(self) -> Wire:
+        return Wire(self.protocol, self.streaming)
 
     def load(self) -> Loaded:
         # Decoding a big cluster allocates hundreds of thousands of tuples and lists that all live on;

@@ -109,15 +109,15 @@ def _json_events(lines: Iterator[bytes], decode_one: Callable[[bytes], Any]) -> 
 
 def _pb_events(frames: Iterator[bytes], decode_one: Callable[[bytes], Any]) -> Iterator[Event]:
     for frame in frames:
-        ev = pb.WatchEvent.FromString(frame)
+        ev = pb.parse(pb.WatchEvent, frame)
         envelope = ev.object.raw
         if ev.type == "ERROR":
             _, raw = pb.unwrap(envelope)
-            st = pb.Status.FromString(raw)
+            st = pb.parse(pb.Status, raw)
             yield Event("ERROR", None, "", code=st.code, reason=st.reason, message=st.message)
             continue
         _, raw = pb.unwrap(envelope)
-        meta = pb.PartialObject.FromString(raw).metadata
+        meta = pb.parse(pb.PartialObject, raw).metadata
         if ev.type == "BOOKMARK":
             end = meta.annotations.get(INITIAL_EVENTS_END) == "true"
             yield Event("BOOKMARK", None, meta.resource_version, initial_events_end=end)
@@ -183,6 +183,7 @@ class Watch:
         *,
         timeout_seconds: int | None = None,
         initial_events: bool = False,
+        retry: bool = True,
     ) -> None:
         seconds = timeout_seconds or random.randint(*WATCH_SECONDS)
         query = [*params, ("watch", "1"), ("allowWatchBookmarks", "true"), ("timeoutSeconds", str(seconds))]
@@ -192,7 +193,7 @@ class Watch:
         self.path = path
         # a server sends a bookmark about every minute: twice that without a byte means the link is dead
         self._resp = transport.stream(
-            path, query, accept=codec.watch_accept, read_timeout=max(seconds, 60) + 60
+            path, query, accept=codec.watch_accept, read_timeout=max(seconds, 60) + 60, retry=retry
         )
         self._decode_one = codec.decode_one
         self._closed = False
@@ -256,7 +257,8 @@ def stream_list(
         w = Watch(transport, path, params, codec, "", initial_events=True)
     except ApiError as e:
         if e.code in (400, 403, 405, 406, 415, 422):
-            transport.streaming_lists = False
+            if e.code != 403:  # 403: this user may not watch here; another list may still stream
+                transport.streaming_lists = False
             raise StreamingUnsupported(f"streaming lists refused by the server: {e.message}") from None
         raise
     items: list[Any] = []
@@ -438,8 +440,8 @@ class Reflector(Generic[T]):
                     w = self._list()
                     need_list = False
                     self._synced.set()
-                if w is None:
-                    w = Watch(self.transport, self.path, self.params, self.codec, self.rv)
+                if w is None:  # resume; a failure shows in the state and backs off here, not in HTTP retries
+                    w = Watch(self.transport, self.path, self.params, self.codec, self.rv, retry=False)
                 self._watch = w
                 if self._stop.is_set():
                     w.close()

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from kubectl_mem.kube import codecs, decode, decode_pb, pb
-from kubectl_mem.kube.explain_fetch import events_page
+from kubectl_mem.kube.explain_fetch import events_page, events_page_pb
 from kubectl_mem.sim import DEFAULT_NOW, demo_cluster, generate
 from kubectl_mem.sim import protobuf as sim_pb
 
@@ -150,7 +150,7 @@ def test_events_decode_like_the_json_path(clusters):
     body = sim_pb.list_body(
         "v1", "EventList", {"resourceVersion": "1"}, [sim_pb.encode_object("Event", e.obj) for e in entries]
     )
-    pb_events, _ = decode_pb.events_page(body)
+    pb_events, _ = events_page_pb(body)
     assert pb_events == json_events
 
 
@@ -159,5 +159,5 @@ def test_event_time_is_used_when_there_is_no_last_timestamp():
     ev.involved_object.kind, ev.involved_object.name = "Pod", "web-1"
     ev.event_time.seconds, ev.event_time.nanos = 1_700_000_000, 123_456_000
     body = pb.wrap("v1", "EventList", pb.EventList(items=[ev]).SerializeToString())
-    (rec,), _ = decode_pb.events_page(body)
+    (rec,), _ = events_page_pb(body)
     assert rec.last_timestamp == "2023-11-14T22:13:20.123456Z" and rec.count == 1

@@ -11,6 +11,7 @@ from kubectl_mem.errors import ForbiddenError
 from kubectl_mem.kube import codecs
 from kubectl_mem.kube.config import connect
 from kubectl_mem.kube.http import Transport
+from kubectl_mem.kube.protocol import PROTOCOLS
 from kubectl_mem.kube.watch import Reflector
 from kubectl_mem.sim import Auth, Rule, make_node, make_pod
 
@@ -56,7 +57,7 @@ def watches(sim) -> list:
     return [r for r in sim.requests if r.path == "/api/v1/pods" and r.query.get("watch") == "1"]
 
 
-@pytest.mark.parametrize("protocol", codecs.PROTOCOLS)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_changes_arrive_without_listing_again(sim, reflect, protocol):
     r = reflect(protocol=protocol)
     assert {p.key for p in r.items()} == {

@@ -14,6 +14,7 @@ from kubectl_mem.errors import ApiError, GoneError
 from kubectl_mem.kube import codecs, decode, decode_pb, pb, watch
 from kubectl_mem.kube.config import connect
 from kubectl_mem.kube.http import Transport
+from kubectl_mem.kube.protocol import PROTOCOLS
 from kubectl_mem.sim import make_pod
 
 
@@ -24,7 +25,7 @@ def transport(sim):
     conn.close()
 
 
-@pytest.mark.parametrize("protocol", codecs.PROTOCOLS)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_streaming_list_sends_every_object_then_the_end_bookmark(sim, transport, protocol):
     items, rv, w = watch.stream_list(transport, "/api/v1/pods", [], codecs.PODS[protocol])
     w.close()
@@ -64,7 +65,7 @@ def test_protobuf_lists_and_json_lists_give_the_same_records(sim):
     assert reply.headers["content-type"].startswith("application/json")
 
 
-@pytest.mark.parametrize("protocol", codecs.PROTOCOLS)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_watch_sends_changes_after_its_resource_version_with_bookmarks(sim, transport, protocol):
     sim.bookmark_seconds = 0.2
     rv = str(sim.cluster.snapshot("pods").rv)
