@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from kubectl_mem.kube.config import Connection, connect
 from kubectl_mem.kube.fetch import ClusterData, Problem, Scope, Wire, fetch
 from kubectl_mem.kube.http import Transport
+from kubectl_mem.kube.live import LiveCluster
 from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, Protocol
 from kubectl_mem.model.snapshot import build_snapshot
 from kubectl_mem.model.views import PodView, Snapshot
@@ -80,6 +81,18 @@ class SnapshotSource:
     @property
     def wire(self) -> Wire:
         return Wire(self.protocol, self.streaming)
+
+    def live(self, poll_seconds: float = 10.0) -> LiveCluster:
+        """Pods and nodes listed once and then watched, for a view that stays open."""
+        self.connection()
+        assert self._transport is not None
+        return LiveCluster(
+            self._transport,
+            self.scope(),
+            self.wire,
+            metrics_transport=self._metrics_transport,
+            poll_seconds=poll_seconds,
+        )
 
     def load(self) -> Loaded:
         # Decoding a big cluster allocates hundreds of thousands of tuples and lists that all live on;

@@ -1,16 +1,21 @@
 """Where the app gets its data: the cluster through `kube.source.SnapshotSource`, or a fixed
 snapshot (tests, benchmarks). Both answer `load()` from the refresh worker's thread and can be
-re-scoped by `:ns` and `:ctx`."""
+re-scoped by `:ns` and `:ctx`.
+
+The cluster is listed once and then watched (`kube.live.LiveCluster`): each load after the first
+fetches only metrics and priority classes, and takes pods and nodes from the watches."""
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from kubectl_mem.errors import KubectlMemError
-from kubectl_mem.kube.source import Loaded, SnapshotSource
+from kubectl_mem.kube.live import LiveCluster, LiveState
+from kubectl_mem.kube.source import Loaded, SnapshotSource, build
 
 
 @dataclass
@@ -18,6 +23,7 @@ class Fetched:
     loaded: Loaded
     context: str
     namespace: str | None  # None: all namespaces
+    live: LiveState | None = None  # the watches behind it (None: not watched, e.g. a fixed snapshot)
 
 
 class TuiSource(Protocol):
@@ -34,19 +40,37 @@ class TuiSource(Protocol):
 
 
 class ClusterSource:
-    """A live cluster: each load lists pods, nodes and metrics and builds the model's snapshot."""
+    """A live cluster: the first load lists pods and nodes and starts watching them; every load
+    fetches metrics and builds the model's snapshot from the watched records."""
 
     def __init__(self, source: SnapshotSource) -> None:
         self.source = source
+        self._live: LiveCluster | None = None
 
     @property
     def all_namespaces(self) -> bool:
         return self.source.all_namespaces
 
     def load(self) -> Fetched:
-        loaded = self.source.load()
         conn = self.source.connection()
-        return Fetched(loaded, conn.context, None if self.source.all_namespaces else conn.namespace)
+        if self._live is None:
+            self._live = self.source.live()
+        # Building a big snapshot allocates objects that all live on: the cyclic GC waits until the end.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            try:
+                data = self._live.fetch()
+            except KubectlMemError:
+                self._live.close()  # the first list failed: the next load starts over
+                self._live = None
+                raise
+            loaded = build(data, self.source.eviction_threshold)
+        finally:
+            if enabled:
+                gc.enable()
+        namespace = None if self.source.all_namespaces else conn.namespace
+        return Fetched(loaded, conn.context, namespace, self._live.state())
 
     def _replace(self, **changes: object) -> ClusterSource:
         fresh = dataclasses.replace(
@@ -62,6 +86,9 @@ class ClusterSource:
         return self._replace(context=context, namespace=None)
 
     def close(self) -> None:
+        if self._live is not None:
+            self._live.close()
+            self._live = None
         self.source.close()
 
 

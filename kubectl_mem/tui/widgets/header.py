@@ -8,6 +8,7 @@ import datetime as dt
 from rich.text import Text
 from textual.widgets import Static
 
+from kubectl_mem.kube.live import LiveState
 from kubectl_mem.model.views import NodeView, Snapshot
 from kubectl_mem.report.fmt import parse_time, size
 from kubectl_mem.tui.refresh import ViewData
@@ -25,6 +26,17 @@ def ago(then: dt.datetime | None, now: dt.datetime) -> str:
     if then is None:
         return "-"
     return duration(max(0.0, (now - then).total_seconds()))
+
+
+def watch_words(live: LiveState | None) -> tuple[str, str] | None:
+    """How the watches behind the data are doing: quiet while they work, loud while they do not."""
+    if live is None:
+        return None
+    if live.watching:
+        return "watching", "dim"
+    if live.retry_in is not None:
+        return f"watch lost, reconnecting in {live.retry_in:.0f}s", "bold yellow"
+    return "watch lost, reconnecting", "bold yellow"
 
 
 def header_text(data: ViewData, now: dt.datetime) -> Text:
@@ -45,6 +57,11 @@ def header_text(data: ViewData, now: dt.datetime) -> Text:
     text.append(f"{len(snap.nodes)}")
     text.append("  refreshed ", style="dim")
     text.append(f"{ago(data.refreshed_at, now)} ago")
+    watch = watch_words(f.live)
+    if watch is not None:
+        words, style = watch
+        text.append("  ")
+        text.append(words, style=style)
     if snap.metrics_available:
         text.append("  metrics ", style="dim")
         text.append(f"{ago(parse_time(snap.metrics_timestamp), now)} old")
@@ -90,6 +107,9 @@ def banner_lines(data: ViewData) -> list[tuple[str, str]]:
         else:
             lines.append(("error", f"refresh failed, showing data from before: {data.error} (retrying)"))
     if data.fetched is not None:
+        live = data.fetched.live
+        if live is not None and not live.watching and live.error:
+            lines.append(("warning", f"{live.error}; changes since are shown once the watch is back"))
         for p in data.fetched.loaded.problems:
             lines.append(("warning" if p.partial else "information", p.message))
     return lines
