@@ -36,7 +36,7 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
         raise UsageError(f"-o {out}: expected table or json")
     if opts.from_dir:
         from kubectl_mem.kube.cgroup_dir import snapshot_from_dir
-        from kubectl_mem.model.cgroup_view import attach
+        from kubectl_mem.model.cgroup import attach
 
         snap = snapshot_from_dir(opts.from_dir)
         node = name if kind == "node" else "(from-dir)"
@@ -45,11 +45,11 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
         _print(env, out, [(node, snap, rows, None)], warnings, context="")
         return ExitStatus.PARTIAL if snap.truncated else ExitStatus.OK
 
-    from kubectl_mem import cgroups_run
+    from kubectl_mem.cli.shared import options_from
+    from kubectl_mem.kube import collector_run
     from kubectl_mem.kube.config import connect
     from kubectl_mem.kube.http import Transport
-    from kubectl_mem.model.cgroup import normalize_pod_uid
-    from kubectl_mem.model.cgroup_view import attach
+    from kubectl_mem.model.cgroup import attach, normalize_pod_uid
 
     conn = connect(
         kubeconfig=opts.kubeconfig,
@@ -70,9 +70,9 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
         only = f"{conn.namespace}/{name}"
     else:
         node = name
-    collector = cgroups_run.make_collector(t, conn.namespace, cgroups_run.options_from(opts))
+    collector = collector_run.make_collector(t, conn.namespace, options_from(opts))
     try:
-        results = cgroups_run.run(
+        results = collector_run.run(
             collector,
             [node],
             on_stale=lambda pod: print(f"deleted stale collector pod {pod}", file=env.stderr),

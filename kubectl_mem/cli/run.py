@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     except KubectlMemError as e:
         print(f"error: {e}", file=env.stderr)
         return int(e.exit_status)
-    except KeyboardInterrupt as e:  # Ctrl-C; SIGTERM while collector pods run (cgroups_run.Terminated)
+    except KeyboardInterrupt as e:  # Ctrl-C; SIGTERM while collector pods run (kube/collector_run.Terminated)
         print(getattr(e, "message", "interrupted"), file=env.stderr)
         return int(getattr(e, "exit_code", 130))
     except BrokenPipeError:

@@ -17,8 +17,8 @@ from kubectl_mem.kube.source import SnapshotSource
 from kubectl_mem.model.views import Snapshot
 
 if TYPE_CHECKING:
-    from kubectl_mem.cgroups_run import Gathered
-    from kubectl_mem.model.cgroup_view import CgroupOverlay
+    from kubectl_mem.kube.collector_run import CollectorOptions, Gathered
+    from kubectl_mem.model.cgroup import CgroupOverlay
     from kubectl_mem.model.records import Pod
 
 
@@ -62,18 +62,18 @@ def collect_cgroups(
 ) -> Gathered:
     """--cgroups: one collector pod per node (stale ones swept first, all deleted whatever happens);
     the cgroups are named after `pods`, the pods the command already fetched."""
-    from kubectl_mem import cgroups_run
-    from kubectl_mem.model.cgroup_view import CgroupOverlay
+    from kubectl_mem.kube import collector_run
+    from kubectl_mem.model.cgroup import CgroupOverlay
 
     wanted = sorted(set(nodes))
     if not wanted:
-        return cgroups_run.Gathered(CgroupOverlay())
-    return cgroups_run.collect_for_view(
+        return collector_run.Gathered(CgroupOverlay())
+    return collector_run.collect_for_view(
         src.transport,
         src.connection().namespace,
         wanted,
         pods,
-        cgroups_run.options_from(opts),
+        options_from(opts),
         on_stale=lambda name: print(f"deleted stale collector pod {name}", file=env.stderr),
     )
 
@@ -88,7 +88,7 @@ def outcome(
     warnings = [(p.source, p.message) for p in problems]
     if gathered is None:
         return snapshot, None, status, warnings
-    from kubectl_mem.model.cgroup_view import with_node_memory
+    from kubectl_mem.model.cgroup import with_node_memory
 
     for w in gathered.warnings:
         print(f"warning: {w}", file=env.stderr)
@@ -108,3 +108,14 @@ def sort_spec(key: str, sorts: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
         raise UsageError(f'--sort-by "{key}": expected one of {", ".join(sorts)}')
     column, descending = sorts[key]
     return column, descending if descending_override is None else descending_override
+
+
+def options_from(opts: argparse.Namespace) -> CollectorOptions:
+    """The collector flags (--image, --collector-namespace, --pending-timeout) of any command."""
+    from kubectl_mem.kube.collector_run import CollectorOptions
+
+    return CollectorOptions(
+        image=getattr(opts, "image", None),
+        namespace=getattr(opts, "collector_namespace", None),
+        pending_timeout=getattr(opts, "pending_timeout", None) or 60.0,
+    )

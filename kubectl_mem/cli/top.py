@@ -18,7 +18,8 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
     sort_column, descending = sort_spec(opts.sort_by, cols.POD_SORTS)
     src = source_from(opts)
     if env.stdout_isatty and opts.output is None:
-        from kubectl_mem.cgroups_run import CollectingSource, options_from
+        from kubectl_mem.cli.shared import options_from
+        from kubectl_mem.kube.collector_run import CollectingSource
         from kubectl_mem.tui.run import run
 
         src = CollectingSource.wrap(src, options_from(opts), collect_on_start=opts.cgroups)

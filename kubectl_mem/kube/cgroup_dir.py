@@ -3,7 +3,7 @@
 The collector pod and `--from-dir` share one script, `collector.sh`; here it runs under a local
 POSIX shell (busybox sh when installed, the shell the pod image most likely has, else `sh`) with
 `CGROUP_ROOT=DIR`, so both paths print, and so parse, exactly the same format. The text goes to
-`kubectl_mem.model.cgroup.parse_cgroup_dump`.
+`kubectl_mem.model.cgroup.parse.parse_cgroup_dump`.
 
 Meminfo: a copy of /sys/fs/cgroup has no /proc/meminfo. A support bundle can keep the node's
 /proc/meminfo as `DIR/meminfo`; it is used when present, or pass `meminfo=`. Without it the node's

@@ -1,7 +1,7 @@
 # kubectl-mem cgroup collector, output format 1.  POSIX sh; runs under busybox sh.
 #
 # Prints the memory files of a node's kubepods cgroup tree in a compact, line-oriented format that
-# kubectl_mem/model/cgroup.py parses. The same script runs in the collector pod and, for
+# kubectl_mem/model/cgroup/parse.py parses. The same script runs in the collector pod and, for
 # `--from-dir`, locally (kubectl_mem/kube/cgroup_dir.py).
 #
 # Configuration comes ONLY from these environment variables; nothing else is read from outside:

@@ -1,7 +1,7 @@
 """`kubectl mem cgroups`: the kernel's breakdown per pod and container, and the node's memory.available.
 
 Rows come from a `CgroupSnapshot` (collector pod or --from-dir) joined with the pods of the node by
-`model.cgroup_view.attach` (UID → namespace/name, container ID → container name). A node collected
+`model.cgroup.mapping.attach` (UID → namespace/name, container ID → container name). A node collected
 only through the Summary API (no permission to create pods) shows what the kubelet reports and
 nothing more. `figures_doc` / `node_figures_doc` are also the `cgroup` objects of `top`/`nodes -o json`.
 """
@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_mem.model.cgroup import CgroupSnapshot
-from kubectl_mem.model.cgroup_view import Figures, NodeCgroup, PodCgroup
+from kubectl_mem.model.cgroup import CgroupSnapshot, Figures, NodeCgroup, PodCgroup
 from kubectl_mem.report.document import API_VERSION
 from kubectl_mem.report.fmt import size
 
@@ -38,7 +37,7 @@ class Row:
 
 
 def rows(pods: Iterable[PodCgroup], *, only: str | None = None) -> list[Row]:
-    """Pod and container rows (named by `model.cgroup_view.attach`); `only` = "ns/name" keeps one pod."""
+    """Pod and container rows (named by `model.cgroup.mapping.attach`); `only` = "ns/name" keeps one pod."""
     out = []
     for pc in pods:
         if only is not None and pc.key != only:

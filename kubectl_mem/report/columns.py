@@ -15,7 +15,7 @@ from kubectl_mem.model.views import RISK_ORDER, ContainerView, NodeView, PodView
 from kubectl_mem.report.fmt import pct, size
 
 if TYPE_CHECKING:
-    from kubectl_mem.model.cgroup_view import CgroupOverlay, Figures
+    from kubectl_mem.model.cgroup import CgroupOverlay, Figures
 
 R = TypeVar("R")
 
@@ -194,7 +194,7 @@ NODE_COLUMNS: list[Column[NodeView]] = [
 
 # -- --cgroups: the kernel's figures next to the API's -----------------------------------------
 
-# (key, title, Figures field, wide): the pod's or container's cgroup (see model/cgroup_view.py)
+# (key, title, Figures field, wide): the pod's or container's cgroup (see model/cgroup/view.py)
 _CGROUP_FIELDS: tuple[tuple[str, str, str, bool], ...] = (
     ("cg_anon", "ANON", "anon", False),
     ("cg_file", "FILE", "file", False),
@@ -250,7 +250,7 @@ def node_cgroup_columns(cg: CgroupOverlay) -> list[Column[NodeView]]:
     """What the root cgroup could give back (page cache, reclaimable slab), and where AVAILABLE
     and HEADROOM come from: `cgroup` (the node's own memory.available, MemTotal - root working set,
     as the kubelet computes it), `summary` (the kubelet's Summary API) or `metrics`."""
-    from kubectl_mem.model.cgroup_view import available_from
+    from kubectl_mem.model.cgroup import available_from
 
     def reclaimable(n: NodeView) -> int | None:
         own = cg.node(n.node.name)

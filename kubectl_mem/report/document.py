@@ -16,7 +16,7 @@ from kubectl_mem.model.records import Termination
 from kubectl_mem.model.views import ContainerView, EvictionMessage, NodeView, PodView, Risk, Snapshot
 
 if TYPE_CHECKING:
-    from kubectl_mem.model.cgroup_view import CgroupOverlay
+    from kubectl_mem.model.cgroup import CgroupOverlay
 
 API_VERSION = "kubectl-mem.io/v1alpha1"
 
@@ -141,7 +141,7 @@ def node_doc(
         "podCount": n.pod_count,
     }
     if cgroups is not None:
-        from kubectl_mem.model.cgroup_view import available_from
+        from kubectl_mem.model.cgroup import available_from
         from kubectl_mem.report.cgroups import node_figures_doc
 
         own = cgroups.node(n.node.name)

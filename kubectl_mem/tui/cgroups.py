@@ -1,13 +1,13 @@
 """Key `c`: the kernel's memory figures of some nodes, read by collector pods, off the event loop.
 
-`CgroupCollection.start(nodes)` runs the same collection as `--cgroups` (kubectl_mem/cgroups_run.py:
+`CgroupCollection.start(nodes)` runs the same collection as `--cgroups` (kubectl_mem/kube/collector_run.py:
 stale collector pods swept first, one pod per node, each deleted whatever happens) in a thread
 worker, and posts `CgroupsCollected` or `CgroupsFailed`; the app keeps the merged `overlay` and the
 screens draw from it. One collection at a time. `shutdown()` (the app quitting, also mid-collection,
 or SIGTERM while a collection runs) stops it and deletes the pods it created before returning.
 
 The cluster comes from the app's source: a `ClusterSource` wraps the `SnapshotSource` the command
-built (kubeconfig, context, namespace, timeout); `cgroups_run.CollectingSource` also carries the
+built (kubeconfig, context, namespace, timeout); `collector_run.CollectingSource` also carries the
 collector flags of `top` (--image, --collector-namespace, --pending-timeout) and --cgroups. A fixed
 snapshot (tests, benchmarks) has no cluster to collect from, and says so.
 """
@@ -29,9 +29,9 @@ from kubectl_mem.tui.messages import CgroupsCollected, CgroupsFailed
 if TYPE_CHECKING:
     from textual.app import App
 
-    from kubectl_mem.cgroups_run import CollectorOptions
     from kubectl_mem.kube.collector import Collector
-    from kubectl_mem.model.cgroup_view import CgroupOverlay
+    from kubectl_mem.kube.collector_run import CollectorOptions
+    from kubectl_mem.model.cgroup import CgroupOverlay
     from kubectl_mem.model.records import Pod
 
 NO_CLUSTER = "cgroups need a live cluster: this view shows a fixed snapshot"
@@ -45,7 +45,7 @@ def cluster_access(source: Any) -> SnapshotSource | None:
 
 
 def collector_options(source: Any) -> CollectorOptions:
-    from kubectl_mem.cgroups_run import CollectorOptions
+    from kubectl_mem.kube.collector_run import CollectorOptions
 
     inner = cluster_access(source)
     options = getattr(inner, "collector", None)
@@ -101,7 +101,7 @@ class CgroupCollection:
     def _work(
         self, access: SnapshotSource, options: CollectorOptions, nodes: list[str], pods: list[Pod]
     ) -> None:
-        from kubectl_mem import cgroups_run
+        from kubectl_mem.kube import collector_run
         from kubectl_mem.kube.config import connect
         from kubectl_mem.kube.http import Transport
 
@@ -116,13 +116,13 @@ class CgroupCollection:
                 namespace=access.namespace,
                 request_timeout=access.request_timeout,
             )
-            collector = cgroups_run.make_collector(Transport(conn), conn.namespace, options)
+            collector = collector_run.make_collector(Transport(conn), conn.namespace, options)
             with self._lock:
                 if self._closed:
                     return
                 self._collector = collector
-            results = cgroups_run.run(collector, nodes, on_stale=stale.append)
-            gathered = cgroups_run.gather(results, pods)
+            results = collector_run.run(collector, nodes, on_stale=stale.append)
+            gathered = collector_run.gather(results, pods)
             message = CgroupsCollected(gathered, tuple(nodes), time.perf_counter() - start, tuple(stale))
         except KubectlMemError as e:
             message = CgroupsFailed(str(e), tuple(nodes))

@@ -10,7 +10,7 @@ from textual.message import Message
 from kubectl_mem.tui.source import Fetched
 
 if TYPE_CHECKING:
-    from kubectl_mem.cgroups_run import Gathered
+    from kubectl_mem.kube.collector_run import Gathered
 
 
 class SnapshotReady(Message):

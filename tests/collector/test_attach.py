@@ -9,8 +9,7 @@ import pytest
 from trees import MEMTOTAL, Layout, build_node, make_pods
 
 from kubectl_mem.kube.cgroup_dir import collect_from_dir
-from kubectl_mem.model.cgroup import parse_cgroup_dump
-from kubectl_mem.model.cgroup_view import CgroupOverlay, attach, attach_summary, overlay
+from kubectl_mem.model.cgroup import CgroupOverlay, attach, attach_summary, overlay, parse_cgroup_dump
 from kubectl_mem.model.records import ContainerStatus, Pod
 
 SCHEMES = {"containerd": "containerd", "crio": "cri-o", "docker": "docker"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 from test_explain_golden import MI, _api_pod, _snapshot, cgroup_figures
 
-from kubectl_mem.model.cgroup_view import CgroupOverlay, ContainerCgroup, Figures, PodCgroup
+from kubectl_mem.model.cgroup import CgroupOverlay, ContainerCgroup, Figures, PodCgroup
 from kubectl_mem.model.explain import WorkloadRef, explain
 from kubectl_mem.model.records import ContainerStatus, ContainerUsage, PodUsage, Resources
 from kubectl_mem.report.explain_text import render_text

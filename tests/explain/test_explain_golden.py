@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_mem.model.cgroup_view import CgroupOverlay, ContainerCgroup, Figures, PodCgroup
+from kubectl_mem.model.cgroup import CgroupOverlay, ContainerCgroup, Figures, PodCgroup
 from kubectl_mem.model.explain import EventRecord, WorkloadRef, explain
 from kubectl_mem.model.records import (
     ContainerSpec,

@@ -193,7 +193,7 @@ async def test_a_fixed_snapshot_says_it_has_no_cluster_and_the_key_can_be_remapp
 
 
 async def test_top_cgroups_on_a_terminal_collects_after_the_first_load(cluster) -> None:
-    from kubectl_mem.cgroups_run import CollectingSource, CollectorOptions
+    from kubectl_mem.kube.collector_run import CollectingSource, CollectorOptions
     from kubectl_mem.tui.source import ClusterSource
 
     srv, life = cluster

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from kubectl_mem.model.cgroup_view import CgroupOverlay, PodCgroup
+from kubectl_mem.model.cgroup import CgroupOverlay, PodCgroup
 from kubectl_mem.model.explain.causes import container_cause, eviction_cause, kernel_cause
 from kubectl_mem.model.explain.evidence import EVENT_TTL_NOTE, parse_time, pod_kernel_evidence
 from kubectl_mem.model.explain.recommendation import usage_inputs, workload_recommendation
@@ -172,7 +172,7 @@ def explain(
 
     `events`: pod name -> its events; `node_events`: node name -> its events; `cgroups`: what the
     node collector read (--cgroups), by pod UID. Raises ValueError when `targets` is empty."""
-    from kubectl_mem.model.cgroup_view import available_from
+    from kubectl_mem.model.cgroup import available_from
 
     if not targets:
         raise ValueError("nothing to explain")

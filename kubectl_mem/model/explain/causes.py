@@ -13,7 +13,7 @@ Cause classification (per container, then the most serious one leads):
 - `no-memory-problem`: nothing above. An exit 137 without OOMKilled is a SIGKILL from elsewhere
   (liveness probe, grace period ended, forced delete, ...); a liveness-probe event names it.
 
-With the node collector (`explain --cgroups`, `model/cgroup_view.py`), the kernel's counters are
+With the node collector (`explain --cgroups`, `model/cgroup/mapping.py`), the kernel's counters are
 evidence too. The pod cgroup lives as long as the pod and its memory.events are hierarchical, so
 `oom_kill` there counts every OOM kill in the pod since it started (the API keeps only each
 container's last termination) and `oom` every time one of its cgroups reached its limit; a
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kubectl_mem.model.cgroup_view import Figures
+from kubectl_mem.model.cgroup import Figures
 from kubectl_mem.model.explain.evidence import (
     EVENT_TTL_NOTE,
     KERNEL_SOURCE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from kubectl_mem.model.cgroup_view import Figures
+from kubectl_mem.model.cgroup import Figures
 from kubectl_mem.model.explain.results import EventRecord, Evidence
 from kubectl_mem.model.quantity import format_bytes, memory_bytes
 from kubectl_mem.model.views import ContainerView, PodView

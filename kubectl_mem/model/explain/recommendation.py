@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from kubectl_mem.model.cgroup_view import CgroupOverlay
+from kubectl_mem.model.cgroup import CgroupOverlay
 from kubectl_mem.model.explain.evidence import PEAK_SOURCE
 from kubectl_mem.model.explain.results import Cause, PodExplanation, WorkloadRef
 from kubectl_mem.model.explain.sections import container_peaks

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubectl_mem.model.cgroup_view import Figures, PodCgroup
+from kubectl_mem.model.cgroup import Figures, PodCgroup
 from kubectl_mem.model.explain.evidence import pct
 from kubectl_mem.model.explain.results import (
     CgroupPicture,

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Footer, Static
 
-from kubectl_mem.model.cgroup_view import NodeCgroup
+from kubectl_mem.model.cgroup import NodeCgroup
 from kubectl_mem.model.views import NodeView
 from kubectl_mem.report.fmt import size
 from kubectl_mem.tui.refresh import ViewData

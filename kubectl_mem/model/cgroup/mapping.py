@@ -1,6 +1,6 @@
 """The kernel's memory figures attached to the pods, containers and nodes the views show.
 
-PURE: no I/O. Inputs are a parsed collector snapshot (`model/cgroup.py`) or a kubelet Summary API
+PURE: no I/O. Inputs are a parsed collector snapshot (`parse.py`) or a kubelet Summary API
 document (the fallback without permission to create pods), and the pods (`records.Pod`) the API
 lists on that node. This is the one place that maps cgroups to pods, used by `kubectl mem
 cgroups`, by `top`/`nodes`/`explain --cgroups` and by the interactive view's `c` key:
@@ -10,138 +10,20 @@ cgroups`, by `top`/`nodes`/`explain --cgroups` and by the interactive view's `c`
   sidecar containers included), with or without the runtime scheme;
 - the pod's other child cgroups are kept as `others`: the sandbox (pause) container, CRI-O conmon
   scopes, containers that exited since the pod was listed.
-
-`Figures` is one cgroup's memory in the form every report uses; a value is None when the source
-does not say (the Summary API has no breakdown, cgroup v1 no kernel memory, a kernel may lack
-memory.peak). Semantics of each figure: `model/cgroup.py`.
-
-Counters to keep apart (shared/reference/kubernetes-memory.md §5.1):
-- a container cgroup is new for each container instance, so its memory.events count only kills
-  since the container last started;
-- the pod cgroup lives as long as the pod and its memory.events are hierarchical: `oom_kills`
-  there counts every OOM kill in any of its containers since the pod started, while the API
-  remembers only each container's last termination.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
-from kubectl_mem.model.cgroup import CgroupMemory, CgroupSnapshot, normalize_pod_uid, split_container_id
+from kubectl_mem.model.cgroup.names import normalize_pod_uid, split_container_id
+from kubectl_mem.model.cgroup.records import CgroupMemory, CgroupSnapshot
+from kubectl_mem.model.cgroup.view import CgroupOverlay, ContainerCgroup, Figures, NodeCgroup, PodCgroup
 from kubectl_mem.model.records import Pod
 from kubectl_mem.model.views import Snapshot
-
-Source = Literal["cgroup", "summary"]
-
-
-class Figures(msgspec.Struct, frozen=True, gc=False):
-    """One cgroup's memory, in bytes (events as counts, PSI as percentages)."""
-
-    source: Source
-    path: str | None = None  # the cgroup path (collector only)
-    working_set: int | None = None  # usage - inactive_file, as cAdvisor and the kubelet compute it
-    usage: int | None = None
-    anon: int | None = None  # Summary API: rssBytes (cAdvisor's RSS is anon / total_rss)
-    file: int | None = None  # page cache, shmem included
-    active_file: int | None = None
-    inactive_file: int | None = None
-    shmem: int | None = None
-    kernel: int | None = None
-    sock: int | None = None
-    reclaimable: int | None = None  # inactive_file + active_file + slab_reclaimable
-    unreclaimable: int | None = None
-    peak: int | None = None  # memory.peak / max_usage_in_bytes: highest usage since the cgroup was made
-    limit: int | None = None  # None: no limit (or unknown)
-    swap: int | None = None
-    oom_kills: int | None = None  # memory.events oom_kill: processes killed by an OOM killer
-    ooms: int | None = None  # memory.events oom: this cgroup (or a child) reached its limit
-    oom_group_kills: int | None = None
-    psi_some_avg10: float | None = None
-    psi_some_avg60: float | None = None
-    psi_some_total_us: int | None = None
-    psi_full_avg10: float | None = None
-    psi_full_avg60: float | None = None
-    psi_full_total_us: int | None = None
-    page_faults: int | None = None
-    major_page_faults: int | None = None
-
-
-class ContainerCgroup(msgspec.Struct, frozen=True, gc=False):
-    name: str  # the container's name; for `others`: "(sandbox)", or the cgroup's own name
-    figures: Figures
-    container_id: str | None = None  # bare id
-
-
-class PodCgroup(msgspec.Struct, frozen=True, gc=False):
-    node: str
-    uid: str
-    namespace: str | None  # None: the API did not list a pod with this UID on the node
-    name: str | None
-    qos: str | None  # the cgroup's QoS tier: guaranteed, burstable, besteffort
-    figures: Figures  # the pod cgroup: all its containers, the sandbox included
-    containers: tuple[ContainerCgroup, ...] = ()
-    others: tuple[ContainerCgroup, ...] = ()
-
-    @property
-    def key(self) -> str:
-        """`namespace/name`, or the UID of a pod the API did not list."""
-        return f"{self.namespace}/{self.name}" if self.name is not None else self.uid
-
-    def container(self, name: str) -> Figures | None:
-        for c in self.containers:
-            if c.name == name:
-                return c.figures
-        return None
-
-
-class NodeCgroup(msgspec.Struct, frozen=True, gc=False):
-    """The node's own figures; `memory_available` is the kubelet's eviction signal."""
-
-    node: str
-    source: Source
-    memory_available: int | None = None  # MemTotal - root working set (Summary: availableBytes)
-    mem_total: int | None = None
-    mem_available: int | None = None  # /proc/meminfo MemAvailable, the kernel's own estimate
-    root_working_set: int | None = None
-    pods_working_set: int | None = None  # the kubepods cgroup
-    pods_limit: int | None = None
-    pods_available: int | None = None  # allocatableMemory.available
-    root: Figures | None = None  # the root cgroup: the whole machine
-    cgroup_version: str | None = None
-    truncated: bool = False  # the collector's output was cut: some pods are missing
-
-
-class CgroupOverlay(msgspec.Struct, frozen=True, gc=False):
-    """What `--cgroups` adds to a view: per node, per pod (by UID), and the nodes that failed."""
-
-    nodes: dict[str, NodeCgroup] = msgspec.field(default_factory=dict)
-    pods: dict[str, PodCgroup] = msgspec.field(default_factory=dict)
-    failed: dict[str, str] = msgspec.field(default_factory=dict)  # node -> why
-
-    def pod(self, uid: str) -> PodCgroup | None:
-        return self.pods.get(normalize_pod_uid(uid))
-
-    def container(self, uid: str, name: str) -> Figures | None:
-        p = self.pod(uid)
-        return p.container(name) if p is not None else None
-
-    def node(self, name: str) -> NodeCgroup | None:
-        return self.nodes.get(name)
-
-    def merged(self, newer: CgroupOverlay) -> CgroupOverlay:
-        """This overlay with the nodes of `newer` replaced by what `newer` says of them."""
-        touched = set(newer.nodes) | set(newer.failed)
-        nodes = {k: v for k, v in self.nodes.items() if k not in touched} | newer.nodes
-        pods = {k: v for k, v in self.pods.items() if v.node not in touched} | newer.pods
-        failed = {k: v for k, v in self.failed.items() if k not in touched} | newer.failed
-        return CgroupOverlay(nodes, pods, failed)
-
-
-# ---------------------------------------------------------------------------------------------
-# figures
 
 
 def cgroup_figures(cg: CgroupMemory) -> Figures:

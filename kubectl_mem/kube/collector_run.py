@@ -14,7 +14,6 @@ Nothing here imports the collector until it runs: commands without --cgroups nev
 
 from __future__ import annotations
 
-import argparse
 import signal
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +25,7 @@ from kubectl_mem.kube.source import SnapshotSource
 if TYPE_CHECKING:
     from kubectl_mem.kube.collector import Collector, NodeResult
     from kubectl_mem.kube.http import Transport
-    from kubectl_mem.model.cgroup_view import CgroupOverlay
+    from kubectl_mem.model.cgroup import CgroupOverlay
     from kubectl_mem.model.records import Pod
 
 
@@ -46,14 +45,6 @@ class CollectorOptions:
     image: str | None = None  # None: the collector's default (busybox)
     namespace: str | None = None  # None: the current namespace
     pending_timeout: float = 60.0
-
-
-def options_from(opts: argparse.Namespace) -> CollectorOptions:
-    return CollectorOptions(
-        image=getattr(opts, "image", None),
-        namespace=getattr(opts, "collector_namespace", None),
-        pending_timeout=getattr(opts, "pending_timeout", None) or 60.0,
-    )
 
 
 @dataclass
@@ -122,7 +113,7 @@ class Gathered:
 
 
 def gather(results: Iterable[NodeResult], pods: Iterable[Pod]) -> Gathered:
-    from kubectl_mem.model.cgroup_view import attach, attach_summary, overlay
+    from kubectl_mem.model.cgroup import attach, attach_summary, overlay
 
     by_node: dict[str, list[Pod]] = {}
     for p in pods:

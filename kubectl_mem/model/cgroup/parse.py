@@ -1,349 +1,44 @@
-"""Parse the cgroup collector's output into typed records, and derive what the kernel's numbers mean.
+"""Parse the cgroup collector's output into a `CgroupSnapshot` (`records.py`).
 
 PURE: takes the text `kubectl_mem/kube/collector.sh` printed (from a collector pod's log, or from
 `--from-dir`, see `kubectl_mem/kube/cgroup_dir.py`), never touches files or processes. The format
 is documented at the top of collector.sh; in short: directives start with `@`, a block per cgroup
 (`@cg KIND PATH` or `@ctr NAME` for a child of the last pod), data lines `S`/`s` (memory.stat),
 `m` (current/usage, max/limit, peak, swap, high/failcnt), `e` (v2 memory.events), `o` (v1
-memory.oom_control), `p` (PSI), `mi` (/proc/meminfo), and `@end N` last.
-
-Semantics (reference: shared/reference/kubernetes-memory.md):
-- working set = usage - inactive_file (v1: total_inactive_file), floored at 0, and = usage when the
-  key is absent: cAdvisor `setMemoryStats`, §4.1.
-- node memory.available = MemTotal - root working set, the kubelet's signal (§2.2). The v2 root
-  has no memory.current; its usage is anon + file from the root memory.stat, as runc computes it.
-- limits: "max" (v2) and anything >= 2**62 (v1's unlimited sentinel 9223372036854771712) are
-  None, the kubelet's `isMemoryUnlimited` (§2.2).
-- reclaimable = inactive_file + active_file + slab_reclaimable; unreclaimable = anon + shmem +
-  kernel_stack + pagetables + sec_pagetables + percpu + vmalloc + slab_unreclaimable + sock
-  (§5.1 "Reclaimable vs unreclaimable"). Choices:
-  * shmem (tmpfs, `emptyDir: {medium: Memory}`) is counted in `file` but sits on the anon LRU and is
-    only freed by deleting the files, so it is unreclaimable; it is not in active/inactive_file, so
-    nothing is counted twice.
-  * kernel pieces are summed one by one rather than taking `kernel`, which also holds
-    slab_reclaimable; `unevictable` is left out because it is a list counter overlapping anon and
-    shmem (mlocked pages), and adding it would count them twice.
-  * active_file counts as reclaimable although the working set (and so eviction and `kubectl top`)
-    includes it: the kernel can drop it under pressure, which is what "explain" needs to say.
-  * v1 memory.stat has no kernel breakdown: unreclaimable is total_rss + total_shmem there, and the
-    kernel fields are None.
-
-Mapping to pods (the API for the later "attach to pods" step):
-- `CgroupSnapshot.pod(uid)` -> `PodCgroups | None`, by `metadata.uid` (dashes or the systemd
-  underscores, any case).
-- `PodCgroups.container(container_id)` / `CgroupSnapshot.container(container_id)` ->
-  `CgroupMemory | None`, by `status.containerStatuses[].containerID` as the API gives it
-  (`containerd://…`, `cri-o://…`, `docker://…`) or bare.
-- `PodCgroups.others(known_ids)`: the pod's child cgroups that no status names, i.e. the sandbox
-  (pause) container, CRI-O conmon scopes, or containers that already exited.
+memory.oom_control), `p` (PSI), `mi` (/proc/meminfo), and `@end N` last. What the figures mean:
+`semantics.py`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
-import msgspec
+from kubectl_mem.model.cgroup.names import (
+    QosTier,
+    container_from_cgroup_name,
+    pod_uid_from_cgroup_name,
+    qos_from_cgroup_name,
+)
+from kubectl_mem.model.cgroup.records import (
+    CgroupKind,
+    CgroupMemory,
+    CgroupSnapshot,
+    CgroupVersion,
+    MemoryEvents,
+    NodeMemory,
+    PodCgroups,
+    Pressure,
+    PsiLine,
+)
+from kubectl_mem.model.cgroup.semantics import breakdown, parse_limit
 
 FORMAT_VERSION = 1
 MAGIC = "@kubectl-mem-cgroups"
-UNLIMITED_FROM = 2**62  # the kubelet's isMemoryUnlimited: a limit above this is "no limit"
-V1_UNLIMITED = 9223372036854771712  # what cgroup v1 shows for "no limit" (PAGE_COUNTER_MAX pages)
 MAX_PROBLEMS = 30  # beyond this, problems are counted, not listed
-
-CgroupKind = Literal["root", "kubepods", "qos", "pod", "container", "other"]
-QosTier = Literal["guaranteed", "burstable", "besteffort"]
-CgroupVersion = Literal["v1", "v2", "hybrid", "none", "unknown"]
 
 _V2_M = ("current", "max", "peak", "swap", "high")
 _V1_M = ("usage", "limit", "max_usage", "memsw", "failcnt")
 _V2_EVENTS = ("low", "high", "max", "oom", "oom_kill", "oom_group_kill")
 _V1_OOM = ("oom_kill_disable", "under_oom", "oom_kill")
-_RUNTIME_PREFIXES = (
-    ("cri-containerd-", "containerd"),
-    ("crio-conmon-", "cri-o"),
-    ("crio-", "cri-o"),
-    ("docker-", "docker"),
-    ("libpod-", "podman"),
-)
-_STATUS_SCHEMES = {"containerd": "containerd", "cri-o": "cri-o", "docker": "docker", "podman": "podman"}
-_HEX = frozenset("0123456789abcdef")
 _DIRECTIVES = frozenset(("@info", "@keys", "@meminfo", "@kubepods", "@cg", "@ctr", "@end"))
-
-
-class MemoryEvents(msgspec.Struct, frozen=True, gc=False):
-    """v2 memory.events (hierarchical), or what v1 has of it (memory.oom_control). None: not
-    reported by this kernel or cgroup version."""
-
-    low: int | None = None
-    high: int | None = None
-    max: int | None = None
-    oom: int | None = None
-    oom_kill: int | None = None  # processes killed by the OOM killer (v1: since Linux 4.13)
-    oom_group_kill: int | None = None
-    under_oom: bool | None = None  # v1 only
-    oom_kill_disable: bool | None = None  # v1 only
-
-
-class PsiLine(msgspec.Struct, frozen=True, gc=False):
-    avg10: float  # percent of wall time stalled, 10 s average
-    avg60: float
-    avg300: float
-    total_us: int  # cumulative stall time in microseconds
-
-
-class Pressure(msgspec.Struct, frozen=True, gc=False):
-    """memory.pressure (PSI). On hybrid hosts it comes from the unified tree's cgroup of the same
-    path; pure v1 has none."""
-
-    some: PsiLine | None = None
-    full: PsiLine | None = None
-
-
-class Breakdown(msgspec.Struct, frozen=True, gc=False):
-    """What the usage is made of, in bytes; None when this cgroup version does not say."""
-
-    anon: int | None = None
-    file: int | None = None  # page cache, shmem included
-    active_file: int | None = None
-    inactive_file: int | None = None
-    shmem: int | None = None
-    kernel: int | None = None  # v2 `kernel`, else the sum of the parts below that are known
-    kernel_stack: int | None = None
-    pagetables: int | None = None
-    slab_reclaimable: int | None = None
-    slab_unreclaimable: int | None = None
-    percpu: int | None = None
-    vmalloc: int | None = None
-    sock: int | None = None
-    working_set: int | None = None  # usage - inactive_file, floored at 0 (cAdvisor, kubelet)
-    reclaimable: int | None = None  # inactive_file + active_file + slab_reclaimable
-    unreclaimable: int | None = None  # see the module docstring
-
-
-class CgroupMemory(msgspec.Struct, frozen=True):
-    path: str  # relative to the memory hierarchy, "/"-rooted: "/" is the root cgroup
-    kind: CgroupKind
-    name: str = ""  # the last path component
-    qos: QosTier | None = None  # pods, their children, and QoS tiers
-    pod_uid: str | None = None  # with dashes, lower case
-    container_id: str | None = None  # bare id, no runtime prefix (a conmon scope: its container's)
-    runtime: str | None = None  # containerd, cri-o, docker, podman; None when the name is a bare id
-    stat: dict[str, int] = msgspec.field(default_factory=dict)  # every key the script printed
-    usage: int | None = None  # memory.current | memory.usage_in_bytes (v2 root: anon + file)
-    limit: int | None = None  # memory.max | memory.limit_in_bytes; None = unlimited or unknown
-    peak: int | None = None  # memory.peak | memory.max_usage_in_bytes
-    swap: int | None = None  # memory.swap.current | memsw.usage_in_bytes - usage_in_bytes
-    high: int | None = None  # v2 memory.high; None = "max" or unknown
-    failcnt: int | None = None  # v1 memory.failcnt
-    events: MemoryEvents | None = None
-    pressure: Pressure | None = None
-    breakdown: Breakdown = Breakdown()
-
-
-class PodCgroups(msgspec.Struct, frozen=True):
-    uid: str
-    qos: QosTier | None
-    cgroup: CgroupMemory
-    children: tuple[CgroupMemory, ...] = ()  # containers, sandbox, conmon ...
-
-    def container(self, container_id: str) -> CgroupMemory | None:
-        """The child cgroup of a `status.containerStatuses[].containerID` (with or without scheme)."""
-        _, bare = split_container_id(container_id)
-        if not bare:
-            return None
-        for child in self.children:
-            if child.container_id == bare and child.kind == "container":
-                return child
-        return None
-
-    def others(self, known_ids: tuple[str, ...] | list[str] = ()) -> tuple[CgroupMemory, ...]:
-        """Children no known container ID names: the sandbox, conmon, exited containers."""
-        known = {split_container_id(c)[1] for c in known_ids}
-        return tuple(c for c in self.children if c.kind != "container" or c.container_id not in known)
-
-
-class NodeMemory(msgspec.Struct, frozen=True, gc=False):
-    """The node's own figures, as the kubelet's eviction manager computes them (§2.2)."""
-
-    mem_total: int | None = None  # /proc/meminfo MemTotal (cAdvisor's machine capacity)
-    mem_available: int | None = None  # /proc/meminfo MemAvailable (the kernel's estimate)
-    root_usage: int | None = None  # v1 usage_in_bytes; v2 anon + file of the root memory.stat
-    root_working_set: int | None = None
-    available: int | None = None  # memory.available = MemTotal - root working set
-    pods_limit: int | None = None  # the kubepods cgroup limit (node allocatable when enforced)
-    pods_working_set: int | None = None
-    pods_available: int | None = None  # allocatableMemory.available = pods_limit - pods WS
-
-
-class CgroupSnapshot(msgspec.Struct, frozen=True):
-    format_version: int | None = None
-    cgroup_version: CgroupVersion = "unknown"
-    memroot: str | None = None  # the memory hierarchy, relative to CGROUP_ROOT
-    psi_root: str | None = None  # where memory.pressure came from, relative to CGROUP_ROOT
-    kubepods: str | None = None  # path of the kubepods cgroup; None: no kubepods tree found
-    meminfo: dict[str, int] = msgspec.field(default_factory=dict)  # bytes ("kB" lines * 1024)
-    node: NodeMemory | None = None
-    cgroups: tuple[CgroupMemory, ...] = ()  # in output order: root, kubepods, tiers, pods, children
-    pods: dict[str, PodCgroups] = msgspec.field(default_factory=dict)  # by dashed UID
-    truncated: bool = False  # the output was cut (no @end, or fewer blocks than @end counted)
-    problems: tuple[str, ...] = ()  # script warnings and parse problems, in order
-
-    def pod(self, uid: str) -> PodCgroups | None:
-        return self.pods.get(normalize_pod_uid(uid))
-
-    def container(self, container_id: str) -> CgroupMemory | None:
-        _, bare = split_container_id(container_id)
-        if not bare:
-            return None
-        for cg in self.cgroups:
-            if cg.container_id == bare and cg.kind == "container":
-                return cg
-        return None
-
-    def by_kind(self, kind: CgroupKind) -> tuple[CgroupMemory, ...]:
-        return tuple(c for c in self.cgroups if c.kind == kind)
-
-
-# ---------------------------------------------------------------------------------------------
-# small pure helpers (public: the attach step and the renderers use them)
-
-
-def normalize_pod_uid(uid: str) -> str:
-    """`metadata.uid` or the systemd-escaped form (underscores) -> lower case with dashes."""
-    return uid.strip().lower().replace("_", "-")
-
-
-def split_container_id(container_id: str) -> tuple[str | None, str]:
-    """`containerd://abc` -> ("containerd", "abc"); a bare id -> (None, id)."""
-    cid = container_id.strip()
-    scheme, sep, rest = cid.partition("://")
-    if not sep:
-        return None, cid.lower()
-    return _STATUS_SCHEMES.get(scheme.lower(), scheme.lower()), rest.lower()
-
-
-def _is_hex_id(s: str) -> bool:
-    return len(s) >= 12 and all(ch in _HEX for ch in s)
-
-
-def container_from_cgroup_name(name: str) -> tuple[str | None, str | None, bool]:
-    """A container cgroup's name -> (runtime, bare id, is CRI-O conmon).
-
-    `cri-containerd-<id>.scope`, `crio-<id>.scope`, `crio-conmon-<id>.scope`, `docker-<id>.scope`,
-    `libpod-<id>.scope` (systemd driver); `<id>` and `crio-<id>` (cgroupfs). (None, None, False)
-    when the name is none of these.
-    """
-    base = name[: -len(".scope")] if name.endswith(".scope") else name
-    for prefix, runtime in _RUNTIME_PREFIXES:
-        if base.startswith(prefix):
-            ident = base[len(prefix) :].lower()
-            if _is_hex_id(ident):
-                return runtime, ident, prefix == "crio-conmon-"
-            return None, None, False
-    if _is_hex_id(base.lower()):
-        return None, base.lower(), False
-    return None, None, False
-
-
-def pod_uid_from_cgroup_name(name: str) -> str | None:
-    """`pod<uid>` (cgroupfs) or `kubepods-<tier>-pod<uid_>.slice` (systemd) -> dashed uid."""
-    if name.endswith(".slice") and "-pod" in name:
-        raw = name[: -len(".slice")].rsplit("-pod", 1)[1]
-    elif name.startswith("pod"):
-        raw = name[3:]
-    else:
-        return None
-    uid = normalize_pod_uid(raw)
-    if uid and all(ch in _HEX or ch == "-" for ch in uid):
-        return uid
-    return None
-
-
-def qos_from_cgroup_name(name: str) -> QosTier | None:
-    base = name[: -len(".slice")] if name.endswith(".slice") else name
-    if base == "burstable" or base.endswith("-burstable"):
-        return "burstable"
-    if base == "besteffort" or base.endswith("-besteffort"):
-        return "besteffort"
-    return None
-
-
-def parse_limit(value: str | int | None) -> int | None:
-    """memory.max / limit_in_bytes -> bytes, None for "max", v1's sentinel or >= 2**62."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        v = value.strip()
-        if v in ("", "-", "max"):
-            return None
-        value = int(v)
-    return None if value >= UNLIMITED_FROM else value
-
-
-def working_set(usage: int | None, inactive_file: int | None) -> int | None:
-    """cAdvisor: usage - inactive_file, floored at 0; usage itself when the key is absent."""
-    if usage is None:
-        return None
-    if inactive_file is None:
-        return usage
-    return max(usage - inactive_file, 0)
-
-
-def _sum(*parts: int | None) -> int | None:
-    known = [p for p in parts if p is not None]
-    return sum(known) if known else None
-
-
-def breakdown(stat: dict[str, int], usage: int | None, v1: bool) -> Breakdown:
-    """The memory.stat of one cgroup (v1: the hierarchical total_* keys, else the local ones)."""
-    if v1:
-
-        def g(key: str) -> int | None:
-            v = stat.get("total_" + key)
-            return stat.get(key) if v is None else v
-
-        anon, file, shmem = g("rss"), g("cache"), g("shmem")
-        active_file, inactive_file = g("active_file"), g("inactive_file")
-        unrecl = _sum(anon, shmem)
-        recl = _sum(inactive_file, active_file)
-        return Breakdown(
-            anon=anon,
-            file=file,
-            active_file=active_file,
-            inactive_file=inactive_file,
-            shmem=shmem,
-            working_set=working_set(usage, inactive_file),
-            reclaimable=recl,
-            unreclaimable=unrecl,
-        )
-    g = stat.get
-    parts = {k: g(k) for k in ("kernel_stack", "pagetables", "percpu", "vmalloc")}
-    slab_r, slab_u = g("slab_reclaimable"), g("slab_unreclaimable")
-    kernel = g("kernel")
-    if kernel is None:
-        kernel = _sum(*parts.values(), g("sec_pagetables"), slab_r, slab_u)
-    return Breakdown(
-        anon=g("anon"),
-        file=g("file"),
-        active_file=g("active_file"),
-        inactive_file=g("inactive_file"),
-        shmem=g("shmem"),
-        kernel=kernel,
-        kernel_stack=parts["kernel_stack"],
-        pagetables=parts["pagetables"],
-        slab_reclaimable=slab_r,
-        slab_unreclaimable=slab_u,
-        percpu=parts["percpu"],
-        vmalloc=parts["vmalloc"],
-        sock=g("sock"),
-        working_set=working_set(usage, g("inactive_file")),
-        reclaimable=_sum(g("inactive_file"), g("active_file"), slab_r),
-        unreclaimable=_sum(g("anon"), g("shmem"), *parts.values(), g("sec_pagetables"), slab_u, g("sock")),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# the parser
 
 
 class _Block:
