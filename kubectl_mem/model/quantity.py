@@ -130,11 +130,13 @@ def _round_away(x: Fraction) -> int:
     return x.numerator // x.denominator
 
 
+@lru_cache(maxsize=4096, typed=True)  # a cluster's pods repeat a few dozen quantity strings
 def memory_bytes(q: Q) -> int:
     """Whole bytes, rounded away from zero like `Quantity.Value()` (`0.5` -> 1, `100m` -> 1)."""
     return _round_away(parse_quantity(q))
 
 
+@lru_cache(maxsize=4096, typed=True)
 def cpu_millis(q: Q) -> int:
     """Millicores, rounded away from zero like `Quantity.MilliValue()` (`0.1m` -> 1, `1.5` -> 1500)."""
     return _round_away(parse_quantity(q) * 1000)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from .quantity import cpu_nanos, fmt_cpu_nanos, fmt_ki, parse_bytes, parse_cpu_milli
+from kubectl_mem.model.quantity import cpu_millis, memory_bytes, parse_quantity
 
 __all__ = [
     "SYSTEM_PRIORITY_CLASSES",
@@ -38,6 +38,22 @@ __all__ = [
 
 Obj = dict[str, Any]
 SYSTEM_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
+
+
+def fmt_ki(n: int) -> str:
+    """metrics-server and the kubelet print memory in Ki; round up to whole Ki."""
+    return f"{(n + 1023) // 1024}Ki"
+
+
+def fmt_cpu_nanos(n: int) -> str:
+    return f"{n}n"
+
+
+def cpu_nanos(q: str) -> int:
+    """Nanocores of a cpu quantity (metrics-server's unit); the model's parser is exact to the nano."""
+    return int(parse_quantity(q) * 1_000_000_000)
+
+
 _DEFAULT_TOLERATIONS = (
     {
         "key": "node.kubernetes.io/not-ready",
@@ -174,7 +190,7 @@ def _positive(res: Mapping[str, str], key: str) -> int:
     v = res.get(key)
     if v is None:
         return 0
-    return parse_cpu_milli(v) if key == "cpu" else parse_bytes(v)
+    return cpu_millis(v) if key == "cpu" else memory_bytes(v)
 
 
 def compute_qos(pod: Obj) -> str:
@@ -743,13 +759,15 @@ def make_node(
     kube-reserved share GKE/EKS use and the 100Mi hard eviction threshold."""
     now = now or _now()
     created = created or now - timedelta(days=12)
-    cap = parse_bytes(memory) if isinstance(memory, str) else memory
+    cap = memory_bytes(memory) if isinstance(memory, str) else memory
     cap -= cap % 1024
     if allocatable_memory is None:
         reserved = int(min(cap, 16 * 1024**3) * 0.09) + 100 * 1024**2
         alloc = cap - reserved - (cap - reserved) % 1024
     else:
-        alloc = parse_bytes(allocatable_memory) if isinstance(allocatable_memory, str) else allocatable_memory
+        alloc = (
+            memory_bytes(allocatable_memory) if isinstance(allocatable_memory, str) else allocatable_memory
+        )
     ip = internal_ip or node_ip(name)
     lab = {
         "beta.kubernetes.io/arch": "amd64",
@@ -826,7 +844,7 @@ def make_node(
                 "pods": str(pods),
             },
             "allocatable": {
-                "cpu": f"{max(parse_cpu_milli(cpu) - 100 - parse_cpu_milli(cpu) // 25, 100)}m",
+                "cpu": f"{max(cpu_millis(cpu) - 100 - cpu_millis(cpu) // 25, 100)}m",
                 "ephemeral-storage": "47060071478",
                 "hugepages-1Gi": "0",
                 "hugepages-2Mi": "0",
@@ -991,7 +1009,7 @@ def make_pod_metrics(
     ts = _ts(timestamp or _now())
     containers = []
     for name, mem in memory.items():
-        b = parse_bytes(mem) if isinstance(mem, str) else mem
+        b = memory_bytes(mem) if isinstance(mem, str) else mem
         c = (cpu or {}).get(name, 1_000_000)
         n = cpu_nanos(c) if isinstance(c, str) else c
         containers.append({"name": name, "usage": {"cpu": fmt_cpu_nanos(n), "memory": fmt_ki(b)}})
@@ -1018,7 +1036,7 @@ def make_node_metrics(
     labels: Mapping[str, str] | None = None,
 ) -> Obj:
     ts = _ts(timestamp or _now())
-    b = parse_bytes(memory) if isinstance(memory, str) else memory
+    b = memory_bytes(memory) if isinstance(memory, str) else memory
     meta: Obj = {"name": name, "creationTimestamp": ts}
     meta["labels"] = dict(labels) if labels else {"kubernetes.io/hostname": name}
     return {

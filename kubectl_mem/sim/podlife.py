@@ -38,9 +38,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubectl_mem.model.quantity import memory_bytes
+
 from .cgtree import PAGE, Container, Layout, Mem, PodSpec, build_node
 from .cluster import encode, rfc3339
-from .quantity import parse_bytes
 from .server import ApiError, RequestContext, Response
 
 if TYPE_CHECKING:
@@ -398,7 +399,7 @@ def _mem(u: Any) -> Mem:
 def _bytes(q: str | None) -> int | None:
     if not q:
         return None
-    return parse_bytes(q)
+    return memory_bytes(q)
 
 
 def _qos_of(pod: Obj) -> str:

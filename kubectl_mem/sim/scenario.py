@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kubectl_mem.model.quantity import memory_bytes
+
 from .builders import (
     eviction_message,
     make_container,
@@ -30,7 +32,9 @@ from .builders import (
     oom_killed,
 )
 from .cluster import Cluster, ContainerUsage
-from .quantity import Gi, Mi, parse_bytes
+
+Gi = 1 << 30
+Mi = 1 << 20
 
 __all__ = ["DEFAULT_NOW", "demo_cluster", "generate"]
 
@@ -105,7 +109,7 @@ def _usage_profile(
 ) -> Callable[[random.Random], int]:
     """Working set relative to limit (some at 90-99%), else to request (some above it)."""
     if lim and "memory" in lim:
-        limit = parse_bytes(lim["memory"])
+        limit = memory_bytes(lim["memory"])
         roll = rng.random()
         if roll < 0.12:
             return _ws_rel(limit, 0.90, 0.99)
@@ -113,7 +117,7 @@ def _usage_profile(
             return _ws_rel(limit, 0.70, 0.90)
         return _ws_rel(limit, 0.25, 0.70)
     if req and "memory" in req:
-        request = parse_bytes(req["memory"])
+        request = memory_bytes(req["memory"])
         return _ws_rel(request, 0.6, 1.9) if rng.random() < 0.4 else _ws_rel(request, 0.3, 0.95)
     return _ws_rel(fallback, 0.4, 1.6)
 
@@ -127,13 +131,13 @@ def _app_container(
     if runtime == "go":
         mem = rng.choice(["256Mi", "512Mi", "1Gi"])
         req, lim = (
-            _res(f"{parse_bytes(mem) // Mi // 2}Mi", mem)
+            _res(f"{memory_bytes(mem) // Mi // 2}Mi", mem)
             if qos_roll < 0.7
             else _res(mem, mem, "250m", "250m")
         )
         env: list[Obj] = [{"name": "LOG_LEVEL", "value": "info"}]
         if r < 0.3:
-            env.append({"name": "GOMEMLIMIT", "value": f"{parse_bytes(mem) * 9 // 10 // Mi}MiB"})
+            env.append({"name": "GOMEMLIMIT", "value": f"{memory_bytes(mem) * 9 // 10 // Mi}MiB"})
         elif r < 0.55:
             env.append(
                 {
@@ -156,7 +160,7 @@ def _app_container(
     elif runtime == "jvm":
         mem = rng.choice(["1Gi", "2Gi", "3Gi"])
         req, lim = (
-            _res(mem, mem, "1", "1") if qos_roll < 0.5 else _res(f"{parse_bytes(mem) // Mi // 2}Mi", mem)
+            _res(mem, mem, "1", "1") if qos_roll < 0.5 else _res(f"{memory_bytes(mem) // Mi // 2}Mi", mem)
         )
         env = []
         if r < 0.45:
@@ -164,7 +168,7 @@ def _app_container(
                 {"name": "JAVA_TOOL_OPTIONS", "value": "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"}
             )
         elif r < 0.7:
-            env.append({"name": "JAVA_TOOL_OPTIONS", "value": f"-Xmx{parse_bytes(mem) * 8 // 10 // Mi}m"})
+            env.append({"name": "JAVA_TOOL_OPTIONS", "value": f"-Xmx{memory_bytes(mem) * 8 // 10 // Mi}m"})
         image = rng.choice(
             ["eclipse-temurin:21-jre", "ghcr.io/acme/billing-jvm:5.2.1", "eclipse-temurin:17-jre-jammy"]
         )
@@ -185,7 +189,7 @@ def _app_container(
         env = [{"name": "NODE_ENV", "value": "production"}]
         if r < 0.5:
             env.append(
-                {"name": "NODE_OPTIONS", "value": f"--max-old-space-size={parse_bytes(mem) * 3 // 4 // Mi}"}
+                {"name": "NODE_OPTIONS", "value": f"--max-old-space-size={memory_bytes(mem) * 3 // 4 // Mi}"}
             )
         spec = make_container(
             name,
@@ -464,7 +468,7 @@ class _Gen:
                 "Deployment",
                 dep,
                 "kube-system",
-                [_Plan(spec, _ws_rel(parse_bytes(mem), 0.2, 0.5))],
+                [_Plan(spec, _ws_rel(memory_bytes(mem), 0.2, 0.5))],
                 replicas=2 if dep == "coredns" else 1,
                 priority_class="system-cluster-critical",
                 labels={"k8s-app": dep},
@@ -735,7 +739,7 @@ class _Gen:
                 if p["status"].get("reason") == "Evicted":
                     cname = p["spec"]["containers"][0]["name"]
                     usage = (
-                        parse_bytes(
+                        memory_bytes(
                             p["spec"]["containers"][0]["resources"].get("requests", {}).get("memory", "64Mi")
                         )
                         * 3
@@ -845,7 +849,7 @@ def _mem_requests(pod: Obj) -> int:
     total = 0
     for ctr in pod["spec"]["containers"]:
         m = ctr.get("resources", {}).get("requests", {}).get("memory")
-        total += parse_bytes(m) if m else 0
+        total += memory_bytes(m) if m else 0
     return total
 
 

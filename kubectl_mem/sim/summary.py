@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .quantity import Mi, parse_bytes
+from kubectl_mem.model.quantity import memory_bytes
 
 if TYPE_CHECKING:
     from .cluster import ContainerUsage, NodeUsage
+
+Mi = 1 << 20
 
 __all__ = ["EVICTION_HARD_BYTES", "SYSTEM_OVERHEAD_BYTES", "build_summary"]
 
@@ -50,7 +52,7 @@ def _cpu(t: str, nanocores: int, seconds_running: int) -> Obj:
 
 def _container_limit(c: Obj) -> int | None:
     lim = c.get("resources", {}).get("limits", {}).get("memory")
-    return parse_bytes(lim) if lim else None
+    return memory_bytes(lim) if lim else None
 
 
 def build_summary(
@@ -76,7 +78,7 @@ def build_summary(
         per = usage.get(key)
         if per is None and key in metrics:
             per = {
-                c["name"]: ContainerUsage(parse_bytes(c["usage"]["memory"]))
+                c["name"]: ContainerUsage(memory_bytes(c["usage"]["memory"]))
                 for c in metrics[key].get("containers", [])
             }
         if per is None:
@@ -169,8 +171,8 @@ def build_summary(
         sum_cpu += p_cpu
 
     nstatus = node.get("status", {})
-    capacity = parse_bytes(nstatus.get("capacity", {}).get("memory", "0"))
-    allocatable = parse_bytes(nstatus.get("allocatable", {}).get("memory", "0")) or capacity
+    capacity = memory_bytes(nstatus.get("capacity", {}).get("memory", "0"))
+    allocatable = memory_bytes(nstatus.get("allocatable", {}).get("memory", "0")) or capacity
     if node_usage is not None:
         n_ws = node_usage.working_set
         n_usage = node_usage.usage if node_usage.usage is not None else n_ws + n_ws // 6

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
+from kubectl_mem.model.quantity import cpu_millis, memory_bytes
 from kubectl_mem.sim import DEFAULT_NOW, RESOURCES, Cluster, generate
-from kubectl_mem.sim.quantity import Mi, parse_bytes, parse_cpu_milli
 
+Mi = 1 << 20
 EVICTION_RE = re.compile(
     r"^The node was low on resource: memory\. Threshold quantity: 100Mi, available: \d+Ki\. "
     r"Container [a-z0-9-]+ was using \d+Ki, request is [0-9]+[KMG]?i?, has larger consumption of memory\. $"
@@ -32,7 +33,7 @@ def reference_qos(pod: dict) -> str:
         for kind, acc in (("requests", reqs), ("limits", lims)):
             for r in ("cpu", "memory"):
                 q = res.get(kind, {}).get(r)
-                v = (parse_cpu_milli(q) if r == "cpu" else parse_bytes(q)) if q else 0
+                v = (cpu_millis(q) if r == "cpu" else memory_bytes(q)) if q else 0
                 if v > 0:
                     acc[r] = acc.get(r, 0) + v
         if not all(res.get("limits", {}).get(r) for r in ("cpu", "memory")):
@@ -84,7 +85,7 @@ def test_metrics_only_for_running_pods_and_consistent(cluster: Cluster) -> None:
         ]
         assert sorted(c["name"] for c in m["containers"]) == sorted(names)
         for c in m["containers"]:
-            assert parse_bytes(c["usage"]["memory"]) > 0 and c["usage"]["cpu"].endswith("n")
+            assert memory_bytes(c["usage"]["memory"]) > 0 and c["usage"]["cpu"].endswith("n")
             spec = next(
                 s
                 for s in pod["spec"]["containers"] + pod["spec"].get("initContainers", [])
@@ -92,7 +93,7 @@ def test_metrics_only_for_running_pods_and_consistent(cluster: Cluster) -> None:
             )
             limit = spec.get("resources", {}).get("limits", {}).get("memory")
             if limit:
-                assert parse_bytes(c["usage"]["memory"]) <= parse_bytes(limit) + 1024
+                assert memory_bytes(c["usage"]["memory"]) <= memory_bytes(limit) + 1024
     running_without = [
         k
         for k, p in pods.items()
@@ -105,7 +106,7 @@ def test_metrics_only_for_running_pods_and_consistent(cluster: Cluster) -> None:
 def test_nodes_and_summary_agree_with_metrics(cluster: Cluster) -> None:
     pod_ws = {
         (m["metadata"]["namespace"], m["metadata"]["name"]): sum(
-            parse_bytes(c["usage"]["memory"]) for c in m["containers"]
+            memory_bytes(c["usage"]["memory"]) for c in m["containers"]
         )
         for m in cluster.list("pods.metrics.k8s.io")
     }
@@ -115,10 +116,10 @@ def test_nodes_and_summary_agree_with_metrics(cluster: Cluster) -> None:
         summary = cluster.summary(name)
         assert summary is not None
         node_mem = summary["node"]["memory"]
-        cap = parse_bytes(node["status"]["capacity"]["memory"])
+        cap = memory_bytes(node["status"]["capacity"]["memory"])
         assert node_mem["availableBytes"] == cap - node_mem["workingSetBytes"]
         nm = next(m for m in cluster.list("nodes.metrics.k8s.io") if m["metadata"]["name"] == name)
-        assert abs(parse_bytes(nm["usage"]["memory"]) - node_mem["workingSetBytes"]) < 1024
+        assert abs(memory_bytes(nm["usage"]["memory"]) - node_mem["workingSetBytes"]) < 1024
         on_node = [p for p in summary["pods"]]
         assert node_mem["workingSetBytes"] > sum(p["memory"]["workingSetBytes"] for p in on_node)
         for p in on_node:
