@@ -96,7 +96,7 @@ class Latency:
 
 
 async def child(kubeconfig: str, started: float) -> dict:
-    from kubectl_mem.kube.source import SnapshotSource
+    from kubectl_mem.kube.snapshot_source import SnapshotSource
     from kubectl_mem.tui.app import make_app
     from kubectl_mem.tui.config import Settings
 

@@ -42,7 +42,7 @@ def _width(env: Env) -> int:
 def explain(opts: argparse.Namespace, env: Env) -> ExitStatus:
     from kubectl_mem.kube.explain_fetch import fetch_explain
     from kubectl_mem.kube.http import Transport
-    from kubectl_mem.kube.source import build
+    from kubectl_mem.kube.snapshot_source import build
     from kubectl_mem.model.explain import WorkloadRef
     from kubectl_mem.model.explain import explain as explain_model
     from kubectl_mem.report.explain_json import explanation_document

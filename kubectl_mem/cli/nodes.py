@@ -9,7 +9,7 @@ import datetime as dt
 from kubectl_mem.cli.env import Env
 from kubectl_mem.cli.shared import collect_cgroups, outcome, sort_spec, source_from
 from kubectl_mem.errors import ExitStatus, NotFoundError
-from kubectl_mem.kube.source import Loaded
+from kubectl_mem.kube.snapshot_source import Loaded
 from kubectl_mem.model.views import NodeView, PodView
 from kubectl_mem.report import columns as cols
 from kubectl_mem.report import document, table

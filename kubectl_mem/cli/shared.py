@@ -13,7 +13,7 @@ from kubectl_mem.cli.env import Env
 from kubectl_mem.errors import ExitStatus, UsageError
 from kubectl_mem.kube.fetch import Problem
 from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL
-from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.kube.snapshot_source import SnapshotSource
 from kubectl_mem.model.views import Snapshot
 
 if TYPE_CHECKING:

@@ -18,10 +18,11 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input
 
-from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.kube.snapshot_source import SnapshotSource
 from kubectl_mem.report.fmt import size
 from kubectl_mem.tui.cgroups import CgroupCollection, collect_on_start
 from kubectl_mem.tui.config import Settings
+from kubectl_mem.tui.data_sources import ClusterSource, TuiSource
 from kubectl_mem.tui.messages import CgroupsCollected, CgroupsFailed, RefreshFailed, SnapshotReady
 from kubectl_mem.tui.palette import KubectlMemCommands
 from kubectl_mem.tui.refresh import Clock, Refresher, ViewData
@@ -30,7 +31,6 @@ from kubectl_mem.tui.screens.command import CommandPrompt
 from kubectl_mem.tui.screens.help import HelpScreen
 from kubectl_mem.tui.screens.nodes import NodesScreen
 from kubectl_mem.tui.screens.pods import PodsScreen
-from kubectl_mem.tui.source import ClusterSource, TuiSource
 from kubectl_mem.tui.viewstate import Command, CommandError, parse_command
 
 

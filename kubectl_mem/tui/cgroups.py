@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kubectl_mem.errors import KubectlMemError
-from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.kube.snapshot_source import SnapshotSource
 from kubectl_mem.tui.messages import CgroupsCollected, CgroupsFailed
 
 if TYPE_CHECKING:

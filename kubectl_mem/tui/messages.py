@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from kubectl_mem.tui.source import Fetched
+from kubectl_mem.tui.data_sources import Fetched
 
 if TYPE_CHECKING:
     from kubectl_mem.kube.collector_run import Gathered

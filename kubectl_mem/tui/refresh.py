@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kubectl_mem.errors import KubectlMemError
+from kubectl_mem.tui.data_sources import Fetched, TuiSource
 from kubectl_mem.tui.messages import RefreshFailed, SnapshotReady
 from kubectl_mem.tui.samples import Samples
-from kubectl_mem.tui.source import Fetched, TuiSource
 
 if TYPE_CHECKING:
     from textual.app import App

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from kubectl_mem.errors import ExitStatus
-from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.kube.snapshot_source import SnapshotSource
 from kubectl_mem.tui.config import load_settings
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import time
 import pytest
 from tui_factories import fixed_clock, screen_text, settle
 
-from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.kube.snapshot_source import SnapshotSource
 from kubectl_mem.sim import DEFAULT_NOW, generate, oom_killed
 from kubectl_mem.tui.app import make_app
 from kubectl_mem.tui.config import Settings

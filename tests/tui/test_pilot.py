@@ -9,16 +9,16 @@ import pytest
 from tui_factories import SteppingClock, fixed_clock, loaded, screen_text, settle
 
 from kubectl_mem.errors import ForbiddenError, UnreachableError
-from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.kube.snapshot_source import SnapshotSource
 from kubectl_mem.tui.app import KubectlMemApp, make_app
 from kubectl_mem.tui.config import Settings
+from kubectl_mem.tui.data_sources import FixedSource
 from kubectl_mem.tui.messages import RefreshFailed, SnapshotReady
 from kubectl_mem.tui.screens.help import HelpScreen
 from kubectl_mem.tui.screens.node_detail import NodeDetailScreen
 from kubectl_mem.tui.screens.nodes import NodesScreen
 from kubectl_mem.tui.screens.pod_detail import PodDetailScreen
 from kubectl_mem.tui.screens.pods import PodsScreen
-from kubectl_mem.tui.source import FixedSource
 from kubectl_mem.tui.viewstate import NODE_SORT_KEYS, POD_SORT_KEYS, SortSpec
 from kubectl_mem.tui.widgets.pod_table import PodTable
 

@@ -12,17 +12,17 @@ import pytest
 from tui_factories import fixed_clock, loaded, screen_text, settle
 
 from kubectl_mem.kube.collector import MANAGED_BY, MANAGED_BY_LABEL
-from kubectl_mem.kube.source import SnapshotSource
+from kubectl_mem.kube.snapshot_source import SnapshotSource
 from kubectl_mem.report.fmt import size
 from kubectl_mem.sim import SimServer
 from kubectl_mem.sim.podlife import PodLife, install
 from kubectl_mem.tui.app import KubectlMemApp, make_app
 from kubectl_mem.tui.config import Settings
+from kubectl_mem.tui.data_sources import FixedSource
 from kubectl_mem.tui.screens.help import HelpScreen
 from kubectl_mem.tui.screens.node_detail import NodeDetailScreen
 from kubectl_mem.tui.screens.nodes import NodesScreen
 from kubectl_mem.tui.screens.pod_detail import PodDetailScreen
-from kubectl_mem.tui.source import FixedSource
 from kubectl_mem.tui.widgets.bars import BreakdownBar
 
 SIZE = (180, 70)
@@ -194,7 +194,7 @@ async def test_a_fixed_snapshot_says_it_has_no_cluster_and_the_key_can_be_remapp
 
 async def test_top_cgroups_on_a_terminal_collects_after_the_first_load(cluster) -> None:
     from kubectl_mem.kube.collector_run import CollectingSource, CollectorOptions
-    from kubectl_mem.tui.source import ClusterSource
+    from kubectl_mem.tui.data_sources import ClusterSource
 
     srv, life = cluster
     options = CollectorOptions(image="registry.example/sh:1", namespace="kube-system", pending_timeout=5.0)

@@ -11,7 +11,7 @@ from tui_factories import fixed_clock, loaded, settle
 
 from kubectl_mem.tui.app import make_app
 from kubectl_mem.tui.config import Settings
-from kubectl_mem.tui.source import FixedSource
+from kubectl_mem.tui.data_sources import FixedSource
 
 SMALL, LARGE = (80, 24), (160, 48)
 

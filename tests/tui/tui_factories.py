@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kubectl_mem.kube.source import Loaded
+from kubectl_mem.kube.snapshot_source import Loaded
 from kubectl_mem.model.records import (
     ContainerSpec,
     ContainerStatus,

@@ -1,4 +1,4 @@
-"""Where the app gets its data: the cluster through `kube.source.SnapshotSource`, or a fixed
+"""Where the app gets its data: the cluster through `kube.snapshot_source.SnapshotSource`, or a fixed
 snapshot (tests, benchmarks). Both answer `load()` from the refresh worker's thread and can be
 re-scoped by `:ns` and `:ctx`.
 
@@ -15,7 +15,7 @@ from typing import Protocol
 
 from kubectl_mem.errors import KubectlMemError
 from kubectl_mem.kube.live import LiveCluster, LiveState
-from kubectl_mem.kube.source import Loaded, SnapshotSource, build
+from kubectl_mem.kube.snapshot_source import Loaded, SnapshotSource, build
 
 
 @dataclass
