@@ -1,4 +1,4 @@
-"""model.cgroup_view: cgroups read by the real collector script (busybox sh) from synthetic trees,
+"""model.cgroup.mapping: cgroups read by the real collector script (busybox sh) from synthetic trees,
 attached to pod records by UID and containerID, in the layouts the runtimes create."""
 
 from __future__ import annotations
