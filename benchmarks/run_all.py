@@ -17,6 +17,7 @@ BENCHMARKS = {
     "tui": "bench_tui.py",  # the interactive view: first screen, key latency, memory
     "collector": "bench_collector.py",  # the node script under busybox, and a node end to end
     "startup": "bench_startup.py",  # the release binary vs pip vs kubectl version --client
+    "apiserver": "bench_apiserver.py",  # what each wire and the open view cost the (simulated) apiserver
 }
 
 

@@ -42,6 +42,7 @@ class Codec:
     decode_page: Callable[[bytes], tuple[list[Any], wire.ListMeta]]
     decode_one: Callable[[bytes], Any]
     list_head: Callable[[bytes], wire.ListMeta]
+    decode_event: Callable[[bytes], tuple[Any, str]]  # a watch event's object: (record, resourceVersion)
 
     @property
     def watch_accept(self) -> str:
@@ -57,22 +58,24 @@ _JSON_HEAD = _json_list_head
 _PB_HEAD = _either(decode_pb.list_head, _json_list_head)
 
 PODS: dict[Protocol, Codec] = {
-    "json": Codec("json", JSON, decode.pods_page, decode.one_pod, _JSON_HEAD),
+    "json": Codec("json", JSON, decode.pods_page, decode.one_pod, _JSON_HEAD, decode.pod_event),
     "protobuf": Codec(
         "protobuf",
         PROTOBUF_FIRST,
         _either(decode_pb.pods_page, decode.pods_page),
         _either(decode_pb.one_pod, decode.one_pod),
         _PB_HEAD,
+        _either(decode_pb.pod_event, decode.pod_event),
     ),
 }
 NODES: dict[Protocol, Codec] = {
-    "json": Codec("json", JSON, decode.nodes_page, decode.one_node, _JSON_HEAD),
+    "json": Codec("json", JSON, decode.nodes_page, decode.one_node, _JSON_HEAD, decode.node_event),
     "protobuf": Codec(
         "protobuf",
         PROTOBUF_FIRST,
         _either(decode_pb.nodes_page, decode.nodes_page),
         _either(decode_pb.one_node, decode.one_node),
         _PB_HEAD,
+        _either(decode_pb.node_event, decode.node_event),
     ),
 }

@@ -276,6 +276,17 @@ def one_node(body: bytes) -> r.Node:
     return node_record(_node.decode(body))
 
 
+def pod_event(body: bytes) -> tuple[r.Pod, str]:
+    """A watch event's pod and its resourceVersion, in one pass."""
+    p = _pod.decode(body)
+    return pod_record(p), p.metadata.resource_version
+
+
+def node_event(body: bytes) -> tuple[r.Node, str]:
+    n = _node.decode(body)
+    return node_record(n), n.metadata.resource_version
+
+
 def one_pod_usage(body: bytes) -> r.PodUsage:
     return pod_usage_record(_pod_metrics.decode(body))
 

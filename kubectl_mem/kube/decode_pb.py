@@ -239,6 +239,17 @@ def one_node(body: bytes) -> r.Node:
     return node_record(pb.parse(pb.Node, pb.unwrap(body)[1]))
 
 
+def pod_event(body: bytes) -> tuple[r.Pod, str]:
+    """A watch event's pod and its resourceVersion, in one parse."""
+    p = pb.parse(pb.Pod, pb.unwrap(body)[1])
+    return pod_record(p), p.metadata.resource_version
+
+
+def node_event(body: bytes) -> tuple[r.Node, str]:
+    n = pb.parse(pb.Node, pb.unwrap(body)[1])
+    return node_record(n), n.metadata.resource_version
+
+
 def list_head(body: bytes) -> wire.ListMeta:
     """The list metadata alone (the fetcher thread reads the next page's token from it)."""
     return list_meta(pb.parse(pb.ListHead, pb.unwrap(body)[1]).metadata)

@@ -13,20 +13,16 @@ then a bare `metav1.WatchEvent` (no magic), whose `object.raw` is again a `k8s\\
 
 from __future__ import annotations
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import DecodeError as _DecodeError
 
 MAGIC = b"k8s\x00"
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 
-_F = descriptor_pb2.FieldDescriptorProto
-_TYPES = {
-    "string": _F.TYPE_STRING,
-    "bytes": _F.TYPE_BYTES,
-    "bool": _F.TYPE_BOOL,
-    "int32": _F.TYPE_INT32,
-    "int64": _F.TYPE_INT64,
-}
+# FieldDescriptorProto's enums (google/protobuf/descriptor.proto)
+_LABEL_OPTIONAL, _LABEL_REPEATED = 1, 3
+_TYPE_MESSAGE = 11
+_TYPES = {"int64": 3, "int32": 5, "bool": 8, "string": 9, "bytes": 12}
 
 # package -> message -> [(field name, number, type, "optional" | "repeated" | "map")]
 # A type is a scalar above, a message of the same package, or ".pkg.Message"; a map's value type
@@ -214,39 +210,67 @@ def _camel(name: str) -> str:
     return head + "".join("ID" if p == "id" else p.title() for p in rest)
 
 
-def _file(package: str, schema: dict) -> descriptor_pb2.FileDescriptorProto:
-    fd = descriptor_pb2.FileDescriptorProto(
-        name=f"kubectl_mem/{package.replace('.', '/')}/slim.proto",
-        package=package,
-        syntax="proto2",
-        dependency=[f"kubectl_mem/{d.replace('.', '/')}/slim.proto" for d in _DEPS[package]],
-    )
+# The schema becomes serialized FileDescriptorProtos, written by hand: google.protobuf's own
+# descriptor_pb2 would cost more import time than the rest of the protobuf package together.
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        if n < 0x80:
+            out.append(n)
+            return bytes(out)
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+
+
+def _bytes_field(number: int, data: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def _str_field(number: int, text: str) -> bytes:
+    return _bytes_field(number, text.encode())
+
+
+def _int_field(number: int, value: int) -> bytes:
+    return _varint(number << 3) + _varint(value)
+
+
+def _field_proto(name: str, number: int, label: int, type_: str, package: str, json_name: str) -> bytes:
+    """A FieldDescriptorProto: name 1, number 3, label 4, type 5, type_name 6, json_name 10."""
+    out = _str_field(1, name) + _int_field(3, number) + _int_field(4, label)
+    if type_ in _TYPES:
+        out += _int_field(5, _TYPES[type_])
+    else:
+        type_name = type_ if type_.startswith(".") else f".{package}.{type_}"
+        out += _int_field(5, _TYPE_MESSAGE) + _str_field(6, type_name)
+    return out + _str_field(10, json_name)
+
+
+def _file(package: str, schema: dict) -> bytes:
+    """A FileDescriptorProto: name 1, package 2, dependency 3, message_type 4, syntax 12; a message is
+    a DescriptorProto: name 1, field 2, nested_type 3, options 7 (MessageOptions.map_entry 7)."""
+    out = _str_field(1, f"kubectl_mem/{package.replace('.', '/')}/slim.proto") + _str_field(2, package)
+    for d in _DEPS[package]:
+        out += _str_field(3, f"kubectl_mem/{d.replace('.', '/')}/slim.proto")
     for msg_name, fields in schema[package].items():
-        msg = fd.message_type.add(name=msg_name)
+        msg = _str_field(1, msg_name)
         for name, number, type_, label in fields:
-            f = msg.field.add(name=name, number=number, json_name=_camel(name))
             if label == "map":
                 entry_name = "".join(p.title() for p in name.split("_")) + "Entry"
-                entry = msg.nested_type.add(name=entry_name)
-                entry.options.map_entry = True
-                entry.field.add(name="key", number=1, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL)
-                value = entry.field.add(name="value", number=2, label=_F.LABEL_OPTIONAL)
-                _set_type(value, type_, package)
-                f.label = _F.LABEL_REPEATED
-                f.type = _F.TYPE_MESSAGE
-                f.type_name = f".{package}.{msg_name}.{entry_name}"
+                entry = _str_field(1, entry_name)
+                entry += _bytes_field(2, _field_proto("key", 1, _LABEL_OPTIONAL, "string", package, "key"))
+                entry += _bytes_field(2, _field_proto("value", 2, _LABEL_OPTIONAL, type_, package, "value"))
+                entry += _bytes_field(7, _int_field(7, 1))
+                msg += _bytes_field(3, entry)
+                entry_type = f".{package}.{msg_name}.{entry_name}"
+                field = _field_proto(name, number, _LABEL_REPEATED, entry_type, package, _camel(name))
             else:
-                f.label = _F.LABEL_REPEATED if label == "repeated" else _F.LABEL_OPTIONAL
-                _set_type(f, type_, package)
-    return fd
-
-
-def _set_type(f: descriptor_pb2.FieldDescriptorProto, type_: str, package: str) -> None:
-    if type_ in _TYPES:
-        f.type = _TYPES[type_]
-    else:
-        f.type = _F.TYPE_MESSAGE
-        f.type_name = type_ if type_.startswith(".") else f".{package}.{type_}"
+                lab = _LABEL_REPEATED if label == "repeated" else _LABEL_OPTIONAL
+                field = _field_proto(name, number, lab, type_, package, _camel(name))
+            msg += _bytes_field(2, field)
+        out += _bytes_field(4, msg)
+    return out + _str_field(12, "proto2")
 
 
 def build_pool(
@@ -255,7 +279,7 @@ def build_pool(
     """A pool of its own (never the default one, which other users of `protobuf` share)."""
     pool = descriptor_pool.DescriptorPool()
     for pkg in (RESOURCE, RUNTIME, META, CORE):
-        pool.Add(_file(pkg, schema))
+        pool.AddSerializedFile(_file(pkg, schema))
     return pool
 
 

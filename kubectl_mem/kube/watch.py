@@ -90,12 +90,19 @@ _json_event = msgspec.json.Decoder(_JsonEvent)
 _json_object = msgspec.json.Decoder(_JsonObject)
 
 
-def _json_events(lines: Iterator[bytes], decode_one: Callable[[bytes], Any]) -> Iterator[Event]:
+_OBJECT_EVENTS = frozenset(("ADDED", "MODIFIED", "DELETED"))
+
+
+def _json_events(lines: Iterator[bytes], decode_event: Callable[[bytes], tuple[Any, str]]) -> Iterator[Event]:
     for line in lines:
         if not line.strip():
             continue
         ev = _json_event.decode(line)
         raw = bytes(ev.object)
+        if ev.type in _OBJECT_EVENTS:
+            obj, rv = decode_event(raw)
+            yield Event(ev.type, obj, rv)
+            continue
         head = _json_object.decode(raw)
         rv = head.metadata.resource_version
         if ev.type == "ERROR":
@@ -103,26 +110,22 @@ def _json_events(lines: Iterator[bytes], decode_one: Callable[[bytes], Any]) -> 
         elif ev.type == "BOOKMARK":
             ann = head.metadata.annotations
             yield Event("BOOKMARK", None, rv, initial_events_end=ann is not None and ann.end == "true")
-        else:
-            yield Event(ev.type, decode_one(raw), rv)
 
 
-def _pb_events(frames: Iterator[bytes], decode_one: Callable[[bytes], Any]) -> Iterator[Event]:
+def _pb_events(frames: Iterator[bytes], decode_event: Callable[[bytes], tuple[Any, str]]) -> Iterator[Event]:
     for frame in frames:
         ev = pb.parse(pb.WatchEvent, frame)
         envelope = ev.object.raw
-        if ev.type == "ERROR":
-            _, raw = pb.unwrap(envelope)
-            st = pb.parse(pb.Status, raw)
+        if ev.type in _OBJECT_EVENTS:
+            obj, rv = decode_event(envelope)
+            yield Event(ev.type, obj, rv)
+        elif ev.type == "ERROR":
+            st = pb.parse(pb.Status, pb.unwrap(envelope)[1])
             yield Event("ERROR", None, "", code=st.code, reason=st.reason, message=st.message)
-            continue
-        _, raw = pb.unwrap(envelope)
-        meta = pb.parse(pb.PartialObject, raw).metadata
-        if ev.type == "BOOKMARK":
+        elif ev.type == "BOOKMARK":
+            meta = pb.parse(pb.PartialObject, pb.unwrap(envelope)[1]).metadata
             end = meta.annotations.get(INITIAL_EVENTS_END) == "true"
             yield Event("BOOKMARK", None, meta.resource_version, initial_events_end=end)
-        else:
-            yield Event(ev.type, decode_one(envelope), meta.resource_version)
 
 
 def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -159,12 +162,14 @@ def _chunks(resp: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
         yield data
 
 
-def events(resp: urllib3.BaseHTTPResponse, decode_one: Callable[[bytes], Any]) -> Iterator[Event]:
+def events(
+    resp: urllib3.BaseHTTPResponse, decode_event: Callable[[bytes], tuple[Any, str]]
+) -> Iterator[Event]:
     """The events of one watch response, framed by its content type, as they arrive."""
     ctype = resp.headers.get("Content-Type", "")
     if ctype.startswith(pb.CONTENT_TYPE):
-        return _pb_events(_frames(_chunks(resp)), decode_one)
-    return _json_events(_lines(_chunks(resp)), decode_one)
+        return _pb_events(_frames(_chunks(resp)), decode_event)
+    return _json_events(_lines(_chunks(resp)), decode_event)
 
 
 # -- one watch ------------------------------------------------------------------------------------
@@ -195,7 +200,7 @@ class Watch:
         self._resp = transport.stream(
             path, query, accept=codec.watch_accept, read_timeout=max(seconds, 60) + 60, retry=retry
         )
-        self._decode_one = codec.decode_one
+        self._decode_event = codec.decode_event
         self._closed = False
         self._reader: Iterator[Event] | None = None
 
@@ -208,7 +213,7 @@ class Watch:
 
     def _read(self) -> Iterator[Event]:
         try:
-            yield from events(self._resp, self._decode_one)
+            yield from events(self._resp, self._decode_event)
         except Exception as e:
             if self._closed:  # closed under the reader's feet (stop, or the caller is done): not a failure
                 return

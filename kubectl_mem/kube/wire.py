@@ -37,6 +37,7 @@ class ObjectMeta(_W):
     name: str = ""
     namespace: str = ""
     uid: str = ""
+    resource_version: str = ""  # where a watch goes on from
     creation_timestamp: str | None = None
     labels: dict[str, str] | None = None
     owner_references: list[OwnerReference] | None = None

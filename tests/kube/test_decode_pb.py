@@ -161,3 +161,27 @@ def test_event_time_is_used_when_there_is_no_last_timestamp():
     body = pb.wrap("v1", "EventList", pb.EventList(items=[ev]).SerializeToString())
     (rec,), _ = events_page_pb(body)
     assert rec.last_timestamp == "2023-11-14T22:13:20.123456Z" and rec.count == 1
+
+
+def test_the_compiled_messages_carry_the_schema_numbers_and_json_names():
+    from google.protobuf import descriptor_pb2  # only here: the runtime writes the descriptors by hand
+
+    for package, messages in pb.SCHEMA.items():
+        fd = descriptor_pb2.FileDescriptorProto.FromString(pb._file(package, pb.SCHEMA))
+        assert fd.package == package and fd.syntax == "proto2"
+        for name, fields in messages.items():
+            d = pb._pool.FindMessageTypeByName(f"{package}.{name}")
+            for field, number, _type, label in fields:
+                f = d.fields_by_name[field]
+                assert f.number == number, f"{name}.{field}"
+                assert f.is_repeated == (label in ("repeated", "map"))
+                if label == "map":
+                    assert f.message_type.GetOptions().map_entry
+    assert (
+        pb.Pod.DESCRIPTOR.fields_by_name["spec"].message_type.fields_by_name["node_name"].json_name
+        == "nodeName"
+    )
+    assert (
+        pb.ListHead.DESCRIPTOR.fields_by_name["metadata"].message_type.fields_by_name["continue_"].json_name
+        == "continue"
+    )

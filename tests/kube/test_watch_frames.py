@@ -35,7 +35,7 @@ def test_json_events_in_any_pieces(pods, size):
     stream += b'{"type":"DELETED","object":' + pods[0].raw + b"}\n" + _bookmark_json("77", True)
     stream += b'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
     stream += b'"message":"too old resource version: 1 (50)","reason":"Expired","code":410}}\n'
-    evs = list(watch._json_events(watch._lines(iter(_pieces(stream, size))), decode.one_pod))
+    evs = list(watch._json_events(watch._lines(iter(_pieces(stream, size))), decode.pod_event))
     assert [e.type for e in evs] == ["ADDED"] * 5 + ["DELETED", "BOOKMARK", "ERROR"]
     assert [e.obj.key for e in evs[:5]] == [p.key for p in pods]
     assert evs[0].resource_version == pods[0].obj["metadata"]["resourceVersion"]
@@ -55,7 +55,7 @@ def test_protobuf_frames_in_any_pieces(pods, size):
     stream += sim_pb.watch_frame("MODIFIED", envelope(pods[1]))
     stream += sim_pb.watch_frame("BOOKMARK", pb.wrap("v1", "Pod", bookmark.SerializeToString()))
     stream += sim_pb.watch_frame("ERROR", sim_pb.status_body(410, "Expired", "too old resource version"))
-    evs = list(watch._pb_events(watch._frames(iter(_pieces(stream, size))), decode_pb.one_pod))
+    evs = list(watch._pb_events(watch._frames(iter(_pieces(stream, size))), decode_pb.pod_event))
     assert [e.type for e in evs] == ["ADDED"] * 5 + ["MODIFIED", "BOOKMARK", "ERROR"]
     assert [e.obj.key for e in evs[:5]] == [p.key for p in pods]
     assert evs[5].resource_version == pods[1].obj["metadata"]["resourceVersion"]
