@@ -213,11 +213,10 @@ def hold_view(server: Server, env: dict[str, str], mode: str, hold: float, resul
 
 
 async def child(kubeconfig: str, mode: str, hold: float) -> None:
-    from kubectl_mem.kube.source import SnapshotSource
-    from kubectl_mem.tui.source import ClusterSource, Fetched
-
+    from kubectl_mem.kube.snapshot_source import SnapshotSource
     from kubectl_mem.tui.app import make_app
     from kubectl_mem.tui.config import Settings
+    from kubectl_mem.tui.data_sources import ClusterSource, Fetched
 
     class Relisting(ClusterSource):
         """The view before issue 12: every refresh lists every pod and node again (JSON pages)."""

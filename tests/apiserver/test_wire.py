@@ -278,8 +278,7 @@ async def _settle(pilot) -> None:
 
 
 async def test_the_view_shows_changes_at_the_next_refresh_without_listing_again(cluster):
-    from kubectl_mem.kube.source import SnapshotSource
-
+    from kubectl_mem.kube.snapshot_source import SnapshotSource
     from kubectl_mem.tui.app import make_app
     from kubectl_mem.tui.config import Settings
 
