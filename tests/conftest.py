@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,32 @@ from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Faults, SimServer, gener
 SimFactory = Callable[..., SimServer]
 REAL_TIERS = ("apiserver", "realnode")  # markers of the tiers on real Kubernetes binaries
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+# What the plugin and its simulated cluster would leave in a user's /tmp if they forgot to clean up.
+LEFTOVERS = ("kubectl-mem-", "sim-cgroup-")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's temporary files (this process's and its subprocesses') in a folder of its own,
+    so that `leaves_nothing` sees exactly what the tests leave."""
+    path = tmp_path_factory.mktemp("TMPDIR")
+    saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"] = tempfile.tempdir = str(path)
+    yield path
+    tempfile.tempdir = saved_dir
+    if saved_env is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = saved_env
+
+
+@pytest.fixture(autouse=True)
+def leaves_nothing(private_tmp: Path) -> Iterator[None]:
+    """No test leaves a kubectl-mem or simulated-cluster temporary file or folder behind."""
+    before = set(os.listdir(private_tmp))
+    yield
+    left = sorted(n for n in set(os.listdir(private_tmp)) - before if n.startswith(LEFTOVERS))
+    assert not left, f"left in TMPDIR: {left}"
 
 
 @pytest.fixture

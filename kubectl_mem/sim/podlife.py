@@ -56,6 +56,10 @@ _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z
 _QOS = {"Guaranteed": "guaranteed", "Burstable": "burstable", "BestEffort": "besteffort"}
 
 
+class _Stopped(Exception):
+    """The server is stopping: a kubelet thread ends where it is."""
+
+
 @dataclass
 class PodLife:
     """The lifecycle controller and its knobs (set them while the server runs).
@@ -86,6 +90,18 @@ class PodLife:
     deletes: list[tuple[str, str, str | None]] = field(default_factory=list)  # (ns, name, grace)
     _logs: dict[tuple[str, str], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: set[threading.Thread] = field(default_factory=set)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the kubelet threads and wait for them, so that each removes its temporary cgroup
+        tree before the process exits (a daemon thread killed at exit would leave it in /tmp)."""
+        self._stop.set()
+        with self._lock:
+            threads = list(self._threads)
+        deadline = time.monotonic() + timeout
+        for t in threads:
+            t.join(max(deadline - time.monotonic(), 0))
 
     # -- handlers -------------------------------------------------------------------------------
     def create(self, ctx: RequestContext) -> Response:
@@ -136,7 +152,11 @@ class PodLife:
         pod["apiVersion"], pod["kind"] = "v1", "Pod"
         pod["status"] = {"phase": "Pending", "qosClass": _qos_of(pod)}
         cluster.add_pod(copy.deepcopy(pod), ensure_namespace=False)
-        threading.Thread(target=self._run, args=(ns, name), name=f"sim-pod-{name}", daemon=True).start()
+        if not self._stop.is_set():
+            t = threading.Thread(target=self._kubelet, args=(ns, name), name=f"sim-pod-{name}", daemon=True)
+            with self._lock:
+                self._threads.add(t)
+            t.start()
         stored = cluster.get("pods", name, ns)
         return Response(201, encode(stored))
 
@@ -221,9 +241,22 @@ class PodLife:
         cluster.put("pods", pod)
         return True
 
+    def _kubelet(self, ns: str, name: str) -> None:
+        try:
+            self._run(ns, name)
+        except _Stopped:
+            pass
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def _sleep(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise _Stopped
+
     def _run(self, ns: str, name: str) -> None:
         cluster = self.server.cluster
-        time.sleep(self.step_s)
+        self._sleep(self.step_s)
         pod = cluster.get("pods", name, ns)
         if pod is None:
             return
@@ -231,7 +264,7 @@ class PodLife:
         container = pod["spec"]["containers"][0]
         cname, image = container["name"], container["image"]
         if node and cluster.get("nodes", node) is None:
-            time.sleep(self.orphan_gc_s)  # the pod GC's quarantine, then a forced delete
+            self._sleep(self.orphan_gc_s)  # the pod GC's quarantine, then a forced delete
             cluster.delete("pods", name, ns)
             return
         if not node or node in self.not_ready or not _node_ready(cluster.get("nodes", node)):
@@ -250,7 +283,7 @@ class PodLife:
                 "containerStatuses": [{**base, "state": {"waiting": waiting["containerCreating"]}}],
             },
         )
-        time.sleep(self.step_s)
+        self._sleep(self.step_s)
         if self.image_pull_error:
             msg = f'failed to pull and unpack image "docker.io/library/{image}": not found'
             self._update(
@@ -262,7 +295,7 @@ class PodLife:
                     ]
                 },
             )
-            time.sleep(self.step_s)
+            self._sleep(self.step_s)
             backoff = {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
             self._update(ns, name, {"containerStatuses": [{**base, "state": {"waiting": backoff}}]})
             return
@@ -281,7 +314,7 @@ class PodLife:
         ):
             return
         if self.deadline_exceeded:
-            time.sleep(self.step_s)
+            self._sleep(self.step_s)
             self._update(
                 ns,
                 name,
@@ -295,7 +328,7 @@ class PodLife:
         out = self.collector_output(node)
         with self._lock:
             self._logs[(ns, name)] = out
-        time.sleep(self.step_s)
+        self._sleep(self.step_s)
         done = {
             "terminated": {
                 "exitCode": 0,
@@ -454,4 +487,5 @@ def install(server: SimServer) -> PodLife:
     r.add("GET", base + "/{name}/log", life.log, verb="get", resource="pods", subresource="log")
     r.add("DELETE", base + "/{name}", life.delete, verb="delete", resource="pods")
     server.podlife = life  # type: ignore[attr-defined]
+    server.on_stop(life.close)
     return life

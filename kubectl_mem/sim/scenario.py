@@ -36,10 +36,13 @@ from .cluster import Cluster, ContainerUsage
 Gi = 1 << 30
 Mi = 1 << 20
 
-__all__ = ["DEFAULT_NOW", "demo_cluster", "generate"]
+__all__ = ["DEFAULT_NOW", "DEMO_NAMESPACE", "demo_cluster", "generate"]
 
 Obj = dict[str, Any]
 DEFAULT_NOW = datetime(2025, 6, 2, 9, 30, 0, tzinfo=UTC)  # fixed so scenarios are byte-reproducible
+# The demo context's namespace: the showcase workloads (one story each) all live here, so `top --demo`
+# and `explain --demo NAME` (both in the context's namespace, as kubectl) show every story.
+DEMO_NAMESPACE = "team-search"
 _ALNUM = "bcdfghjklmnpqrstvwxz2456789"
 _SIZES_GI = (8, 16, 32, 64, 128, 256, 512)
 # (runtime, (qos roll, memory-settings roll)) of the first app workloads; _emit gives workload k story k:
@@ -484,6 +487,8 @@ class _Gen:
             roll = rng.random()
             ns = rng.choice(team_ns)
             showcase = special < len(_SHOWCASE)
+            if showcase:
+                ns = DEMO_NAMESPACE
             if roll < 0.07 and not showcase:
                 w = _statefulset(rng, rng.choice([ns, "default"]), i)
             elif roll < 0.12 and not showcase:
@@ -503,7 +508,7 @@ class _Gen:
                 w = _Workload(
                     "Deployment",
                     f"{name}-{i}",
-                    ns if runtime != "nginx" or i % 3 else "ingress-nginx",
+                    ns if runtime != "nginx" or i % 3 or showcase else "ingress-nginx",
                     [_app_container(rng, runtime, "app" if runtime != "go" else "api", rolls)],
                 )
                 w.replicas = rng.choice([1, 2, 2, 3, 3, 4, 6]) * (

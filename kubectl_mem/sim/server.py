@@ -19,6 +19,7 @@ import os
 import re
 import select
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -47,7 +48,7 @@ from .selectors import (
     parse_label_selector,
 )
 from .tables import columns_for, row_cells
-from .tls import ca_data, ca_file, server_context
+from .tls import CA_PEM, ca_data, server_context
 
 __all__ = [
     "ApiError",
@@ -417,6 +418,7 @@ class SimServer:
         self._watch_sockets: set[Any] = set()  # open watch connections, for drop_watches()
         self._watch_lock = threading.Lock()
         self._pb_cache = sim_pb.Cache()
+        self._stop_hooks: list[Callable[[], None]] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
     @property
@@ -432,9 +434,10 @@ class SimServer:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     @property
-    def ca_file(self) -> Path | None:
-        """PEM of the CA that signed the server certificate (curl --cacert, requests verify=...)."""
-        return ca_file() if self.tls else None
+    def ca_pem(self) -> str | None:
+        """PEM of the CA that signed the server certificate (ssl's cadata=; a kubeconfig carries it
+        as certificate-authority-data). Never a file: nothing of the sim's is left in /tmp."""
+        return CA_PEM if self.tls else None
 
     def start(self) -> SimServer:
         if self._precompute:
@@ -457,6 +460,11 @@ class SimServer:
                 sock.shutdown(socket.SHUT_RDWR)
         return len(socks)
 
+    def on_stop(self, hook: Callable[[], None]) -> None:
+        """Call `hook()` when the server stops (after it stopped answering): e.g. the pod
+        lifecycle's threads, which must end before the process does."""
+        self._stop_hooks.append(hook)
+
     def stop(self) -> None:
         self._stopping.set()
         self.drop_watches()
@@ -465,6 +473,9 @@ class SimServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
+        hooks, self._stop_hooks = self._stop_hooks, []
+        for hook in hooks:
+            hook()
 
     def __enter__(self) -> SimServer:
         return self
@@ -1252,6 +1263,14 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
     sim: SimServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that goes away mid-request (a --request-timeout, Ctrl-C, a TLS handshake cut
+        # short) is normal for an apiserver: socketserver would print a traceback on the user's
+        # terminal. Anything else is a bug in the sim and stays loud.
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -1318,7 +1337,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.wfile.write(header_bytes)
                 self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # the client left (broken pipe, reset, TLS EOF): nothing to answer
             self.close_connection = True
         if headers.get("connection", "").lower() == "close":
             self.close_connection = True

@@ -13,7 +13,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["CA_PEM", "ca_data", "ca_file", "server_context"]
+__all__ = ["CA_PEM", "ca_data", "server_context"]
 
 CA_PEM = """-----BEGIN CERTIFICATE-----
 MIIBoTCCAUegAwIBAgIUPHld28sJ/TbCIg+01VGiXKQCvn8wCgYIKoZIzj0EAwIw
@@ -51,7 +51,7 @@ cGNdyJHJXMoJ2qrxQwPztPBp1dChRANCAASXjTA/3FMBdK/HHhnlHStK7x8Owjdz
 """
 
 _lock = threading.Lock()
-_dir: Path | None = None
+_context: ssl.SSLContext | None = None
 
 
 def ca_data() -> str:
@@ -59,28 +59,21 @@ def ca_data() -> str:
     return base64.b64encode(CA_PEM.encode()).decode()
 
 
-def _files() -> Path:
-    global _dir
-    with _lock:
-        if _dir is None:
-            # ssl only loads certificate chains from files.
-            d = Path(tempfile.mkdtemp(prefix="kubectl-mem-sim-tls-"))
-            (d / "ca.crt").write_text(CA_PEM)
-            (d / "server.crt").write_text(_CERT_PEM + CA_PEM)
-            (d / "server.key").write_text(_KEY_PEM)
-            (d / "server.key").chmod(0o600)
-            _dir = d
-        return _dir
-
-
-def ca_file() -> Path:
-    return _files() / "ca.crt"
-
-
 def server_context() -> ssl.SSLContext:
-    d = _files()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(d / "server.crt", d / "server.key")
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
+    """The server's TLS context, made once per process. `ssl` loads a certificate chain only from
+    files, so they are written to a private temporary folder that is removed as soon as they are
+    loaded: nothing is left in /tmp, whatever happens to the process later."""
+    global _context
+    with _lock:
+        if _context is None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            with tempfile.TemporaryDirectory(prefix="kubectl-mem-sim-tls-") as tmp:
+                crt, key = Path(tmp) / "server.crt", Path(tmp) / "server.key"
+                crt.write_text(_CERT_PEM + CA_PEM)
+                key.touch(0o600)
+                key.write_text(_KEY_PEM)
+                ctx.load_cert_chain(crt, key)
+            ctx.set_alpn_protocols(["http/1.1"])
+            _context = ctx
+        return _context

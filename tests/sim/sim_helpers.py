@@ -30,7 +30,7 @@ class Reply:
 
 def connect(srv: SimServer) -> http.client.HTTPConnection:
     if srv.tls:
-        ctx = ssl.create_default_context(cafile=str(srv.ca_file))
+        ctx = ssl.create_default_context(cadata=srv.ca_pem)
         return http.client.HTTPSConnection(srv.host, srv.port, context=ctx, timeout=30)
     return http.client.HTTPConnection(srv.host, srv.port, timeout=30)
 
