@@ -15,6 +15,7 @@ def test_z(control_plane):            # a real etcd + kube-apiserver (tests/envt
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -23,12 +24,31 @@ from typing import Any
 
 import pytest
 from envtest import AssetsMissing, ControlPlane, find_assets
+from needs import install_hint
 
 from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Faults, SimServer, generate
 
 SimFactory = Callable[..., SimServer]
 REAL_TIERS = ("apiserver", "realnode")  # markers of the tiers on real Kubernetes binaries
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if shutil.which("kubectl") is None:
+        pytest.exit(install_hint("kubectl") + " (the tests run kubectl mem through it)", returncode=4)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    missing: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        reason = reason.removeprefix("Skipped: ")
+        if " not found on PATH: install it " in reason:
+            missing[reason] = missing.get(reason, 0) + 1
+    for reason, count in sorted(missing.items()):
+        terminalreporter.write_line(f"{reason}: {count} test(s) skipped", yellow=True)
+
+
 # What the plugin and its simulated cluster would leave in a user's /tmp if they forgot to clean up.
 LEFTOVERS = ("kubectl-mem-", "sim-cgroup-")
 
@@ -128,13 +148,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """With CI=true a skipped test of a real-binary tier fails the run: CI must run them."""
+    """With CI=true a skipped test fails the run: CI must run everything, the real-binary tiers and
+    the tests of a program a fresh machine may lack (tests/needs.py) alike."""
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and _ci() and any(item.get_closest_marker(m) for m in REAL_TIERS):
+    if report.skipped and _ci() and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
-        report.longrepr = f"CI=true: this tier must run, but it was skipped: {reason}"
+        report.longrepr = f"CI=true: this test must run, but it was skipped: {reason}"
 
 
 @pytest.fixture(scope="session")

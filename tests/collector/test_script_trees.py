@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from needs import need
 from trees import MEMTOTAL, Container, Expected, Layout, Mem, MiB, PodSpec, build_node, hex_id, make_pods
 
 from kubectl_mem.kube.cgroup_dir import collect_from_dir, run_collector, snapshot_from_dir
@@ -286,20 +287,22 @@ def test_v1_memory_hierarchy_given_directly(tmp_path: Path, bb: dict[str, object
 
 def test_same_output_under_dash(tmp_path: Path, bb: dict[str, object]) -> None:
     """POSIX: any sh gives byte-identical output (dash is Debian's /bin/sh)."""
-    dash = shutil.which("dash")
-    assert dash, "dash is Debian's /bin/sh"
+    dash = need("dash")
     build_node(tmp_path / "cg", LAYOUTS["hybrid-systemd-containerd"], make_pods(5, 2))
     a = collect_from_dir(tmp_path / "cg", **bb)
     b = collect_from_dir(tmp_path / "cg", shell=[dash], path="/usr/bin:/bin")  # mawk
     assert a == b
 
 
-def test_image_without_awk(tmp_path: Path, bb: dict[str, object]) -> None:
+def test_image_without_awk(tmp_path: Path) -> None:
+    """An image whose sh has no awk beside it. Under dash with an empty PATH: busybox sh cannot
+    stand for such an image, because busybox-static (Debian's, Alpine's) runs its own applets,
+    awk included, whatever PATH says."""
+    dash = need("dash")
     build_node(tmp_path / "cg", LAYOUTS["v2-systemd-containerd"], make_pods(1, 1))
     nobin = tmp_path / "bin"
     nobin.mkdir()
-    (nobin / "sh").symlink_to(bb["shell"][0])  # type: ignore[index]
-    snap = snapshot_from_dir(tmp_path / "cg", shell=bb["shell"], path=str(nobin))  # type: ignore[arg-type]
+    snap = snapshot_from_dir(tmp_path / "cg", shell=[dash], path=str(nobin))
     assert not snap.truncated and snap.cgroups == ()
     assert snap.problems == ("no awk in the collector image: it needs a POSIX awk (busybox has one)",)
 

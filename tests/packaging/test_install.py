@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from needs import need
 
 from kubectl_mem import __version__
 
@@ -28,6 +29,7 @@ def built(tmp_path_factory, release):
     PyInstaller's work directory stays in build/out/ (gitignored), so a second local run reuses its
     analysis; CI starts from a clean clone and builds everything.
     """
+    need("objdump")  # PyInstaller's dependency analysis on Linux
     dist = tmp_path_factory.mktemp("dist")
     manifest = dist / "krew-manifest.yaml"
     subprocess.run(

@@ -14,14 +14,19 @@ import time
 from pathlib import Path
 
 import pytest
+from needs import need
 
 pytestmark = pytest.mark.slow
 
-TMUX = shutil.which("tmux") or "tmux"
+# a tmux server of our own (-L): a user's or another test run's tmux is never touched, and the
+# session's shell gets this process's environment (TMPDIR included), not an older server's
+SOCKET = f"kubectl-mem-test-{os.getpid()}"
 
 
-def tmux(*args: str) -> str:
-    return subprocess.run([TMUX, *args], check=True, capture_output=True, text=True).stdout
+def tmux(*args: str, check: bool = True) -> str:
+    return subprocess.run(
+        [need("tmux"), "-L", SOCKET, *args], check=check, capture_output=True, text=True
+    ).stdout
 
 
 def pane(session: str) -> str:
@@ -87,4 +92,4 @@ def test_top_in_tmux(tmp_path: Path) -> None:
         # the terminal is given back: no alternate screen left, no stray escape codes
         assert "pods(" not in pane(session)
     finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True)
+        tmux("kill-server", check=False)
