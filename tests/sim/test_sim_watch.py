@@ -69,11 +69,12 @@ def test_protobuf_lists_and_json_lists_give_the_same_records(sim):
 def test_a_watch_sends_changes_after_its_resource_version_with_bookmarks(sim, transport, protocol):
     sim.bookmark_seconds = 0.2
     rv = str(sim.cluster.snapshot("pods").rv)
-    w = watch.Watch(transport, "/api/v1/namespaces/team-ads/pods", [], codecs.PODS[protocol], rv)
-    victim = next(p for p in sim.cluster.list("pods") if p["metadata"]["namespace"] == "team-ads")
-    sim.cluster.delete("pods", victim["metadata"]["name"], "team-ads")
+    ns = "team-search"  # the scenario's showcase namespace: never empty
+    w = watch.Watch(transport, f"/api/v1/namespaces/{ns}/pods", [], codecs.PODS[protocol], rv)
+    victim = next(p for p in sim.cluster.list("pods") if p["metadata"]["namespace"] == ns)
+    sim.cluster.delete("pods", victim["metadata"]["name"], ns)
     sim.cluster.add_pod(make_pod("elsewhere", "team-identity", "node-1"))  # not in the watched namespace
-    sim.cluster.add_pod(make_pod("fresh", "team-ads", "node-1"))
+    sim.cluster.add_pod(make_pod("fresh", ns, "node-1"))
     evs = next_events(w, 3, lambda e: e.type == "BOOKMARK" and int(e.resource_version) >= int(rv) + 3)
     w.close()
     kinds = [(e.type, e.obj.name if e.obj else "") for e in evs if e.type != "BOOKMARK"]
