@@ -213,12 +213,9 @@ def _unreachable(server: str, e: Exception) -> str:
 
 
 def status_error(status: int, body: bytes, path: str, *, attempts: int = 1, method: str = "GET") -> ApiError:
-    """Turn an error response into the typed error, keeping the server's own message."""
-    try:
-        st = msgspec.json.decode(body, type=_Status)
-        message, reason = st.message, st.reason
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        message, reason = "", ""
+    """Turn an error response into the typed error, keeping the server's own message (a Status in
+    JSON, or in protobuf when protobuf was the first type the request accepted)."""
+    message, reason = _status_message(body)
     if status == 401:
         return UnauthorizedError(
             "the API server rejected the credentials (401 Unauthorized)",
@@ -241,6 +238,22 @@ def status_error(status: int, body: bytes, path: str, *, attempts: int = 1, meth
             reason=reason,
         )
     return ApiError(message or f"unexpected status {status} on {method} {path}", code=status, reason=reason)
+
+
+def _status_message(body: bytes) -> tuple[str, str]:
+    if body[:4] == b"k8s\x00":
+        from kubectl_mem.kube import pb  # only a protobuf client gets protobuf errors
+
+        try:
+            st = pb.parse(pb.Status, pb.unwrap(body)[1])
+            return st.message, st.reason
+        except ValueError:
+            return "", ""
+    try:
+        st = msgspec.json.decode(body, type=_Status)
+        return st.message, st.reason
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return "", ""
 
 
 def malformed(path: str, e: Exception) -> MalformedResponseError:

@@ -185,3 +185,15 @@ def test_the_compiled_messages_carry_the_schema_numbers_and_json_names():
         pb.ListHead.DESCRIPTOR.fields_by_name["metadata"].message_type.fields_by_name["continue_"].json_name
         == "continue"
     )
+
+
+def test_an_error_status_in_protobuf_keeps_the_servers_message():
+    from kubectl_mem.errors import ForbiddenError
+    from kubectl_mem.kube.http import status_error
+
+    message = (
+        'pods is forbidden: User "nobody" cannot list resource "pods" in API group "" at the cluster scope'
+    )
+    err = status_error(403, sim_pb.status_body(403, "Forbidden", message), "/api/v1/pods")
+    assert isinstance(err, ForbiddenError) and err.message == message and err.reason == "Forbidden"
+    assert status_error(500, pb.MAGIC + b"\xff\xff", "/api/v1/pods").code == 500  # corrupt: the status alone
