@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from kubectl_mem.cli.env import Env
-from kubectl_mem.cli.shared import collect_cgroups, outcome, sort_spec, source_from
+from kubectl_mem.cli.shared import collect_cgroups, options_from, outcome, sort_spec, source_from
 from kubectl_mem.errors import ExitStatus, UsageError
+from kubectl_mem.kube.snapshot_source import SnapshotSource
 from kubectl_mem.report import columns as cols
 from kubectl_mem.report import document, table
 
@@ -18,12 +19,7 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
     sort_column, descending = sort_spec(opts.sort_by, cols.POD_SORTS)
     src = source_from(opts)
     if env.stdout_isatty and opts.output is None:
-        from kubectl_mem.cli.shared import options_from
-        from kubectl_mem.kube.collector_run import CollectingSource
-        from kubectl_mem.tui.run import run
-
-        src = CollectingSource.wrap(src, options_from(opts), collect_on_start=opts.cgroups)
-        return run(src, opts, env, sort=(sort_column, descending))
+        return _interactive(opts, env, src, sort=(sort_column, descending))
     gathered = None
     try:
         loaded = src.load()
@@ -72,3 +68,18 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
             columns = cols.insert_after(columns, "pct_limit", extra)
         env.stdout.write(table.render(pods, columns, headers=not opts.no_headers))
     return status
+
+
+def _interactive(
+    opts: argparse.Namespace, env: Env, src: SnapshotSource, *, sort: tuple[str, bool]
+) -> ExitStatus:
+    """On a terminal without -o: settings from the config file and flags, then the app (the collector
+    flags travel with the source, for the `c` key and `--cgroups`)."""
+    from kubectl_mem.kube.collector_run import CollectingSource
+    from kubectl_mem.tui.app import make_app
+    from kubectl_mem.tui.config import load_settings
+
+    source = CollectingSource.wrap(src, options_from(opts), collect_on_start=opts.cgroups)
+    settings = load_settings(env.environ, refresh=getattr(opts, "refresh", None), sort=sort)
+    make_app(source, settings).run()
+    return ExitStatus.OK
