@@ -54,7 +54,9 @@ def explain(opts: argparse.Namespace, env: Env) -> ExitStatus:
     try:
         conn = src.connection()
         metrics = Transport(conn, retries=2)  # a missing metrics API answers at once
-        data = fetch_explain(src.transport, conn.namespace, kind, name, metrics_transport=metrics)
+        data = fetch_explain(
+            src.transport, conn.namespace, kind, name, metrics_transport=metrics, wire=src.wire
+        )
         context = conn.context
         if opts.container and not any(c.name == opts.container for p in data.targets for c in p.containers):
             names = sorted({c.name for p in data.targets for c in p.containers})

@@ -19,14 +19,16 @@ from urllib.parse import quote
 import msgspec
 
 from kubectl_mem.errors import ApiNotFoundError, ForbiddenError, KubectlMemError, NotFoundError
-from kubectl_mem.kube import decode, decode_pb, pb, wire
+from kubectl_mem.kube import codecs, decode, decode_pb, pb
 from kubectl_mem.kube.fetch import (
     METRICS,
     WORKERS,
     ClusterData,
     Problem,
+    Wire,
     get_node,
     get_pod,
+    list_records,
     metrics_path,
     metrics_problem,
     now_rfc3339,
@@ -34,6 +36,7 @@ from kubectl_mem.kube.fetch import (
 )
 from kubectl_mem.kube.http import Transport
 from kubectl_mem.kube.lists import list_all
+from kubectl_mem.kube.wire import ListMeta
 from kubectl_mem.model.explain import EventRecord
 from kubectl_mem.model.records import Pod, PodUsage
 
@@ -120,7 +123,7 @@ def event_record(e) -> EventRecord:
     )
 
 
-def events_page_pb(body: bytes) -> tuple[list[EventRecord], wire.ListMeta]:
+def events_page_pb(body: bytes) -> tuple[list[EventRecord], ListMeta]:
     """Events from protobuf, as `events_page` makes them from JSON."""
     return decode_pb._page(body, pb.EventList, event_record)
 
@@ -133,9 +136,27 @@ class ExplainData:
     node_events: dict[str, list[EventRecord]] = field(default_factory=dict)
 
 
-def workload_pods(transport: Transport, namespace: str, kind: str, name: str) -> list[Pod]:
+def _events(transport: Transport, path: str, selector: str, wire: Wire) -> list[EventRecord]:
+    """Events, in protobuf where the wire is (the JSON answer of a server without it still reads)."""
+    params = [("fieldSelector", selector)]
+    if wire.protocol == "json":
+        return list_all(transport, path, events_page, params)
+    return list_all(
+        transport,
+        path,
+        lambda body: events_page_pb(body) if body[:4] == pb.MAGIC else events_page(body),
+        params,
+        accept=codecs.PROTOBUF_FIRST,
+        head=codecs.PODS["protobuf"].list_head,  # any list's metadata
+    )
+
+
+def workload_pods(
+    transport: Transport, namespace: str, kind: str, name: str, wire: Wire | None = None
+) -> list[Pod]:
     """The pods a Deployment / StatefulSet / DaemonSet owns, found by ownerReferences."""
-    pods = list_all(transport, pods_path(namespace), decode.pods_page)
+    wire = wire or Wire()
+    pods = list_records(transport, pods_path(namespace), wire.pods, wire)
     out = []
     for p in pods:
         if kind == "Deployment":
@@ -156,29 +177,32 @@ def fetch_explain(
     name: str,
     *,
     metrics_transport: Transport | None = None,
+    wire: Wire | None = None,
 ) -> ExplainData:
     """Fetch everything for `kind` ("Pod", "Deployment", "StatefulSet", "DaemonSet") `name`."""
     mt = metrics_transport or transport
+    wire = wire or Wire()
     taken_at = now_rfc3339()
     targets = (
-        [get_pod(transport, namespace, name)]
+        [get_pod(transport, namespace, name, wire.pods)]
         if kind == "Pod"
-        else workload_pods(transport, namespace, kind, name)
+        else workload_pods(transport, namespace, kind, name, wire)
     )
     problems: list[Problem] = []
     node_names = sorted({p.node for p in targets if p.node})
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         f_node_pods = {
             n: pool.submit(
-                list_all,
+                list_records,
                 transport,
                 "/api/v1/pods",
-                decode.pods_page,
+                wire.pods,
+                wire,
                 [("fieldSelector", f"spec.nodeName={n}")],
             )
             for n in node_names
         }
-        f_nodes = {n: pool.submit(get_node, transport, n) for n in node_names}
+        f_nodes = {n: pool.submit(get_node, transport, n, wire.nodes) for n in node_names}
         f_node_metrics = pool.submit(list_all, mt, f"{METRICS}/nodes", decode.node_metrics_page, limit=None)
         f_priority = pool.submit(
             list_all, transport, "/apis/scheduling.k8s.io/v1/priorityclasses", decode.priority_classes_page
@@ -189,19 +213,15 @@ def fetch_explain(
             else "involvedObject.kind=Pod"
         )
         f_pod_events = pool.submit(
-            list_all,
-            transport,
-            f"/api/v1/namespaces/{quote(namespace, safe='')}/events",
-            events_page,
-            [("fieldSelector", selector)],
+            _events, transport, f"/api/v1/namespaces/{quote(namespace, safe='')}/events", selector, wire
         )
         f_node_events = {
             n: pool.submit(
-                list_all,
+                _events,
                 transport,
                 "/api/v1/events",
-                events_page,
-                [("fieldSelector", f"involvedObject.kind=Node,involvedObject.name={n}")],
+                f"involvedObject.kind=Node,involvedObject.name={n}",
+                wire,
             )
             for n in node_names
         }

@@ -73,3 +73,21 @@ def test_a_bad_watch_list_setting_is_a_usage_error(sim, monkeypatch, value):
 def test_an_unknown_protocol_is_a_usage_error(sim, monkeypatch):
     code, _, err = run(["top", "-A", "--protocol", "yaml"], sim.kubeconfig, monkeypatch)
     assert code == 2 and "--protocol" in err
+
+
+def test_explain_tells_the_same_over_each_wire(sim, monkeypatch):
+    pod = next(p for p in sim.cluster.list("pods") if p["status"].get("containerStatuses"))["metadata"]
+    outs = {}
+    for protocol in ("json", "protobuf"):
+        sim.clear_requests()
+        argv = ["explain", "-n", pod["namespace"], pod["name"], "-o", "json", "--protocol", protocol]
+        code, out, err = run(argv, sim.kubeconfig, monkeypatch)
+        assert code in (0, 3), err
+        doc = json.loads(out)
+        doc.pop("metadata", None)
+        outs[protocol] = doc
+        events = [r for r in sim.requests if r.path.endswith("/events")]
+        assert events and all(
+            (pb.CONTENT_TYPE in r.headers["accept"]) == (protocol == "protobuf") for r in events
+        )
+    assert outs["json"] == outs["protobuf"]
