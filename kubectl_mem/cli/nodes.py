@@ -13,7 +13,6 @@ from kubectl_mem.kube.snapshot_source import Loaded
 from kubectl_mem.model.views import NodeView, PodView
 from kubectl_mem.report import columns as cols
 from kubectl_mem.report import document, table
-from kubectl_mem.report.fmt import age, ordinal, size
 
 
 def nodes(opts: argparse.Namespace, env: Env) -> ExitStatus:
@@ -61,28 +60,6 @@ def eviction_order_text(node: NodeView, loaded: Loaded, *, headers: bool = True)
     rows: list[PodView] = [by_key[k] for k in node.eviction_order if k in by_key]
     if not rows:
         return f"No running pods on {node.node.name}.\n"
-    now = dt.datetime.now(dt.UTC)
-    columns = [
-        cols.Column(
-            "rank",
-            "EVICT#",
-            lambda p: p.eviction_rank,
-            lambda p: ordinal(p.eviction_rank or 0) + ("*" if p.critical else ""),
-            "right",
-        ),
-        *[
-            c
-            for c in cols.POD_COLUMNS
-            if c.key in ("namespace", "name", "qos", "priority", "memory", "request")
-        ],
-        cols.Column("excess", "OVER REQUEST", lambda p: _excess(p), lambda p: size(_excess(p)), "right"),
-        cols.Column("age", "AGE", lambda p: p.pod.created or "", lambda p: age(p.pod.created, now), "right"),
-    ]
+    columns = cols.eviction_order_columns(dt.datetime.now(dt.UTC))
     title = f"Eviction order on {node.node.name} under memory pressure (* = critical, never evicted):\n"
     return title + table.render(rows, columns, headers=headers)
-
-
-def _excess(p: PodView) -> int | None:
-    if p.working_set is None:
-        return None
-    return p.working_set - p.request

@@ -165,10 +165,10 @@ def canonical_binary(n: int) -> str:
 
 @lru_cache(maxsize=4096)  # the same requests, limits and node headrooms repeat across a snapshot
 def format_bytes(n: int) -> str:
-    """Short human form for reasons and messages: `512Mi`, `1.5Gi`, `80Mi`, `900` (bytes).
-
-    At most one decimal; exact multiples print without one. Not meant to be parsed back.
-    """
+    """The one human form of a byte count, in tables, headers and sentences alike: binary units,
+    one decimal below 10 of a unit (`1.5Gi`, `8.2Gi`), whole units from 10 up (`302Mi`, `12Gi`),
+    no `.0` (`8Gi`), and a value that rounds to 1024 of a unit is 1 of the next (`1Gi`, never
+    `1024Mi`). Below 1Ki: bytes (`900`). Not meant to be parsed back (see canonical_binary)."""
     sign, m = ("-", -n) if n < 0 else ("", n)
     if m < 1024:
         return f"{sign}{m}"
@@ -177,7 +177,8 @@ def format_bytes(n: int) -> str:
     while i + 1 < len(units) and m >= 1 << units[i + 1][1]:
         i += 1
     suffix, exp = units[i]
-    text = f"{m / (1 << exp):.1f}".removesuffix(".0")
-    if text == "1024" and i + 1 < len(units):  # 1023.96Mi reads better as 1Gi
+    value = m / (1 << exp)
+    text = f"{value:.1f}".removesuffix(".0") if value < 9.95 else str(round(value))
+    if text == "1024" and i + 1 < len(units):
         text, suffix = "1", units[i + 1][0]
     return f"{sign}{text}{suffix}"

@@ -29,7 +29,7 @@ from typing import Literal
 import msgspec
 
 from kubectl_mem.model.qos import compute_qos, effective_qos
-from kubectl_mem.model.quantity import format_bytes
+from kubectl_mem.model.quantity import canonical_binary, format_bytes
 from kubectl_mem.model.records import ContainerSpec, Pod, Resources
 
 MI = 1 << 20
@@ -83,8 +83,9 @@ def round_up_mi(n: float) -> int:
 
 
 def mi(n: int) -> str:
-    """Whole-Mi quantity for commands (values here are always rounded to whole Mi)."""
-    return f"{n // MI}Mi"
+    """The exact quantity for commands and YAML (values here are whole Mi): the largest binary
+    suffix that divides it, so a recommendation reads `1Gi` as the tables do, not `1024Mi`."""
+    return canonical_binary(n // MI * MI)
 
 
 def oom_bump(at_kill: int) -> int:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_mem.model.cgroup import CgroupSnapshot, Figures, NodeCgroup, PodCgroup
+from kubectl_mem.report import columns as cols
+from kubectl_mem.report import table as plain
 from kubectl_mem.report.document import API_VERSION
-from kubectl_mem.report.fmt import size
+from kubectl_mem.report.fmt import UNBOUNDED, size
 
 Obj = dict[str, Any]
 
@@ -49,60 +51,9 @@ def rows(pods: Iterable[PodCgroup], *, only: str | None = None) -> list[Row]:
     return out
 
 
-_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("WORKING-SET", "working_set"),
-    ("ANON", "anon"),
-    ("FILE", "file"),
-    ("ACTIVE-F", "active_file"),
-    ("INACTIVE-F", "inactive_file"),
-    ("SHMEM", "shmem"),
-    ("KERNEL", "kernel"),
-    ("SOCK", "sock"),
-    ("RECLAIMABLE", "reclaimable"),
-    ("UNRECLAIMABLE", "unreclaimable"),
-)
-
-
 def table(rows_: Sequence[Row], *, headers: bool = True) -> str:
-    head = [
-        "NODE",
-        "POD",
-        "CONTAINER",
-        "QOS",
-        *(t for t, _ in _COLUMNS),
-        "PEAK",
-        "LIMIT",
-        "OOM-KILLS",
-        "PSI10",
-    ]
-    cells = []
-    for r in rows_:
-        b = r.cg
-        psi = r.psi_some_avg10
-        cells.append(
-            [
-                r.node,
-                r.pod,
-                r.container or "(pod)",
-                r.qos or "-",
-                *(size(getattr(b, f)) for _, f in _COLUMNS),
-                size(r.cg.peak),
-                size(r.cg.limit, missing="max"),
-                "-" if r.oom_kills is None else str(r.oom_kills),
-                "-" if psi is None else f"{psi:.2f}",
-            ]
-        )
-    if headers:
-        cells.insert(0, head)
-    if not cells:
-        return ""
-    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
-    left = 4  # NODE, POD, CONTAINER, QOS
-    lines = []
-    for c in cells:
-        parts = [t.ljust(widths[i]) if i < left else t.rjust(widths[i]) for i, t in enumerate(c)]
-        lines.append("   ".join(parts).rstrip())
-    return "\n".join(lines) + "\n"
+    """The rows under the column spec's names and formats (report/columns/cgroups.py)."""
+    return plain.render(rows_, cols.cgroup_row_columns(), headers=headers)
 
 
 def node_line(node: str, snap: CgroupSnapshot) -> str:
@@ -112,7 +63,7 @@ def node_line(node: str, snap: CgroupSnapshot) -> str:
     return (
         f"node {node}: memory.available {size(n.available)} (MemTotal {size(n.mem_total)} - root working set "
         f"{size(n.root_working_set)}, as the kubelet computes it); "
-        f"pods working set {size(n.pods_working_set)} of {size(n.pods_limit, missing='max')}; "
+        f"pods working set {size(n.pods_working_set)} of {size(n.pods_limit, missing=UNBOUNDED)}; "
         f"cgroup {snap.cgroup_version}"
     )
 

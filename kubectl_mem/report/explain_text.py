@@ -16,10 +16,11 @@ from kubectl_mem.model.explain import (
     Explanation,
     PodExplanation,
 )
-from kubectl_mem.model.quantity import canonical_binary, format_bytes
+from kubectl_mem.model.quantity import canonical_binary
 from kubectl_mem.model.recommend import Recommendation
 from kubectl_mem.model.runtime import RuntimeHint, Setting
 from kubectl_mem.model.words import ago, ordinal
+from kubectl_mem.report import columns as cols
 from kubectl_mem.report.fmt import pct, size
 
 CAUSE_TITLES = {
@@ -124,35 +125,25 @@ def _term(c: ContainerPicture, now: str) -> str:
     return c.last_termination + (f" {when}" if when else "")
 
 
+# explain's tables speak the column spec's words and formats (report/columns/)
+_CONTAINER = {c.key: c for c in cols.CONTAINER_COLUMNS}
+MEMORY_KEYS = ("container", "memory", "request", "limit", "pct_request", "pct_limit", "headroom", "restarts")
+MEMORY_HEADER = [_CONTAINER[k].title for k in MEMORY_KEYS]
+
+
+def _memory_rows(p: PodExplanation) -> list[list[str]]:
+    rows = []
+    for c in p.containers:
+        values = (c.working_set, c.request, c.limit, c.pct_of_request, c.pct_of_limit, c.headroom, c.restarts)
+        name = c.name + ("" if c.kind == "regular" else f" ({c.kind})")
+        cells = (_CONTAINER[k].format.text(v) for k, v in zip(MEMORY_KEYS[1:], values, strict=True))
+        rows.append([name, *cells])
+    return rows
+
+
 def _memory(o: _Out, p: PodExplanation, now: str) -> None:
     o.heading("MEMORY (working set vs request and limit)")
-    rows = [
-        [
-            c.name + ("" if c.kind == "regular" else f" ({c.kind})"),
-            size(c.working_set),
-            size(c.request),
-            size(c.limit),
-            pct(c.pct_of_request),
-            pct(c.pct_of_limit),
-            size(c.headroom),
-            str(c.restarts),
-        ]
-        for c in p.containers
-    ]
-    o.table(
-        [
-            "CONTAINER",
-            "WORKING SET",
-            "REQUEST",
-            "LIMIT",
-            "%REQ",
-            "%LIMIT",
-            "HEADROOM",
-            "RESTARTS",
-        ],
-        rows,
-        right={1, 2, 3, 4, 5, 6, 7},
-    )
+    o.table(MEMORY_HEADER, _memory_rows(p), right=set(range(1, len(MEMORY_HEADER))))
     for c in p.containers:
         if c.last_termination:
             o.bullet(f"{c.name}: last ended {_term(c, now)}")
@@ -172,9 +163,19 @@ def _kernel_title(p: PodExplanation) -> str:
     return "cgroup memory.stat and memory.events, read by the node collector"
 
 
-def _bytes(n: int | None) -> str:
-    """Sizes as the sentences under the table state them (one decimal), so the two read alike."""
-    return "-" if n is None else format_bytes(n)
+_FIGURE = {c.key: c for c in cols.FIGURE_COLUMNS}
+KERNEL_KEYS = (
+    "cg_usage",
+    "cg_anon",
+    "cg_active_file",
+    "cg_inactive_file",
+    "cg_shmem",
+    "cg_kernel",
+    "cg_reclaimable",
+    "cg_peak",
+    "cg_oom_kills",
+)
+KERNEL_HEADER = [_CONTAINER["container"].title, *(_FIGURE[k].title for k in KERNEL_KEYS)]
 
 
 def _kernel_rows(p: PodExplanation) -> list[list[str]]:
@@ -183,40 +184,8 @@ def _kernel_rows(p: PodExplanation) -> list[list[str]]:
     for name, g in [*named, ("(pod)", p.cgroup)]:
         if g is None:
             continue
-        rows.append(
-            [
-                name,
-                *(
-                    _bytes(v)
-                    for v in (
-                        g.usage,
-                        g.anon,
-                        g.active_file,
-                        g.inactive_file,
-                        g.shmem,
-                        g.kernel,
-                        g.reclaimable,
-                        g.peak,
-                    )
-                ),
-                "-" if g.oom_kills is None else str(g.oom_kills),
-            ]
-        )
+        rows.append([name, *(_FIGURE[k].text(g) for k in KERNEL_KEYS)])
     return rows
-
-
-KERNEL_HEADER = [
-    "CGROUP",
-    "USAGE",
-    "ANON",
-    "ACTIVE FILE",
-    "INACTIVE FILE",
-    "SHMEM",
-    "KERNEL",
-    "RECLAIMABLE",
-    "PEAK",
-    "OOM KILLS",
-]
 
 
 def _pod_kills(p: PodExplanation) -> str:
@@ -439,15 +408,11 @@ def _md_pod(lines: list[str], p: PodExplanation, now: str, level: str = "##") ->
         "",
         f"{level} Memory",
         "",
-        "| container | working set | request | limit | %req | %limit | headroom | restarts | last end |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| " + " | ".join(h.lower() for h in MEMORY_HEADER) + " | last end |",
+        "|---|" + "--:|" * (len(MEMORY_HEADER) - 1) + "---|",
     ]
-    for c in p.containers:
-        lines.append(
-            f"| {c.name} | {size(c.working_set)} | {size(c.request)} | {size(c.limit)} "
-            f"| {pct(c.pct_of_request)} | {pct(c.pct_of_limit)} | {size(c.headroom)} | {c.restarts} "
-            f"| {_md_escape(_term(c, now))} |"
-        )
+    for c, row in zip(p.containers, _memory_rows(p), strict=True):
+        lines.append("| " + " | ".join(row) + f" | {_md_escape(_term(c, now))} |")
     notes = [f"- {c.name}: {n}" for c in p.containers for n in c.notes]
     if notes:
         lines += ["", *notes]

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kubectl_mem.model.quantity import format_bytes
 from kubectl_mem.model.words import duration, ordinal, parse_time
 
-__all__ = ["age", "ordinal", "parse_time", "pct", "size"]
+__all__ = ["UNBOUNDED", "age", "ordinal", "parse_time", "pct", "size"]
 
-_UNITS = ((1 << 40, "Ti"), (1 << 30, "Gi"), (1 << 20, "Mi"), (1 << 10, "Ki"))
+UNBOUNDED = "unbounded"  # no limit: the same word for a pod's, a container's, a cgroup's, a node's sum
 
 
 def size(n: int | None, *, missing: str = "-") -> str:
-    """Binary units like `kubectl top` (123Mi); one decimal below 10 units so 1.5Gi stays 1.5Gi."""
-    if n is None:
-        return missing
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    for scale, unit in _UNITS:
-        if n >= scale:
-            value = n / scale
-            if value < 10 and n % scale:
-                return f"{sign}{value:.1f}{unit}"
-            return f"{sign}{round(value)}{unit}"
-    return f"{sign}{n}"
+    """A byte count as every view writes it (model.quantity.format_bytes: 302Mi, 1.5Gi, 1Gi);
+    `missing` when unknown."""
+    return missing if n is None else format_bytes(n)
 
 
 def pct(p: float | None, *, missing: str = "-") -> str:

@@ -207,8 +207,8 @@ class KubectlMemApp(App[None]):
 
     # ------------------------------------------------------------ commands
 
-    def help_rows(self) -> list[tuple[str, str, str]]:
-        """(keys, what, binding id) of every key that works on the current screen, keymap applied."""
+    def help_rows(self) -> list[tuple[str, str]]:
+        """(keys, what) of every key that works on the current screen, keymap applied."""
         order: list[str] = []
         keys: dict[str, list[str]] = {}
         what: dict[str, str] = {}
@@ -223,14 +223,23 @@ class KubectlMemApp(App[None]):
             shown = self.get_key_display(b)
             if shown not in keys[b.id]:
                 keys[b.id].append(shown)
-        rows = [(", ".join(keys[i]), what[i], i) for i in order]
-        rows.append(("^p", "command palette: commands, themes", ""))
+        rows = [(", ".join(keys[i]), what[i]) for i in order]
+        rows.append(("^p", "command palette: commands, themes"))
         return rows
 
     def action_help(self) -> None:
         screen = self.screen
         name = screen.id or type(screen).__name__.removesuffix("Screen")
-        self.push_screen(HelpScreen(name, self.help_rows()))
+        legend = getattr(screen, "legend", None)
+        self.push_screen(
+            HelpScreen(
+                name,
+                self.help_rows(),
+                columns=legend() if legend is not None else (),
+                config_path=self.settings.config_path,
+                config_found=self.settings.config_found,
+            )
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "command":  # a `:` typed in an input (the filter, the prompt) is text

@@ -35,7 +35,8 @@ class Settings:
     theme: str | None = None
     sort: tuple[str, bool] = ("risk", True)  # column key, descending
     max_samples: int = 90  # 15 minutes at the default interval (sparkline, growth rate)
-    config_path: str | None = None
+    config_path: str | None = None  # the file read, or that would be read: it may not exist
+    config_found: bool = False
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
@@ -83,7 +84,8 @@ def load_settings(
         keymap={k: str(v) for k, v in keymap.items()},
         theme=str(theme) if theme else None,
         sort=sort,
-        config_path=str(path) if path.exists() else None,
+        config_path=str(path),
+        config_found=path.exists(),
     )
     if refresh is not None:
         settings.refresh = refresh

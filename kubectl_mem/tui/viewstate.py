@@ -136,42 +136,40 @@ class SortKey:
     key: str  # default key (k9s: Shift-letters)
     column: str
     descending: bool  # natural direction
-    label: str
+    label: str  # the column's title: the help says "Sort WORKING SET"
 
 
-def _pod_sort(id_: str, key: str, sort_name: str, label: str) -> SortKey:
-    column, descending = cols.POD_SORTS[sort_name]
-    return SortKey(id_, key, column, descending, label)
+def _sort_keys(columns: Sequence[cols.Column[Any]], keys: Sequence[tuple[str, str]]) -> tuple[SortKey, ...]:
+    """(key, --sort-by name) -> a binding `sort-NAME` sorting by that column, in its natural direction."""
+    sorts = cols.sorts(columns)
+    titles = {c.key: c.title for c in columns}
+    out = []
+    for key, name in keys:
+        column, descending = sorts[name]
+        out.append(SortKey(f"sort-{name}", key, column, descending, titles[column]))
+    return tuple(out)
 
 
-POD_SORT_KEYS: tuple[SortKey, ...] = (
-    _pod_sort("sort-risk", "R", "risk", "risk"),
-    _pod_sort("sort-rank", "E", "rank", "eviction rank"),
-    _pod_sort("sort-oom", "K", "oom", "OOM kills"),
-    _pod_sort("sort-memory", "M", "memory", "working set"),
-    _pod_sort("sort-pct-limit", "L", "pct-limit", "% of limit"),
-    _pod_sort("sort-request", "U", "request", "request"),
-    _pod_sort("sort-headroom", "H", "headroom", "headroom"),
-    _pod_sort("sort-restarts", "T", "restarts", "restarts"),
-    _pod_sort("sort-name", "N", "name", "name"),
-    _pod_sort("sort-namespace", "P", "namespace", "namespace"),
-    _pod_sort("sort-node", "O", "node", "node"),
-    _pod_sort("sort-qos", "Q", "qos", "QoS"),
+POD_SORT_KEYS: tuple[SortKey, ...] = _sort_keys(
+    cols.POD_COLUMNS,
+    (
+        ("R", "risk"),
+        ("E", "rank"),
+        ("K", "oom"),
+        ("M", "memory"),
+        ("L", "pct-limit"),
+        ("U", "request"),
+        ("H", "headroom"),
+        ("T", "restarts"),
+        ("N", "name"),
+        ("P", "namespace"),
+        ("O", "node"),
+        ("Q", "qos"),
+    ),
 )
-
-
-def _node_sort(id_: str, key: str, sort_name: str, label: str) -> SortKey:
-    column, descending = cols.NODE_SORTS[sort_name]
-    return SortKey(id_, key, column, descending, label)
-
-
-NODE_SORT_KEYS: tuple[SortKey, ...] = (
-    _node_sort("sort-headroom", "H", "headroom", "headroom"),
-    _node_sort("sort-memory", "M", "memory", "working set"),
-    _node_sort("sort-name", "N", "name", "name"),
-    _node_sort("sort-requests", "U", "requests", "requests"),
-    _node_sort("sort-limits", "L", "limits", "limits"),
-    _node_sort("sort-pods", "P", "pods", "pods"),
+NODE_SORT_KEYS: tuple[SortKey, ...] = _sort_keys(
+    cols.NODE_COLUMNS,
+    (("H", "headroom"), ("M", "memory"), ("N", "name"), ("U", "requests"), ("L", "limits"), ("P", "pods")),
 )
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -73,7 +74,7 @@ async def test_first_screen_shows_pods_by_risk() -> None:
         lines = text.splitlines()
         api = next(line for line in lines if "api-7f9c" in line)
         assert "96%" in api and "critical" in api
-        assert "none" in next(line for line in lines if "etl-28391" in line)  # no limit, in words
+        assert "unbounded" in next(line for line in lines if "etl-28391" in line)  # no limit, in words
         assert "BestEffort" in text
 
 
@@ -223,7 +224,7 @@ async def test_nodes_screen_and_eviction_order() -> None:
         await settle(pilot)
         assert isinstance(app.screen, NodesScreen)
         text = screen_text(app)
-        assert "nodes(cluster)[2]" in text and "HEADRM↑" in text
+        assert "nodes(cluster)[2]" in text and "HEADROOM↑" in text
         for sort in NODE_SORT_KEYS:
             await pilot.press(sort.key)
             assert app.screen.state.sort.column == sort.column
@@ -305,19 +306,31 @@ async def test_quit_keys(keys) -> None:
         assert app._exit_renderables is not None or not app.is_running or app.return_code is not None
 
 
-async def test_help_lists_the_keys_of_this_screen() -> None:
-    app = app_for()
-    async with app.run_test(size=(120, 60)) as pilot:
+async def test_help_lists_the_keys_the_column_legend_and_the_config_file(tmp_path) -> None:
+    config = tmp_path / "config.yaml"
+    app = app_for(config_path=str(config), config_found=False)
+    async with app.run_test(size=(120, 90)) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        for expected in ("sort-risk", "Sort OOM kills", "drill-down", "filter", ":ns NAME", "j"):
+        for expected in ("Sort by OOM", "Open", "Filter", ":ns NAME", "j"):
             assert expected in text
+        for internal in ("sort-oom", "drill-down", "cursor-up", "quit-now", "toggle-containers"):
+            assert internal not in text  # binding ids are for the config file, not the help
+        for title, help_text in (
+            ("WORKING SET", "memory in use"),
+            ("EVICT#", "place in the kubelet's eviction order"),
+            ("RESTARTS", "container restarts"),
+        ):  # the column's name (as the table heads it) next to the spec's help text
+            assert re.search(rf"│ {re.escape(title)} +{re.escape(help_text)}", text), title
+        assert f"Config file: {config}" in text and "defaults in use" in text
         await pilot.press("escape")
         assert isinstance(app.screen, PodsScreen)
         await pilot.press("enter", "question_mark")
-        assert "sort-risk" not in screen_text(app)  # the detail has no sort keys
+        text = screen_text(app)
+        assert "Sort by OOM" not in text  # the detail has no sort keys
+        assert "OOM_SCORE_ADJ" in text and "EVICT#" not in text  # its own table's columns
         await pilot.press("question_mark")
         assert isinstance(app.screen, PodDetailScreen)
 
@@ -450,12 +463,13 @@ async def test_themes_and_no_color(monkeypatch) -> None:
         assert "api-7f9c" in screen_text(app)
 
 
-async def test_80x24_keeps_the_essentials() -> None:
+async def test_80x24_keeps_the_essentials_under_their_own_names() -> None:
+    """A narrow terminal drops columns, never renames them: the CLI's names, whole."""
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         header = screen_text(app).splitlines()[3]
-        for title in ("NAME", "WSET", "LIMIT", "%LIM", "RISK"):
+        for title in ("NAMESPACE", "NAME", "WORKING SET", "LIMIT", "%LIMIT", "EVICT#", "RISK"):
             assert title in header
 
 

@@ -188,7 +188,7 @@ async def test_a_fixed_snapshot_says_it_has_no_cluster_and_the_key_can_be_remapp
         assert notes(app) == ["cgroups: cgroups need a live cluster: this view shows a fixed snapshot"]
         await pilot.press("question_mark")
         text = screen_text(app)
-        line = next(ln for ln in text.splitlines() if "collect-cgroups" in ln)
+        line = next(ln for ln in text.splitlines() if "Cgroups" in ln and "│" in ln)
         assert line.strip("│ ").split()[:2] == ["K", "Cgroups"]
 
 

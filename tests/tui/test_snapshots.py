@@ -17,7 +17,9 @@ SMALL, LARGE = (80, 24), (160, 48)
 
 
 def app():
-    return make_app(FixedSource(loaded(), contexts=("fixture",)), Settings(), fixed_clock)
+    # a user's config path, not this machine's: the help screen shows it
+    settings = Settings(config_path="/home/sre/.config/kubectl-mem/config.yaml")
+    return make_app(FixedSource(loaded(), contexts=("fixture",)), settings, fixed_clock)
 
 
 def keys(*names: str):
@@ -37,6 +39,7 @@ SCREENS = {
     "nodes": keys("colon", "n", "o", "d", "e", "s", "enter"),
     "node-detail": keys("colon", "n", "o", "d", "e", "s", "enter", "enter"),
     "help": keys("question_mark"),
+    "help-legend": keys("question_mark", "end"),  # the column legend and the config file, scrolled to
     "filter": keys("slash", "s", "h", "o", "p"),
 }
 

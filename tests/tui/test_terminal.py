@@ -61,7 +61,7 @@ def test_top_in_tmux(tmp_path: Path) -> None:
         first = text.splitlines()[4]
 
         tmux("send-keys", "-t", session, "N")  # sort by name
-        text = wait_for(session, r"sort name↑")
+        text = wait_for(session, r"sort NAME↑")
         assert text.splitlines()[4] != first or "NAME↑" in text
 
         tmux("send-keys", "-t", session, "/", "kube-system", "Enter")
@@ -77,7 +77,7 @@ def test_top_in_tmux(tmp_path: Path) -> None:
         wait_for(session, r"pods\(all\)")
         tmux("send-keys", "-t", session, ":", "nodes", "Enter")
         text = wait_for(session, r"nodes\(cluster\)\[\d+\]")
-        assert "HEADR" in text
+        assert "HEADROOM" in text
 
         tmux("send-keys", "-t", session, "?")
         wait_for(session, r"Keys: nodes")

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from kubectl_mem.report import columns as cols
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.viewstate import SortKey, TableState
 from kubectl_mem.tui.widgets.header import Banner, ClusterHeader
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 def sort_bindings(keys: tuple[SortKey, ...]) -> list[BindingType]:
     return [
-        Binding(k.key, f"sort({k.column!r}, {k.descending!r})", f"Sort {k.label}", show=False, id=k.id)
+        Binding(k.key, f"sort({k.column!r}, {k.descending!r})", f"Sort by {k.label}", show=False, id=k.id)
         for k in keys
     ]
 
@@ -117,9 +118,10 @@ class TableScreen(DataScreen):
         total = len(self.state.all)
         count = f"[{shown}]" if shown == total else f"[{shown} of {total}]"
         sort = self.state.sort
+        title = next((c.title for c in self.state.columns if c.key == sort.column), sort.column)
         parts = [
             f"{self.TITLE_NAME}({self.title_scope()}){count}",
-            f"sort {sort.column}{'↓' if sort.descending else '↑'}",
+            f"sort {title}{'↓' if sort.descending else '↑'}",
         ]
         f = self.state.filter
         if f.text:
@@ -139,6 +141,10 @@ class TableScreen(DataScreen):
 
     def title_scope(self) -> str:
         return ""
+
+    def legend(self) -> list[cols.Column]:
+        """The columns this screen's table can show, for the help screen's legend."""
+        return list(self.table.state.columns)
 
     def on_line_table_cursor_moved(self, event: LineTable.CursorMoved) -> None:
         self.update_title()

@@ -12,7 +12,7 @@ from textual.widgets import Footer, Static
 
 from kubectl_mem.model.cgroup import NodeCgroup
 from kubectl_mem.model.views import NodeView
-from kubectl_mem.report.fmt import size
+from kubectl_mem.report.fmt import UNBOUNDED, size
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.screens.base import TableScreen
 from kubectl_mem.tui.screens.pods import POD_BINDINGS
@@ -34,7 +34,7 @@ def kernel_line(own: NodeCgroup | None, failed: str | None) -> Text:
             )
             if own.root is not None:
                 t.append(f"  reclaimable {size(own.root.reclaimable)}")
-            t.append(f"  pods {size(own.pods_working_set)} of {size(own.pods_limit, missing='max')}")
+            t.append(f"  pods {size(own.pods_working_set)} of {size(own.pods_limit, missing=UNBOUNDED)}")
         else:
             t.append(f"memory.available {size(own.memory_available)} (kubelet Summary API)")
     elif failed:
@@ -56,7 +56,7 @@ def node_summary(n: NodeView) -> Text:
         f"  headroom {size(n.headroom)}"
     )
     t.append(
-        f"\nrequests {size(n.requests)}  limits {size(n.limits, missing='unbounded')}"
+        f"\nrequests {size(n.requests)}  limits {size(n.limits, missing=UNBOUNDED)}"
         f"  pods {n.pod_count} ({n.pods_without_limit} without a limit)"
     )
     return t

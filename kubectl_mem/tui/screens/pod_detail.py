@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import ClassVar
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,9 +16,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
 from kubectl_mem.model.history import describe_termination
-from kubectl_mem.model.views import ContainerView, NodeView, PodView
+from kubectl_mem.model.views import NodeView, PodView
 from kubectl_mem.report import columns as cols
-from kubectl_mem.report.fmt import ordinal, size
+from kubectl_mem.report.fmt import UNBOUNDED, ordinal, size
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.samples import duration
 from kubectl_mem.tui.screens.base import COLLECT_CGROUPS, DataScreen
@@ -45,7 +46,7 @@ def summary_text(p: PodView) -> Text:
         t.append(f"  owner {pod.owner_kind}/{pod.owner_name}")
     t.append(
         f"\nworking set {size(p.working_set, missing='unknown')}  request {size(p.request or None)}"
-        f"  limit {size(p.limit, missing='none')}  restarts {p.restarts}  OOM kills {p.oom_kills}"
+        f"  limit {size(p.limit, missing=UNBOUNDED)}  restarts {p.restarts}  OOM kills {p.oom_kills}"
     )
     t.append("\nrisk ")
     t.append(p.risk.level, style=RISK_STYLE.get(p.risk.level, ""))
@@ -54,19 +55,39 @@ def summary_text(p: PodView) -> Text:
     return t
 
 
-def last_text(c: ContainerView) -> str:
-    t = c.last_termination
-    return "-" if t is None else f"{t.reason or 'Terminated'}({t.exit_code})"
+# given up first when the screen is narrow: titles are never cut (they are the CLI's names)
+CONTAINER_DROP = ("oom_score_adj", "headroom", "pct_request", "last", "request", "oom", "restarts")
 
 
-def containers_table(p: PodView) -> Table:
-    columns = [c for c in cols.CONTAINER_COLUMNS if c.key not in ("namespace", "pod")]
-    table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
-    for c in columns:
-        table.add_column(c.title, justify=c.align, no_wrap=c.key != "last", overflow="ellipsis")
-    for c in p.containers:
-        table.add_row(*[last_text(c) if col.key == "last" else col.text((p, c)) for col in columns])
-    return table
+class ContainersTable:
+    """Each container's row under the column spec's names, with as many columns as the width
+    holds (a Rich renderable: it fits itself to the width it is drawn at)."""
+
+    def __init__(self, p: PodView) -> None:
+        self.pod = p
+        keep = ("namespace", "pod")
+        self.columns = [c for c in cols.CONTAINER_COLUMNS if c.key not in keep]
+        self.cells = {c.key: [c.text((p, ctr)) for ctr in p.containers] for c in self.columns}
+
+    def _need(self, c: cols.Column) -> int:
+        return max([len(c.title), *(len(t) for t in self.cells[c.key])])
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = list(self.columns)
+        drop = list(CONTAINER_DROP)
+        while drop and sum(self._need(c) for c in columns) + 2 * (len(columns) - 1) > options.max_width:
+            key = drop.pop(0)
+            columns = [c for c in columns if c.key != key]
+        table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
+        for c in columns:
+            table.add_column(c.title, justify=c.align, no_wrap=True, min_width=len(c.title))
+        for i in range(len(self.pod.containers)):
+            table.add_row(*[self.cells[c.key][i] for c in columns])
+        yield table
+
+
+def containers_table(p: PodView) -> ContainersTable:
+    return ContainersTable(p)
 
 
 def story_text(p: PodView, node: NodeView | None) -> Text:
@@ -149,6 +170,9 @@ class PodDetailScreen(DataScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def legend(self) -> list[cols.Column]:
+        return [c for c in cols.CONTAINER_COLUMNS if c.key not in ("namespace", "pod")]
 
     def _pod(self) -> PodView | None:
         f = self.kapp.data.fetched

@@ -10,36 +10,14 @@ from rich.style import Style
 
 from kubectl_mem.model.views import ContainerView, NodeView, PodView
 from kubectl_mem.report import columns as cols
-from kubectl_mem.report.fmt import size
 from kubectl_mem.tui.viewstate import NodeState, PodRow, PodState
 from kubectl_mem.tui.widgets.table import LineTable
 
-_CONTAINER_COLUMNS = {c.key: c for c in cols.CONTAINER_COLUMNS}
-_SHARED = ("memory", "request", "limit", "pct_request", "pct_limit", "restarts")
+# a container row under its pod shows the container's figures in the pod's columns (same keys)
+_CONTAINER_COLUMNS = {c.key: c for c in cols.CONTAINER_COLUMNS if c.key not in ("namespace", "pod")}
 
 
 class PodTable(LineTable[PodView]):
-    VALUE_WIDTHS: ClassVar[dict[str, int]] = {
-        "qos": 10,
-        "priority": 10,
-        "memory": 7,
-        "request": 7,
-        "limit": 7,
-        "pct_request": 5,
-        "pct_limit": 5,
-        "headroom": 7,
-        "restarts": 3,
-        "oom": 3,
-        "rank": 5,
-        "risk": 8,
-    }
-    FLEX: ClassVar[dict[str, tuple[int, int, int]]] = {
-        "name": (16, 32, 63),
-        "namespace": (6, 16, 32),
-        "node": (8, 16, 32),
-        "worst": (6, 12, 24),
-        "reasons": (12, 40, 200),
-    }
     DROP_ORDER: ClassVar[tuple[str, ...]] = (
         "reasons",
         "worst",
@@ -52,14 +30,6 @@ class PodTable(LineTable[PodView]):
         "qos",
         "rank",
     )
-    SHORT_TITLES: ClassVar[dict[str, str]] = {
-        "memory": "WSET",
-        "request": "REQ",
-        "restarts": "RST",
-        "pct_limit": "%LIM",
-        "rank": "EVCT",
-        "namespace": "NS",
-    }
 
     def __init__(
         self,
@@ -104,17 +74,8 @@ class PodTable(LineTable[PodView]):
             if column.key == "name":
                 kind = "" if c.kind == "regular" else f" ({c.kind})"
                 return f" └ {c.name}{kind}"
-            if column.key == "limit" and c.limit is None:
-                return "none"
-            if column.key in _SHARED:
-                return _CONTAINER_COLUMNS[column.key].text(row)
-            if column.key == "oom":
-                return "OOM" if c.oom_killed else ""
-            if column.key == "headroom":
-                return size(c.headroom)
-            return ""
-        if column.key == "limit" and row.limit is None:
-            return "none"
+            same = _CONTAINER_COLUMNS.get(column.key)
+            return same.text(row) if same is not None else ""
         return column.text(row)
 
     def cell_style(self, row: PodRow, column: cols.Column) -> Style | None:  # type: ignore[override]
@@ -153,21 +114,6 @@ class PodTable(LineTable[PodView]):
 
 
 class NodeTable(LineTable[NodeView]):
-    VALUE_WIDTHS: ClassVar[dict[str, int]] = {
-        "capacity": 7,
-        "allocatable": 7,
-        "memory": 7,
-        "available": 7,
-        "threshold": 7,
-        "headroom": 7,
-        "pressure": 7,
-        "requests": 7,
-        "limits": 9,
-        "overcommit": 5,
-        "no_limit": 3,
-        "pods": 4,
-    }
-    FLEX: ClassVar[dict[str, tuple[int, int, int]]] = {"name": (12, 24, 63)}
     DROP_ORDER: ClassVar[tuple[str, ...]] = (
         "overcommit",
         "no_limit",
@@ -177,16 +123,6 @@ class NodeTable(LineTable[NodeView]):
         "available",
         "requests",
     )
-    SHORT_TITLES: ClassVar[dict[str, str]] = {
-        "memory": "WSET",
-        "allocatable": "ALLOC",
-        "available": "AVAIL",
-        "threshold": "THRESH",
-        "headroom": "HEADRM",
-        "pressure": "PRESS",
-        "requests": "REQS",
-        "no_limit": "NOLIM",
-    }
 
     def __init__(self, state: NodeState, *, id: str | None = None) -> None:
         super().__init__(state, id=id)

@@ -76,15 +76,9 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
     LineTable > .line-table--dim { color: $text-muted; }
     """
 
-    # per column key: the widest value it shows (titles may be wider)
-    VALUE_WIDTHS: ClassVar[dict[str, int]] = {}
-    # columns sized from the data: key -> (min, comfortable, max); spare room goes to them in
-    # this order
-    FLEX: ClassVar[dict[str, tuple[int, int, int]]] = {}
-    # the columns given up first when the terminal is narrow
+    # the columns given up first when the terminal is narrow (widths, data-sized columns and
+    # titles come from the column spec, report/columns/)
     DROP_ORDER: ClassVar[tuple[str, ...]] = ()
-    # titles used when the full ones do not fit
-    SHORT_TITLES: ClassVar[dict[str, str]] = {}
 
     class Selected(Message):
         def __init__(self, table: LineTable, row: Any) -> None:
@@ -253,7 +247,7 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
         out = {}
         rows = self.state.all
         for c in self.state.columns:
-            bounds = self.FLEX.get(c.key)
+            bounds = c.flex
             if bounds is None:
                 continue
             get = c.value
@@ -276,49 +270,52 @@ class LineTable(ScrollView, Generic[R], can_focus=True):
         self._strips.clear()
         return self._layout
 
+    # data-sized columns that get spare room first, the name before the others
+    GROW_ORDER: ClassVar[tuple[str, ...]] = ("name", "pod", "namespace", "node", "container")
+
+    def _grow_order(self, key: str) -> int:
+        order = self.GROW_ORDER
+        return order.index(key) if key in order else len(order)
+
     def _fit(self, width: int) -> list[tuple[cols.Column[R], int, str]]:
-        """Full titles and comfortable widths if they fit; else short titles, then drop columns in
-        DROP_ORDER, then shrink the data-sized columns to their minimum. Spare room goes to the
-        data-sized columns in FLEX order (the name first), up to their longest value."""
+        """The columns' titles (the same names as every other view) and comfortable widths if they
+        fit; else drop columns in DROP_ORDER, then shrink the data-sized columns to their minimum.
+        Spare room goes to the data-sized columns (the name first), up to their longest value."""
         sort = self.state.sort
         columns = self.visible_columns()
-        flex = self.FLEX
 
-        def build(short: bool, shrink: bool) -> list[tuple[cols.Column[R], int, str]]:
+        def build(shrink: bool) -> list[tuple[cols.Column[R], int, str]]:
             out = []
             for c in columns:
-                title = self.SHORT_TITLES.get(c.key, c.title) if short else c.title
-                need = len(title) + (1 if c.key == sort.column else 0)
-                if c.key in flex:
-                    lo, comfortable, _ = flex[c.key]
+                need = len(c.title) + (1 if c.key == sort.column else 0)
+                if c.flex is not None:
+                    lo, comfortable, _ = c.flex
                     w = lo if shrink else min(comfortable, self._flex_max.get(c.key, lo))
-                    w = max(w, min(need, lo))
+                    w = max(w, need)  # a title is never cut: it is the column's one name
                 else:
-                    w = max(self.VALUE_WIDTHS.get(c.key, 8), need)
-                out.append((c, w, title))
+                    w = max(c.width, need)
+                out.append((c, w, c.title))
             return out
 
         def total(layout: list) -> int:
             return sum(w for _, w, _ in layout) + max(0, len(layout) - 1)
 
-        layout = build(False, False)
-        if total(layout) > width:
-            layout = build(True, False)
+        layout = build(False)
         drop = list(self.DROP_ORDER)
         while total(layout) > width and drop:
             k = drop.pop(0)
             columns = [c for c in columns if c.key != k]
-            layout = build(True, False)
+            layout = build(False)
         if total(layout) > width:
-            layout = build(True, True)
+            layout = build(True)
         spare = width - total(layout)
-        for key in flex:
-            if spare <= 0:
-                break
-            for i, (c, w, t) in enumerate(layout):
-                if c.key == key:
-                    grow = min(spare, max(0, min(flex[key][2], self._flex_max.get(key, 0)) - w))
-                    layout[i] = (c, w + grow, t)
+        for c in sorted(columns, key=lambda c: self._grow_order(c.key)):
+            if spare <= 0 or c.flex is None:
+                continue
+            for i, (col, w, t) in enumerate(layout):
+                if col.key == c.key:
+                    grow = min(spare, max(0, min(c.flex[2], self._flex_max.get(c.key, 0)) - w))
+                    layout[i] = (col, w + grow, t)
                     spare -= grow
         if spare < 0:
             # still too wide (a tiny terminal): cut from the last column
