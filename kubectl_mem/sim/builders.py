@@ -421,12 +421,16 @@ def make_pod(
     pod_resources: Obj | None = None,
     defaulting: bool = True,
     with_managed_fields: bool | list[Obj] = True,
-    service_account: str = "default",
+    service_account: str | None = "default",
+    preemption_policy: str = "PreemptLowerPriority",
 ) -> Obj:
     """A pod as the apiserver returns it. Defaults: one BestEffort-less 'app' container, Running.
 
     qos: "auto" computes status.qosClass like the apiserver; None leaves it unset; a string sets it.
     restarts / last_state / waiting are per container name (init containers included).
+    service_account None: no ServiceAccount and no token volume, as a mirror (static) pod, which the
+    apiserver refuses to let reference one. preemption_policy: the PriorityClass's (Priority admission
+    copies it into the pod).
     phase "Failed" with reason "Evicted" adds the DisruptionTarget condition the kubelet sets.
     """
     now = now or _now()
@@ -450,7 +454,7 @@ def make_pod(
         "readOnly": True,
         "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
     }
-    for c in containers + init_containers:
+    for c in containers + init_containers if service_account else ():
         mounts = c.setdefault("volumeMounts", [])
         if not any(m.get("mountPath") == sa_mount["mountPath"] for m in mounts):
             # Shared specs (one per workload) keep the first pod's volume name: harmless.
@@ -469,9 +473,10 @@ def make_pod(
         md["ownerReferences"] = _owner(owner, namespace)
     if priority is None:
         priority = SYSTEM_PRIORITY_CLASSES.get(priority_class_name or "", 0)
-    spec: Obj = {
-        "volumes": [
-            *volumes,
+    token_volumes: list[Obj] = (
+        []
+        if not service_account
+        else [
             {
                 "name": sa_vol,
                 "projected": {
@@ -498,7 +503,8 @@ def make_pod(
                 },
             },
         ]
-    }
+    )
+    spec: Obj = {"volumes": [*volumes, *token_volumes]} if volumes or token_volumes else {}
     if init_containers:
         spec["initContainers"] = init_containers
     spec["containers"] = containers
@@ -511,10 +517,10 @@ def make_pod(
             else "Always",
             "terminationGracePeriodSeconds": 30,
             "dnsPolicy": "ClusterFirst",
-            "serviceAccountName": service_account,
-            "serviceAccount": service_account,
         }
     )
+    if service_account:
+        spec.update({"serviceAccountName": service_account, "serviceAccount": service_account})
     if node:
         spec["nodeName"] = node
     spec.update(
@@ -526,9 +532,7 @@ def make_pod(
     )
     if priority_class_name:
         spec["priorityClassName"] = priority_class_name
-    spec.update(
-        {"priority": priority, "enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority"}
-    )
+    spec.update({"priority": priority, "enableServiceLinks": True, "preemptionPolicy": preemption_policy})
     pod: Obj = {"kind": "Pod", "apiVersion": "v1", "metadata": md, "spec": spec}
     pod["status"] = _pod_status(
         pod,

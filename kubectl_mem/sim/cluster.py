@@ -195,9 +195,13 @@ RESOURCES: dict[str, ResourceType] = {
 }
 
 
+_TYPE_META = ("kind", "apiVersion")
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One stored object: its dict, its JSON bytes, and what selectors look at."""
+    """One stored object: its dict, its JSON bytes as a list item (no kind/apiVersion), and what
+    selectors look at."""
 
     key: str  # "namespace/name" or "name": the etcd key order the apiserver lists in
     namespace: str
@@ -400,7 +404,8 @@ class Cluster:
             name,
             md.get("labels") or {},
             rtype.fields(obj),
-            encode(obj),
+            # the apiserver leaves kind and apiVersion out of list items (a GET adds them back)
+            encode({k: v for k, v in obj.items() if k not in _TYPE_META}),
             obj,
         )
 

@@ -2,7 +2,7 @@
 
 Every cluster of at least ~6 nodes / 60 pods contains the situations kubectl-mem must explain: OOMKilled
 restarts, Evicted pods with the kubelet's message, a node under MemoryPressure and nodes close to the
-100Mi hard threshold, Guaranteed / Burstable / BestEffort pods (a few with qosClass unset), sidecars,
+100Mi hard threshold, Guaranteed / Burstable / BestEffort pods, sidecars,
 init containers, priority classes (system-*, custom, a globalDefault), mirror pods, Pending pods, pods
 too young to have metrics, and Go / JVM / Node.js / Python workloads with and without memory settings.
 Usage is consistent everywhere: PodMetrics = container working sets, Summary pod WS = containers +
@@ -47,7 +47,7 @@ _ALNUM = "bcdfghjklmnpqrstvwxz2456789"
 _SIZES_GI = (8, 16, 32, 64, 128, 256, 512)
 # (runtime, (qos roll, memory-settings roll)) of the first app workloads; _emit gives workload k story k:
 # 0/9 OOMKilled, 5 OOMKilled + CrashLoopBackOff, 1/6 Evicted, 2 Pending, 3 too young for metrics (and has
-# a sidecar and an init container), 4 no qosClass.
+# a sidecar and an init container), 4 nothing special (every pod has a qosClass: the apiserver sets it).
 _SHOWCASE: list[tuple[str, tuple[float, float]]] = [
     ("go", (0.1, 0.9)),  # Burstable, no GOMEMLIMIT
     ("python", (0.8, 0.0)),  # request only, no limit
@@ -395,6 +395,7 @@ class _Gen:
                     },
                     tolerations=[{"operator": "Exists", "effect": "NoExecute"}],
                     with_managed_fields=True,
+                    service_account=None,  # a mirror pod may not reference one
                 )
                 pod["spec"]["hostNetwork"] = True
                 self.add(pod, {comp: int(rng.uniform(90, 900) * Mi)})
@@ -617,7 +618,7 @@ class _Gen:
                 started = now - timedelta(seconds=rng.randint(3, 25))
                 created = started - timedelta(seconds=2)
             elif kind_roll < 0.08:
-                qos = None
+                pass  # a plain pod; the rolls above and below keep their share of the random stream
             elif kind_roll < 0.1:
                 restarts[main] = rng.randint(1, 3)
                 last_state[main] = {
@@ -640,6 +641,7 @@ class _Gen:
                 owner=(owner_kind, owner_name),
                 priority_class_name=pc,
                 priority=_PRIORITY[pc],
+                preemption_policy="Never" if pc == "low-priority" else "PreemptLowerPriority",
                 qos=qos,
                 restarts=restarts,
                 last_state=last_state,

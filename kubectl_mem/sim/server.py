@@ -157,6 +157,11 @@ class Response:
     stream: Callable[[Callable[[], bool]], Iterator[bytes]] | None = None
 
 
+# What the apiserver's mux answers for a group it does not serve (metrics.k8s.io without metrics-server).
+def _page_not_found() -> Response:
+    return Response(404, b"404 page not found\n", "text/plain; charset=utf-8")
+
+
 @dataclass(frozen=True, slots=True)
 class RequestRecord:
     """One request as the server saw it, for tests to assert on."""
@@ -359,6 +364,12 @@ def _parse_list_query(ctx: RequestContext, resource: str) -> _ListQuery:
         max(limit, 0),
         ctx.query.get("continue", ""),
     )
+
+
+def typed(rtype: Any, raw: bytes) -> bytes:
+    """A stored object (list-item bytes) with its kind and apiVersion, as a GET or a watch event has it."""
+    head = b'{"kind":"%s","apiVersion":"%s"' % (rtype.kind.encode(), rtype.api_version.encode())
+    return head + (b"," + raw[1:] if len(raw) > 2 else b"}")
 
 
 def _list_envelope(rtype_kind: str, api_version: str, meta: Obj, items: Sequence[bytes]) -> bytes:
@@ -588,6 +599,8 @@ class SimServer:
                     {"causes": [{"message": "injected fault"}]} if injected.status == 500 else {},
                 )
             found = self.router.match(method, path)
+            if found is None and self._unknown_group(path):
+                return _page_not_found(), user.name
             if found is None:
                 if self.router.knows_path(path):
                     raise ApiError(
@@ -602,7 +615,7 @@ class SimServer:
             if route.metrics_api or path.startswith("/apis/metrics.k8s.io"):
                 mode = self.faults.metrics
                 if mode == "absent":
-                    raise ApiError.no_route()
+                    return _page_not_found(), user.name
                 if mode == "unavailable":
                     # The aggregator's proxy answers in plain text when metrics-server is down.
                     return Response(503, b"service unavailable\n", "text/plain; charset=utf-8"), user.name
@@ -620,11 +633,28 @@ class SimServer:
                 raise ApiError(403, "Forbidden", msg, details)
             resp = route.handler(ctx)
         except ApiError as err:
-            return err.response(), ctx.user.name if ctx.user else ""
+            return self._error_response(ctx, err), ctx.user.name if ctx.user else ""
         if self.faults.is_malformed(path) and resp.status == 200:
             raw = resp.body if not resp.gzipped else zlib.decompress(resp.body, 31)
             resp = Response(resp.status, raw[: max(len(raw) // 2, 1)], resp.content_type, resp.headers)
         return resp, ctx.user.name if ctx.user else ""
+
+    def _unknown_group(self, path: str) -> bool:
+        """/apis/GROUP/... of a group this server does not serve (the apiserver's mux answers those)."""
+        parts = path.split("/")
+        if len(parts) < 3 or parts[1] != "apis":
+            return False
+        prefix = f"/apis/{parts[2]}"
+        return not any(p == prefix or p.startswith(prefix + "/") for _, p in self.router.paths())
+
+    def _error_response(self, ctx: RequestContext, err: ApiError) -> Response:
+        """The Status in the media type the client asked for first: the apiserver answers errors in
+        protobuf too (its own groups; metrics-server speaks JSON only)."""
+        if ctx.wants_protobuf and not ctx.path.startswith("/apis/metrics.k8s.io"):
+            return Response(
+                err.code, sim_pb.status_body(err.code, err.reason, err.message), PROTOBUF, err.headers
+            )
+        return err.response()
 
     # -- list machinery -------------------------------------------------------------------------
     def _page(self, snap: Snapshot, q: _ListQuery, items: Sequence[Entry], start: int, gz: bool) -> bytes:
@@ -761,7 +791,7 @@ class SimServer:
                 rtype.api_version, rtype.kind, self._pb_cache.get(rtype.kind, entry.raw, entry.obj)
             )
             return sim_pb.watch_frame(type_, envelope)
-        return b'{"type":"' + type_.encode() + b'","object":' + entry.raw + b"}\n"
+        return b'{"type":"' + type_.encode() + b'","object":' + typed(rtype, entry.raw) + b"}\n"
 
     def _bookmark(self, rtype: Any, rv: int, end: bool, proto: bool) -> bytes:
         annotations = {INITIAL_EVENTS_END: "true"} if end else {}
@@ -951,7 +981,7 @@ class SimServer:
         if (version := ctx.table_version) is not None:
             meta = {"resourceVersion": entry.obj["metadata"].get("resourceVersion", "")}
             return self._table(ctx, resource, [entry.obj], meta, version)
-        return self.maybe_gzip(ctx, Response(200, entry.raw))
+        return self.maybe_gzip(ctx, Response(200, typed(rtype, entry.raw)))
 
 
 # -- handlers --------------------------------------------------------------------------------------
