@@ -146,6 +146,7 @@ class PodLife:
             raise ApiError(
                 409, "AlreadyExists", f'pods "{name}" already exists', {"name": name, "kind": "pods"}
             )
+        _admit(cluster, pod)
         md["namespace"] = ns
         md["uid"] = str(uuid.uuid4())
         md["creationTimestamp"] = rfc3339(datetime.now(UTC))
@@ -200,7 +201,10 @@ class PodLife:
             raise ApiError.not_found("pods", name)
         with self._lock:
             self._logs.pop((ns, name), None)
-        return Response(200, encode(obj))
+        # gracePeriodSeconds=0 deletes at once; the answer is the pod as it was, marked deleted
+        gone = copy.deepcopy(obj)
+        gone["metadata"].update(deletionTimestamp=rfc3339(datetime.now(UTC)), deletionGracePeriodSeconds=0)
+        return Response(200, encode(gone))
 
     # -- admission and validation ---------------------------------------------------------------
     def _psa_level(self, ctx: RequestContext, ns: str) -> str:
@@ -408,6 +412,40 @@ def node_pods(cluster: Any, node: str) -> list[PodSpec]:
             sandbox = Container(uuid.uuid5(uuid.NAMESPACE_URL, md["uid"]).hex * 2, Mem(anon=40960))
             out.append(PodSpec(md["uid"], qos, ctrs, sandbox))  # type: ignore[arg-type]
     return out
+
+
+def _admit(cluster: Any, pod: Obj) -> None:
+    """What kube-apiserver adds to a pod it creates (seen on a 1.36 one, tests/apiserver): defaults,
+    false host* fields dropped (omitempty), the ServiceAccount, the priority and preemption policy of
+    the pod's PriorityClass or of the global default (Priority admission). Not the node's topology
+    labels (PodTopologyLabels admission, 1.35+): the simulated cluster is a 1.32 one."""
+    spec = pod["spec"]
+    for c in [*spec.get("initContainers", []), *spec["containers"]]:
+        c.setdefault("terminationMessagePath", "/dev/termination-log")
+        c.setdefault("terminationMessagePolicy", "File")
+        tag = c["image"].rsplit("/", 1)[-1]
+        latest = ":" not in tag or tag.endswith(":latest")
+        c.setdefault("imagePullPolicy", "Always" if latest and "@" not in tag else "IfNotPresent")
+    for k in ("hostPID", "hostNetwork", "hostIPC"):
+        if spec.get(k) is False:
+            del spec[k]
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("serviceAccountName", "default")
+    spec["serviceAccount"] = spec["serviceAccountName"]
+    spec.setdefault("securityContext", {})
+    spec.setdefault("schedulerName", "default-scheduler")
+    classes = cluster.list("priorityclasses.scheduling.k8s.io")
+    wanted = spec.get("priorityClassName")
+    pc = next(
+        (c for c in classes if (c["metadata"]["name"] == wanted if wanted else c.get("globalDefault"))), None
+    )
+    if pc is not None:
+        spec["priorityClassName"] = pc["metadata"]["name"]
+    spec["priority"] = pc["value"] if pc else 0
+    spec.setdefault("enableServiceLinks", True)
+    spec["preemptionPolicy"] = (pc or {}).get("preemptionPolicy", "PreemptLowerPriority")
 
 
 def _mem(u: Any) -> Mem:

@@ -981,6 +981,9 @@ class SimServer:
         if (version := ctx.table_version) is not None:
             meta = {"resourceVersion": entry.obj["metadata"].get("resourceVersion", "")}
             return self._table(ctx, resource, [entry.obj], meta, version)
+        if ctx.wants_protobuf and rtype.kind in sim_pb.KINDS:
+            encoded = self._pb_cache.get(rtype.kind, entry.raw, entry.obj)
+            return Response(200, sim_pb.envelope(rtype.api_version, rtype.kind, encoded), PROTOBUF)
         return self.maybe_gzip(ctx, Response(200, typed(rtype, entry.raw)))
 
 
