@@ -13,13 +13,18 @@ Users (tokens in the apiserver's token file, the same tokens in the simulated cl
 
 from __future__ import annotations
 
+import json
 import os
+import ssl
 import subprocess
 import sys
-from collections.abc import Sequence
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from envtest import ControlPlane
 from metrics_server import MetricsServer
@@ -49,6 +54,44 @@ class World:
         if not path.exists():
             self.sim.write_kubeconfig(path, token=self.cp.tokens[user], namespace=namespace)
         return path
+
+    def real_request(self, target: str, headers: Mapping[str, str], **kw: Any) -> Reply:
+        """One raw request to the real server: (status, headers, body); `user` any token user, or a
+        name that is not one (its token is then invalid: a 401)."""
+        return _request(self.cp.url, self.cp.ca_file.read_text(), self.cp.tokens, target, headers, **kw)
+
+    def sim_request(self, target: str, headers: Mapping[str, str], **kw: Any) -> Reply:
+        """The same request to the simulated cluster (same tokens)."""
+        return _request(self.sim.url, self.sim.ca_pem or "", self.cp.tokens, target, headers, **kw)
+
+
+Reply = tuple[int, dict[str, str], bytes]
+
+
+def _request(
+    url: str,
+    ca: str,
+    tokens: Mapping[str, str],
+    target: str,
+    headers: Mapping[str, str],
+    *,
+    user: str = "admin",
+    method: str = "GET",
+    body: Any = None,
+) -> Reply:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url + target, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {tokens.get(user, 'not-a-token')}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    for k, v in headers.items():
+        req.add_header(k, v)
+    ctx = ssl.create_default_context(cadata=ca)
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=60) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
 def sim_rules(role: dict, namespaces: Sequence[str] | None = None) -> list[Rule]:

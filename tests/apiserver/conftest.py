@@ -14,6 +14,7 @@ from metrics_server import MetricsServer
 from mirror import load
 
 from kubectl_mem.sim import Auth, Rule, SimServer, generate
+from kubectl_mem.sim.podlife import install as install_podlife
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +46,7 @@ def world(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory)
         }
     )
     sim = SimServer(cluster, auth=auth).start()
+    install_podlife(sim)  # collector pods run in the simulated cluster (the real one has no kubelet)
     metrics = MetricsServer(control_plane, cluster).start()
     try:
         yield World(control_plane, cluster, loaded, sim, metrics, home)

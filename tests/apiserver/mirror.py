@@ -71,6 +71,28 @@ def _message(body: bytes) -> str:
         return body[:400].decode(errors="replace")
 
 
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+
+
+def _untaint(cp: ControlPlane, created: Obj, node: Obj, loaded: Loaded) -> Obj:
+    """The apiserver taints every new node not-ready; the node lifecycle controller (not running
+    here) lifts the taint once the node is Ready. Do what it would, for the nodes the sim has Ready."""
+    wanted = [t for t in node.get("spec", {}).get("taints", []) if t.get("key") != NOT_READY_TAINT]
+    have = created["spec"].get("taints", [])
+    if any(t.get("key") == NOT_READY_TAINT for t in node.get("spec", {}).get("taints", [])) or have == wanted:
+        return created
+    updated = copy.deepcopy(created)
+    updated["spec"]["taints"] = wanted
+    if not wanted:
+        del updated["spec"]["taints"]
+    name = created["metadata"]["name"]
+    status, _, body = cp.request("PUT", f"/api/v1/nodes/{name}", updated)
+    if status >= 300:
+        loaded.rejected.append(f"Node {name} taints: {status} {_message(body)}")
+        return created
+    return json.loads(body)
+
+
 def load(cp: ControlPlane, cluster: Cluster) -> Loaded:
     """Create the cluster's namespaces, priority classes, nodes, pods and events in `cp`."""
     loaded = Loaded()
@@ -93,6 +115,7 @@ def load(cp: ControlPlane, cluster: Cluster) -> Loaded:
         name = node["metadata"]["name"]
         created = _post(cp, "/api/v1/nodes", _clean(node), f"Node {name}", loaded)
         if created is not None:
+            created = _untaint(cp, created, node, loaded)
             _put_status(cp, f"/api/v1/nodes/{name}", created, node["status"], f"Node {name}", loaded)
             loaded.nodes.append(name)
     for pod in cluster.list("pods"):
