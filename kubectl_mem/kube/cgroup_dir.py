@@ -53,12 +53,14 @@ def run_collector(
     shell: list[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     path: str | None = None,
+    mountinfo: str | os.PathLike[str] | None = None,
 ) -> str:
     """Run collector.sh with CGROUP_ROOT=cgroup_root and MEMINFO=meminfo ("" = none); its stdout.
 
     The environment is built from scratch: only PATH (to find awk; `path`, default the caller's),
-    LC_ALL and the script's two variables, so nothing else from the caller's environment reaches
-    the script.
+    LC_ALL and the script's variables, so nothing else from the caller's environment reaches the
+    script. `mountinfo`: the mount table the script reads for cgroup2's mount options (default
+    /proc/self/mountinfo: a copied tree is no mount, and the script says it could not tell).
     """
     cmd = [*(shell or find_shell()), "-c", collector_script(), "kubectl-mem-collector"]
     env = {
@@ -67,6 +69,8 @@ def run_collector(
         "CGROUP_ROOT": os.fspath(cgroup_root),
         "MEMINFO": "" if meminfo is None else os.fspath(meminfo),
     }
+    if mountinfo is not None:
+        env["MOUNTINFO"] = os.fspath(mountinfo)
     try:
         proc = subprocess.run(
             cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False

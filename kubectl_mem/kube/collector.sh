@@ -14,12 +14,22 @@
 #                FUSE overlay) it shows the collector container's own limit instead; the parser
 #                cannot tell, so nodes using lxcfs get a wrong node memory.available. Set to an
 #                empty string to skip meminfo.
+#   MOUNTINFO    the mount table read to see whether a cgroup v2 root was mounted with
+#                `memory_localevents`. Default /proc/self/mountinfo: the collector pod's own, which
+#                shows the host's cgroup2 mount (bind-mounted at CGROUP_ROOT) with its superblock
+#                options.
 #
 # Output (every line starts with a tag; directives start with '@'; data lines never do):
 #   @kubectl-mem-cgroups 1                     magic and format version, always the first line
-#   @info cgroup=v2|v1|hybrid|none memroot=REL psi=REL|-
+#   @info cgroup=v2|v1|hybrid|none memroot=REL psi=REL|- events=hierarchical|local|-
 #                                              memroot: the memory hierarchy, relative to CGROUP_ROOT
 #                                              psi: where memory.pressure is read (hybrid: unified)
+#                                              events: what a cgroup's OOM counters count. local:
+#                                              its own processes only (v1 memory.oom_control; v2
+#                                              mounted with memory_localevents); hierarchical: it
+#                                              and every descendant, removed ones included (v2
+#                                              memory.events, the default); -: no cgroup2 mount
+#                                              at CGROUP_ROOT in MOUNTINFO (a copied tree)
 #   @keys K1 K2 ...                            key order of the `s` lines below
 #   @warn TEXT                                 something the reader should know (zero or more)
 #   @meminfo                                   followed by `mi` lines: raw /proc/meminfo lines
@@ -38,8 +48,10 @@
 #                                              memory.swap.current memory.high
 #   m USAGE LIMIT MAXUSAGE MEMSW FAILCNT       v1: memory.usage_in_bytes limit_in_bytes
 #                                              max_usage_in_bytes memsw.usage_in_bytes failcnt
-#   e LOW HIGH MAX OOM OOM_KILL OOM_GROUP_KILL v2 memory.events
-#   o OOM_KILL_DISABLE UNDER_OOM OOM_KILL      v1 memory.oom_control
+#   e LOW HIGH MAX OOM OOM_KILL OOM_GROUP_KILL v2 memory.events (see events= above)
+#   o OOM_KILL_DISABLE UNDER_OOM OOM_KILL      v1 memory.oom_control (always local: the kernel
+#                                              counts an OOM kill only in the cgroup of the killed
+#                                              process, i.e. a container's, never in its pod's)
 #   p S10 S60 S300 STOTAL F10 F60 F300 FTOTAL  memory.pressure, some then full (total in usec)
 #   @end N                                     N = number of @cg and @ctr blocks; always last
 # A missing file gives no line; a missing value inside a line is '-'. A block ends at the next
@@ -58,17 +70,18 @@ root=${CGROUP_ROOT:-/host/sys/fs/cgroup}
 root=${root%/}
 [ -n "$root" ] || root=/
 meminfo=${MEMINFO-/proc/meminfo}
+mountinfo=${MOUNTINFO:-/proc/self/mountinfo}
 
 printf '@kubectl-mem-cgroups 1\n'
-case $root$meminfo in
+case $root$meminfo$mountinfo in
 *"$nl"*)
 	# paths are printed in @warn lines: a newline would forge output lines
-	printf '@info cgroup=none memroot=- psi=-\n@warn CGROUP_ROOT or MEMINFO contains a newline\n@end 0\n'
+	printf '@info cgroup=none memroot=- psi=- events=-\n@warn CGROUP_ROOT, MEMINFO or MOUNTINFO contains a newline\n@end 0\n'
 	exit 0
 	;;
 esac
 if ! command -v awk >/dev/null 2>&1; then
-	printf '@info cgroup=none memroot=- psi=-\n@warn no awk in the collector image: it needs a POSIX awk'
+	printf '@info cgroup=none memroot=- psi=- events=-\n@warn no awk in the collector image: it needs a POSIX awk'
 	printf ' (busybox has one)\n@end 0\n'
 	exit 0
 fi
@@ -99,7 +112,25 @@ elif [ -f "$root/memory.usage_in_bytes" ]; then
 	mem=$root
 	memrel=.
 fi
-printf '@info cgroup=%s memroot=%s psi=%s\n' "$mode" "$memrel" "$psirel"
+# What the OOM counters count. v1 memory.oom_control is local (memcg_memory_event does not
+# propagate on v1). v2 memory.events is hierarchical unless the cgroup2 superblock has
+# memory_localevents: the last mount at $root in the mount table says (field 5 is the mount
+# point; after the "-" separator come the fs type, the source and the superblock options).
+events=-
+case $mode in
+v1|hybrid) events=local ;;
+v2)
+	events=$(awk -v mp="$root" '
+		$5 == mp {
+			for (i = 7; i < NF; i++) if ($i == "-") break
+			o = ($(i + 1) == "cgroup2") ? "," $(i + 3) "," : ""
+		}
+		END { print (o == "") ? "-" : (o ~ /,memory_localevents,/) ? "local" : "hierarchical" }
+	' "$mountinfo" 2>/dev/null)
+	case $events in hierarchical|local) ;; *) events=- ;; esac
+	;;
+esac
+printf '@info cgroup=%s memroot=%s psi=%s events=%s\n' "$mode" "$memrel" "$psirel" "$events"
 
 # r = path of $1 relative to the memory hierarchy ("." for the hierarchy itself)
 rel() {

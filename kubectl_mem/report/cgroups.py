@@ -12,7 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_mem.model.cgroup import CgroupSnapshot, Figures, NodeCgroup, PodCgroup
+from kubectl_mem.model.cgroup import (
+    NOT_COUNTED_LOCALEVENTS,
+    NOT_COUNTED_V1,
+    CgroupSnapshot,
+    Figures,
+    NodeCgroup,
+    PodCgroup,
+)
 from kubectl_mem.report import columns as cols
 from kubectl_mem.report import table as plain
 from kubectl_mem.report.document import API_VERSION
@@ -28,6 +35,7 @@ class Row:
     container: str  # "" for the pod's own cgroup
     qos: str
     cg: Figures
+    state: str | None = None  # a container without a cgroup: the API's state (CrashLoopBackOff ...)
 
     @property
     def psi_some_avg10(self) -> float | None:
@@ -48,6 +56,8 @@ def rows(pods: Iterable[PodCgroup], *, only: str | None = None) -> list[Row]:
         out.append(Row(pc.node, pc.key, "", qos, pc.figures))
         for child in (*pc.containers, *pc.others):
             out.append(Row(pc.node, pc.key, child.name, qos, child.figures))
+        for nr in pc.not_running:
+            out.append(Row(pc.node, pc.key, nr.name, qos, Figures(source="cgroup"), state=nr.state))
     return out
 
 
@@ -56,15 +66,25 @@ def table(rows_: Sequence[Row], *, headers: bool = True) -> str:
     return plain.render(rows_, cols.cgroup_row_columns(), headers=headers)
 
 
+def oom_kills_note(snap: CgroupSnapshot) -> str:
+    """What OOM-KILLS means on this node, when a pod's count is not the kernel's default."""
+    if snap.oom_events != "local":
+        return ""
+    v1 = snap.cgroup_version in ("v1", "hybrid")
+    return NOT_COUNTED_V1 if v1 else NOT_COUNTED_LOCALEVENTS
+
+
 def node_line(node: str, snap: CgroupSnapshot) -> str:
     n = snap.node
+    note = oom_kills_note(snap)
+    note = f"\nOOM-KILLS of pods (-): {note}" if note else ""
     if n is None or n.available is None:
-        return f"node {node}: memory.available unknown (no /proc/meminfo or root cgroup in the output)"
+        return f"node {node}: memory.available unknown (no /proc/meminfo or root cgroup in the output){note}"
     return (
         f"node {node}: memory.available {size(n.available)} (MemTotal {size(n.mem_total)} - root working set "
         f"{size(n.root_working_set)}, as the kubelet computes it); "
         f"pods working set {size(n.pods_working_set)} of {size(n.pods_limit, missing=UNBOUNDED)}; "
-        f"cgroup {snap.cgroup_version}"
+        f"cgroup {snap.cgroup_version}{note}"
     )
 
 
@@ -115,6 +135,9 @@ def figures_doc(f: Figures) -> Obj:
         "peak": f.peak,
         "swap": f.swap,
         "oomKills": f.oom_kills,
+        "oomKillsFile": f.oom_kills_file,
+        "oomKillsScope": f.oom_kills_scope,
+        "oomKillsNotCounted": f.oom_kills_not_counted,
         "ooms": f.ooms,
         "oomGroupKills": f.oom_group_kills,
         "pageFaults": f.page_faults,
@@ -148,12 +171,17 @@ def node_doc(node: str, snap: CgroupSnapshot | None, rows_: Sequence[Row], summa
     for r in rows_:
         if not r.container:
             pods.append({"pod": r.pod, "qos": r.qos or None, "memory": figures_doc(r.cg), "containers": []})
+        elif pods and r.state is not None:
+            pods[-1]["containers"].append(
+                {"name": r.container, "running": False, "state": r.state, "memory": None}
+            )
         elif pods:
-            pods[-1]["containers"].append({"name": r.container, "memory": figures_doc(r.cg)})
+            pods[-1]["containers"].append({"name": r.container, "running": True, "memory": figures_doc(r.cg)})
     return {
         "node": node,
         "source": "cgroups",
         "cgroupVersion": snap.cgroup_version,
+        "oomEvents": snap.oom_events,
         "truncated": snap.truncated,
         "memoryAvailable": None if n is None else n.available,
         "memTotal": None if n is None else n.mem_total,

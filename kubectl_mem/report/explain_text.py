@@ -160,7 +160,10 @@ def _kernel_title(p: PodExplanation) -> str:
         sources.add(p.cgroup.source)
     if sources == {"summary"}:
         return "kubelet Summary API: working set, usage and RSS only, no collector pod"
-    return "cgroup memory.stat and memory.events, read by the node collector"
+    pictures = [c.cgroup for c in p.containers if c.cgroup is not None] + [p.cgroup]
+    v1 = any(g is not None and g.oom_kills_file == "memory.oom_control" for g in pictures)
+    oom_file = "memory.oom_control" if v1 else "memory.events"
+    return f"cgroup memory.stat and {oom_file}, read by the node collector"
 
 
 _FIGURE = {c.key: c for c in cols.FIGURE_COLUMNS}
@@ -190,12 +193,13 @@ def _kernel_rows(p: PodExplanation) -> list[list[str]]:
 
 def _pod_kills(p: PodExplanation) -> str:
     g = p.cgroup
+    if g is not None and g.oom_kills is None and g.oom_kills_not_counted:
+        return f"pod cgroup: OOM kills {g.oom_kills_not_counted}"
     if g is None or g.oom_kills is None:
         return ""
+    file = g.oom_kills_file or "memory.events"
     if not g.oom_kills and not g.ooms:
-        return (
-            "pod cgroup: no OOM kill counted by the kernel since the pod started (memory.events oom_kill 0)"
-        )
+        return f"pod cgroup: no OOM kill counted by the kernel since the pod started ({file} oom_kill 0)"
     kills = f"{g.oom_kills} OOM kill" + ("" if g.oom_kills == 1 else "s")
     ooms = (
         ""
@@ -203,7 +207,7 @@ def _pod_kills(p: PodExplanation) -> str:
         else f", {g.ooms} time{'' if g.ooms == 1 else 's'} a cgroup of it reached its limit"
     )
     return (
-        f"pod cgroup: {kills} counted by the kernel since the pod started (memory.events oom_kill){ooms}; "
+        f"pod cgroup: {kills} counted by the kernel since the pod started ({file} oom_kill){ooms}; "
         "a container's own counters start again with each container instance"
     )
 

@@ -312,4 +312,4 @@ def test_newline_in_cgroup_root(tmp_path: Path, bb: dict[str, object]) -> None:
     build_node(d, LAYOUTS["v2-systemd-containerd"], [])
     text = collect_from_dir(d, **bb)
     assert "@end 9" not in text
-    assert parse_cgroup_dump(text).problems == ("CGROUP_ROOT or MEMINFO contains a newline",)
+    assert parse_cgroup_dump(text).problems == ("CGROUP_ROOT, MEMINFO or MOUNTINFO contains a newline",)

@@ -8,13 +8,14 @@ import json
 import os
 import signal
 import subprocess
+import time
 from typing import Any
 
 import pytest
 from nodetest.image import BUSYBOX
 
 from realnode import pods as w
-from realnode.conftest import Tier, wait_for
+from realnode.conftest import Tier, container_cgroup, kernel_oom_kills, wait_for
 
 pytestmark = pytest.mark.realnode
 
@@ -77,6 +78,79 @@ def test_working_sets_agree_with_the_kubelets_summary_api(real_node: Tier) -> No
     assert cache["reclaimable"] >= w.PAGE_CACHE_FILE * 0.9 and cache["unreclaimable"] < 8 * 1024 * 1024
     node = doc["items"][0]
     assert node["memoryAvailable"] == pytest.approx(summary["node"]["memory"]["availableBytes"], rel=0.10)
+
+
+def test_oom_kills_as_the_kernel_counts_them(real_node: Tier) -> None:
+    """v1: memory.oom_control counts a kill only in the killed process's own cgroup. The container
+    that lives on while its children are killed shows them; the pod's count is not counted (null
+    with the reason), never 0. v2: the pod's memory.events counts every kill since the pod started."""
+    doc = cgroups_json(real_node)
+    pods = pods_by_name(doc)
+    inner = pods[f"{w.NAMESPACE}/{w.OOM_INNER}"]
+    loop = pods[f"{w.NAMESPACE}/{w.OOM_LOOP}"]
+    parent = container(inner, "parent")["memory"]
+    kernel = kernel_oom_kills(container_cgroup(real_node.pod(w.OOM_INNER), "parent"))
+    assert parent["oomKills"] == kernel == 3
+    restarts = real_node.pod(w.OOM_LOOP)["status"]["containerStatuses"][0]["restartCount"]
+    assert restarts >= 2
+    if is_v1(doc):
+        assert parent["oomKillsFile"] == "memory.oom_control" and parent["oomKillsScope"] == "cgroup"
+        for p in (inner, loop):
+            assert p["memory"]["oomKills"] is None
+            assert "cgroup v1" in p["memory"]["oomKillsNotCounted"]
+    else:
+        assert parent["oomKillsFile"] == "memory.events"
+        assert inner["memory"]["oomKills"] >= 3 and inner["memory"]["oomKillsScope"] == "subtree"
+        assert loop["memory"]["oomKills"] >= restarts
+
+
+def test_a_container_in_back_off_is_shown_not_running(real_node: Tier) -> None:
+    """Every container of every pod on the node has a row; the OOM loop's container, between two
+    restarts, has no cgroup (runc removed it) and is shown as not running with the API's reason."""
+    seen_not_running = None
+    for _ in range(8):
+        doc = cgroups_json(real_node)
+        pods = pods_by_name(doc)
+        for name in (w.OOM_LOOP, w.OOM_INNER, w.PAGE_CACHE, w.TMPFS):
+            names = {c["name"] for c in pods[f"{w.NAMESPACE}/{name}"]["containers"]}
+            want = {c["name"] for c in real_node.pod(name)["spec"]["containers"]}
+            assert want <= names, f"{name}: containers missing from the output: {want - names}"
+        hog = container(pods[f"{w.NAMESPACE}/{w.OOM_LOOP}"], "hog")
+        if not hog["running"]:
+            seen_not_running = hog
+            break
+        time.sleep(1)
+    assert seen_not_running is not None, "the OOM loop's container was never caught in back-off"
+    assert seen_not_running["memory"] is None
+    assert seen_not_running["state"] in ("CrashLoopBackOff", "OOMKilled")
+    table = real_node.mem("cgroups", f"node/{real_node.name}", *COLLECT)
+    assert table.returncode == 0, table.stderr
+    hog_rows = [
+        line for line in table.stdout.splitlines() if f"{w.NAMESPACE}/{w.OOM_LOOP}" in line and "hog" in line
+    ]
+    assert len(hog_rows) == 1, table.stdout
+
+
+def test_explain_tells_the_oom_story_of_the_node(real_node: Tier) -> None:
+    """explain --cgroups on the OOM loop: OOMKilled at its limit, and on v1 it says the pod's kills
+    are not counted by cgroup v1 and names memory.oom_control, never memory.events and never "0
+    OOM kills". On the pod whose children were killed: kills the API never saw."""
+    r = real_node.mem("explain", f"pod/{w.OOM_LOOP}", "-n", w.NAMESPACE, "--cgroups", *COLLECT)
+    # 3: partial, since this cluster serves no metrics API (said on stderr); the kernel's figures are there
+    assert r.returncode == 3 and "metrics.k8s.io" in r.stderr and "cgroups" not in r.stderr, r.stderr
+    out = " ".join(r.stdout.split())  # the text is wrapped to the terminal's width
+    assert "OOMKilled" in out and "48Mi" in out
+    v1 = (container_cgroup(real_node.pod(w.OOM_INNER), "parent") / "memory.oom_control").exists()
+    if v1:
+        assert "memory.events" not in out
+        assert "not counted by cgroup v1" in out
+        assert "0 OOM kills" not in out and "oom_kill 0" not in out
+    r = real_node.mem("explain", f"pod/{w.OOM_INNER}", "-n", w.NAMESPACE, "--cgroups", *COLLECT)
+    assert r.returncode == 3, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "OOM-killed 3 processes in parent" in out, r.stdout
+    assert ("memory.oom_control: oom_kill 3" if v1 else "memory.events: oom_kill 3") in out
+    assert real_node.collector_pods() == []
 
 
 def test_no_collector_pod_left_after_a_failure(real_node: Tier) -> None:

@@ -9,7 +9,12 @@ cgroups`, by `top`/`nodes`/`explain --cgroups` and by the interactive view's `c`
 - a container cgroup to its container by `status.containerStatuses[].containerID` (init and
   sidecar containers included), with or without the runtime scheme;
 - the pod's other child cgroups are kept as `others`: the sandbox (pause) container, CRI-O conmon
-  scopes, containers that exited since the pod was listed.
+  scopes, containers that exited since the pod was listed;
+- a container of the pod that has no cgroup (in back-off between two restarts, waiting,
+  terminated) is kept in `not_running` with the API's state, so every container has a row.
+
+A parent's OOM counter that is local (v1, memory_localevents) counts none of its children's kills:
+its `oom_kills` is None with `oom_kills_not_counted` saying why, never 0 (semantics.py).
 """
 
 from __future__ import annotations
@@ -21,14 +26,33 @@ import msgspec
 
 from kubectl_mem.model.cgroup.names import normalize_pod_uid, split_container_id
 from kubectl_mem.model.cgroup.records import CgroupMemory, CgroupSnapshot
-from kubectl_mem.model.cgroup.view import CgroupOverlay, ContainerCgroup, Figures, NodeCgroup, PodCgroup
+from kubectl_mem.model.cgroup.semantics import NOT_COUNTED_LOCALEVENTS, NOT_COUNTED_V1
+from kubectl_mem.model.cgroup.view import (
+    CgroupOverlay,
+    ContainerCgroup,
+    Figures,
+    NodeCgroup,
+    NotRunning,
+    PodCgroup,
+)
 from kubectl_mem.model.records import Pod
 from kubectl_mem.model.views import Snapshot
+
+_PARENTS = frozenset(("root", "kubepods", "qos", "pod"))
 
 
 def cgroup_figures(cg: CgroupMemory) -> Figures:
     b = cg.breakdown
     ev = cg.events
+    oom_kills = ooms = group_kills = None
+    not_counted = None
+    if ev is not None:
+        oom_kills, ooms, group_kills = ev.oom_kill, ev.oom, ev.oom_group_kill
+        if not ev.hierarchical and cg.kind in _PARENTS:
+            # a parent's local counter says nothing of its children: unknown, not 0
+            oom_kills = ooms = group_kills = None
+            v1 = ev.file == "memory.oom_control"
+            not_counted = NOT_COUNTED_V1 if v1 else NOT_COUNTED_LOCALEVENTS
     p = cg.pressure
     some = p.some if p is not None else None
     full = p.full if p is not None else None
@@ -52,9 +76,12 @@ def cgroup_figures(cg: CgroupMemory) -> Figures:
         peak=cg.peak,
         limit=cg.limit,
         swap=cg.swap,
-        oom_kills=ev.oom_kill if ev is not None else None,
-        ooms=ev.oom if ev is not None else None,
-        oom_group_kills=ev.oom_group_kill if ev is not None else None,
+        oom_kills=oom_kills,
+        ooms=ooms,
+        oom_group_kills=group_kills,
+        oom_kills_file=ev.file if ev is not None else None,
+        oom_kills_scope=None if ev is None else "subtree" if ev.hierarchical else "cgroup",
+        oom_kills_not_counted=not_counted,
         psi_some_avg10=some.avg10 if some is not None else None,
         psi_some_avg60=some.avg60 if some is not None else None,
         psi_some_total_us=some.total_us if some is not None else None,
@@ -91,6 +118,23 @@ def _by_uid(pods: Iterable[Pod]) -> dict[str, Pod]:
     return {normalize_pod_uid(p.uid): p for p in pods if p.uid}
 
 
+def _not_running(pod: Pod | None, have: set[str]) -> tuple[NotRunning, ...]:
+    """The pod's containers (sidecars included, finished init containers not) with no cgroup."""
+    out = []
+    for s in pod.statuses if pod is not None else ():
+        _, bare = split_container_id(s.container_id)
+        if bare and bare in have:
+            continue
+        if s.kind == "init" and s.state == "terminated":
+            continue  # done, as it should be
+        if s.state == "running":  # started after the collection read the tree, or a race with it
+            reason = "running per the API, no cgroup seen"
+        else:
+            reason = s.state_reason or (s.terminated.reason if s.terminated is not None else "") or s.state
+        out.append(NotRunning(s.name, reason, bare or None))
+    return tuple(out)
+
+
 def _container_names(pod: Pod | None) -> dict[str, str]:
     """Bare container ID -> name, in the pod's status order (init and sidecar containers first)."""
     names: dict[str, str] = {}
@@ -123,6 +167,7 @@ def attach(node: str, snap: CgroupSnapshot, pods: Iterable[Pod]) -> tuple[NodeCg
                 others.append(ContainerCgroup(child.name, fig, cid))
         order = {cid: i for i, cid in enumerate(names)}
         containers.sort(key=lambda c: order[c.container_id or ""])
+        have = {c.container_id for c in containers if c.container_id}
         out.append(
             PodCgroup(
                 node=node,
@@ -133,6 +178,7 @@ def attach(node: str, snap: CgroupSnapshot, pods: Iterable[Pod]) -> tuple[NodeCg
                 figures=cgroup_figures(pc.cgroup),
                 containers=tuple(containers),
                 others=tuple(others),
+                not_running=_not_running(pod, have),
             )
         )
     n = snap.node

@@ -24,6 +24,7 @@ from kubectl_mem.model.cgroup.records import (
     CgroupVersion,
     MemoryEvents,
     NodeMemory,
+    OomEventsScope,
     PodCgroups,
     Pressure,
     PsiLine,
@@ -119,6 +120,7 @@ def parse_cgroup_dump(text: str) -> CgroupSnapshot:
         problems.add("header line has no format version")
 
     cg_version: CgroupVersion = "unknown"
+    events_said: str | None = None
     memroot: str | None = None
     psi_root: str | None = None
     keys: tuple[str, ...] = ()
@@ -156,6 +158,7 @@ def parse_cgroup_dump(text: str) -> CgroupSnapshot:
                     fields = dict(f.partition("=")[::2] for f in rest.split())
                     v = fields.get("cgroup", "unknown")
                     cg_version = v if v in ("v1", "v2", "hybrid", "none") else "unknown"  # type: ignore[assignment]
+                    events_said = fields.get("events")
                     memroot = fields.get("memroot") if fields.get("memroot") not in (None, "-") else None
                     psi_root = fields.get("psi") if fields.get("psi") not in (None, "-") else None
                 elif tag == "@keys":
@@ -234,7 +237,9 @@ def parse_cgroup_dump(text: str) -> CgroupSnapshot:
         problems.add("no kubepods tree found")
 
     v1 = cg_version in ("v1", "hybrid")
-    cgroups = _build(blocks, v1=v1, kubepods=kubepods)
+    # v1 memory.oom_control is local whatever the collector said; v2 as mounted, else the default
+    oom_events: OomEventsScope = "local" if v1 or events_said == "local" else "hierarchical"
+    cgroups = _build(blocks, v1=v1, kubepods=kubepods, local_events=oom_events == "local")
     pods: dict[str, PodCgroups] = {}
     by_pod: dict[str, list[CgroupMemory]] = {}
     pod_cg: dict[str, CgroupMemory] = {}
@@ -254,6 +259,7 @@ def parse_cgroup_dump(text: str) -> CgroupSnapshot:
     return CgroupSnapshot(
         format_version=version,
         cgroup_version=cg_version,
+        oom_events=oom_events,
         memroot=memroot,
         psi_root=psi_root,
         kubepods=kubepods,
@@ -271,7 +277,7 @@ def _kubepods_like(path: str) -> bool:
     return name in ("kubepods", "kubepods.slice") or name.endswith("-kubepods.slice")
 
 
-def _build(blocks: list[_Block], *, v1: bool, kubepods: str | None) -> list[CgroupMemory]:
+def _build(blocks: list[_Block], *, v1: bool, kubepods: str | None, local_events: bool) -> list[CgroupMemory]:
     out: list[CgroupMemory] = []
     tiers: dict[str, QosTier | None] = {}
     pod_info: dict[str, tuple[str | None, QosTier | None]] = {}
@@ -300,7 +306,7 @@ def _build(blocks: list[_Block], *, v1: bool, kubepods: str | None) -> list[Cgro
             tiers[b.path] = qos
         else:
             kind = b.kind  # type: ignore[assignment]
-        out.append(_record(b, kind, qos, uid, cid, runtime, v1=v1))
+        out.append(_record(b, kind, qos, uid, cid, runtime, v1=v1, local_events=local_events))
     return out
 
 
@@ -313,6 +319,7 @@ def _record(
     runtime: str | None,
     *,
     v1: bool,
+    local_events: bool,
 ) -> CgroupMemory:
     usage = limit = peak = swap = high = failcnt = None
     if b.m is not None:
@@ -339,13 +346,17 @@ def _record(
             usage = anon + file
     events = None
     if b.e is not None:
-        events = MemoryEvents(**{k: _int(v) for k, v in zip(_V2_EVENTS, b.e, strict=True)})
+        events = MemoryEvents(
+            **{k: _int(v) for k, v in zip(_V2_EVENTS, b.e, strict=True)}, hierarchical=not local_events
+        )
     elif b.o is not None:
         o = {k: _int(v) for k, v in zip(_V1_OOM, b.o, strict=True)}
         events = MemoryEvents(
             oom_kill=o["oom_kill"],
             under_oom=None if o["under_oom"] is None else bool(o["under_oom"]),
             oom_kill_disable=None if o["oom_kill_disable"] is None else bool(o["oom_kill_disable"]),
+            file="memory.oom_control",
+            hierarchical=False,
         )
     pressure = None
     if b.p is not None:

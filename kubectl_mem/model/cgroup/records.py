@@ -22,11 +22,12 @@ from kubectl_mem.model.cgroup.names import QosTier, normalize_pod_uid, split_con
 
 CgroupKind = Literal["root", "kubepods", "qos", "pod", "container", "other"]
 CgroupVersion = Literal["v1", "v2", "hybrid", "none", "unknown"]
+OomEventsScope = Literal["hierarchical", "local"]  # what OOM counters count: semantics.py
 
 
 class MemoryEvents(msgspec.Struct, frozen=True, gc=False):
-    """v2 memory.events (hierarchical), or what v1 has of it (memory.oom_control). None: not
-    reported by this kernel or cgroup version."""
+    """v2 memory.events, or what v1 has of it (memory.oom_control). None: not reported by this
+    kernel or cgroup version. `hierarchical`: see semantics.py (OOM counters)."""
 
     low: int | None = None
     high: int | None = None
@@ -36,6 +37,8 @@ class MemoryEvents(msgspec.Struct, frozen=True, gc=False):
     oom_group_kill: int | None = None
     under_oom: bool | None = None  # v1 only
     oom_kill_disable: bool | None = None  # v1 only
+    file: str = "memory.events"  # the file read: memory.events (v2) or memory.oom_control (v1)
+    hierarchical: bool = True  # counts descendants too (v2 default); False: this cgroup's own only
 
 
 class PsiLine(msgspec.Struct, frozen=True, gc=False):
@@ -132,6 +135,7 @@ class NodeMemory(msgspec.Struct, frozen=True, gc=False):
 class CgroupSnapshot(msgspec.Struct, frozen=True):
     format_version: int | None = None
     cgroup_version: CgroupVersion = "unknown"
+    oom_events: OomEventsScope = "hierarchical"  # what the OOM counters count (semantics.py)
     memroot: str | None = None  # the memory hierarchy, relative to CGROUP_ROOT
     psi_root: str | None = None  # where memory.pressure came from, relative to CGROUP_ROOT
     kubepods: str | None = None  # path of the kubepods cgroup; None: no kubepods tree found

@@ -20,6 +20,19 @@ PURE. Semantics (reference: shared/reference/kubernetes-memory.md):
     includes it: the kernel can drop it under pressure, which is what "explain" needs to say.
   * v1 memory.stat has no kernel breakdown: unreclaimable is total_rss + total_shmem there, and the
     kernel fields are None.
+
+OOM counters (the kernel's `memcg_memory_event`; seen on a real cgroup v1 node, tests/realnode):
+- v1 memory.oom_control `oom_kill` is local: an OOM kill is counted only in the cgroup of the
+  killed process, i.e. the container's, which runc removes with the container. The pod's cgroup
+  never counts its containers' kills: on v1 a pod's count is unknown, not 0 (`NOT_COUNTED_V1`).
+  v1 has no `oom` counter (memory.failcnt counts charges that hit the limit, not OOMs).
+- v2 memory.events is hierarchical: `oom_kill` and `oom` count the cgroup and every descendant,
+  removed ones included, so the pod's counts cover every container instance since the pod started;
+  unless cgroup2 is mounted with `memory_localevents`, which makes memory.events local like v1
+  (`NOT_COUNTED_LOCALEVENTS`). The collector reads the mount options (`@info events=`); where it
+  could not (a copied tree), the kernel's default, hierarchical, is taken.
+- A container's cgroup is new with each container instance and holds the killed processes: its
+  counters are right either way, since that instance started.
 """
 
 from __future__ import annotations
@@ -28,6 +41,16 @@ from kubectl_mem.model.cgroup.records import Breakdown
 
 UNLIMITED_FROM = 2**62  # the kubelet's isMemoryUnlimited: a limit above this is "no limit"
 V1_UNLIMITED = 9223372036854771712  # what cgroup v1 shows for "no limit" (PAGE_COUNTER_MAX pages)
+
+# Why a pod's (or any parent's) OOM-kill count is unknown where the counter is local.
+NOT_COUNTED_V1 = (
+    "not counted by cgroup v1: memory.oom_control counts an OOM kill only in the cgroup of the "
+    "killed process (the container's, removed with the container), never in its pod's"
+)
+NOT_COUNTED_LOCALEVENTS = (
+    "not counted: cgroup2 is mounted with memory_localevents, so memory.events counts only the "
+    "cgroup's own processes (the container's), never its pod's"
+)
 
 
 def parse_limit(value: str | int | None) -> int | None:

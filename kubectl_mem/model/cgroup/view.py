@@ -5,12 +5,15 @@ PURE. `Figures` is one cgroup's memory in the form every report uses; a value is
 source does not say (the Summary API has no breakdown, cgroup v1 no kernel memory, a kernel may
 lack memory.peak). Semantics of each figure: `semantics.py`. Made by `mapping.py`.
 
-Counters to keep apart (shared/reference/kubernetes-memory.md §5.1):
-- a container cgroup is new for each container instance, so its memory.events count only kills
-  since the container last started;
-- the pod cgroup lives as long as the pod and its memory.events are hierarchical: `oom_kills`
+Counters to keep apart (shared/reference/kubernetes-memory.md §5; semantics.py, OOM counters):
+- a container cgroup is new for each container instance, so its OOM counters count only kills
+  since the container last started (v1 memory.oom_control and v2 memory.events alike: the killed
+  processes live in it);
+- the pod cgroup lives as long as the pod. On v2 its memory.events are hierarchical: `oom_kills`
   there counts every OOM kill in any of its containers since the pod started, while the API
-  remembers only each container's last termination.
+  remembers only each container's last termination. On v1 (and v2 with memory_localevents) its
+  counter is local and counts nothing of its containers: `oom_kills` is None there, with
+  `oom_kills_not_counted` saying why, never 0.
 """
 
 from __future__ import annotations
@@ -43,9 +46,14 @@ class Figures(msgspec.Struct, frozen=True, gc=False):
     peak: int | None = None  # memory.peak / max_usage_in_bytes: highest usage since the cgroup was made
     limit: int | None = None  # None: no limit (or unknown)
     swap: int | None = None
-    oom_kills: int | None = None  # memory.events oom_kill: processes killed by an OOM killer
-    ooms: int | None = None  # memory.events oom: this cgroup (or a child) reached its limit
+    oom_kills: int | None = None  # oom_kill: processes killed by an OOM killer (see oom_kills_scope)
+    ooms: int | None = None  # v2 memory.events oom: this cgroup (or a child) reached its limit
     oom_group_kills: int | None = None
+    oom_kills_file: str | None = None  # memory.events (v2) or memory.oom_control (v1)
+    # "subtree": this cgroup and all its descendants, removed ones included; "cgroup": its own
+    # processes only (v1, or v2 with memory_localevents). semantics.py, OOM counters.
+    oom_kills_scope: Literal["subtree", "cgroup"] | None = None
+    oom_kills_not_counted: str | None = None  # why oom_kills is None although the file was read
     psi_some_avg10: float | None = None
     psi_some_avg60: float | None = None
     psi_some_total_us: int | None = None
@@ -62,6 +70,14 @@ class ContainerCgroup(msgspec.Struct, frozen=True, gc=False):
     container_id: str | None = None  # bare id
 
 
+class NotRunning(msgspec.Struct, frozen=True, gc=False):
+    """A container of the pod without a cgroup: in back-off, waiting or terminated (the API's word)."""
+
+    name: str
+    state: str  # e.g. CrashLoopBackOff, OOMKilled, ContainerCreating, Error; else waiting/terminated
+    container_id: str | None = None  # the instance the API last named (its cgroup is gone)
+
+
 class PodCgroup(msgspec.Struct, frozen=True, gc=False):
     node: str
     uid: str
@@ -71,6 +87,7 @@ class PodCgroup(msgspec.Struct, frozen=True, gc=False):
     figures: Figures  # the pod cgroup: all its containers, the sandbox included
     containers: tuple[ContainerCgroup, ...] = ()
     others: tuple[ContainerCgroup, ...] = ()
+    not_running: tuple[NotRunning, ...] = ()  # containers of the pod (API) without a cgroup
 
     @property
     def key(self) -> str:

@@ -14,7 +14,8 @@ Cause classification (per container, then the most serious one leads):
   (liveness probe, grace period ended, forced delete, ...); a liveness-probe event names it.
 
 With the node collector (`explain --cgroups`, `model/cgroup/mapping.py`), the kernel's counters are
-evidence too. The pod cgroup lives as long as the pod and its memory.events are hierarchical, so
+evidence too. The pod cgroup lives as long as the pod and on cgroup v2 its memory.events are
+hierarchical (on v1 its memory.oom_control counts none of its containers' kills), so
 `oom_kill` there counts every OOM kill in the pod since it started (the API keeps only each
 container's last termination) and `oom` every time one of its cgroups reached its limit; a
 node-level (global) OOM kill adds to `oom_kill` but never to `oom`. Hence:
@@ -36,8 +37,8 @@ from collections.abc import Sequence
 from kubectl_mem.model.cgroup import Figures
 from kubectl_mem.model.explain.evidence import (
     EVENT_TTL_NOTE,
-    KERNEL_SOURCE,
     events_near,
+    kernel_source,
     kubelet_quantity,
     parse_time,
     pct,
@@ -59,10 +60,10 @@ def kernel_cause(pv: PodView, c: ContainerView, cg: Figures | None, pod_limit: i
     if cg is None or cg.source != "cgroup" or not cg.oom_kills or c.state == "terminated":
         return None
     kills = plural(cg.oom_kills, "process")
-    counters = f"{c.name} cgroup memory.events: oom_kill {cg.oom_kills}" + (
+    counters = f"{c.name} cgroup {cg.oom_kills_file or 'memory.events'}: oom_kill {cg.oom_kills}" + (
         "" if cg.ooms is None else f", oom {cg.ooms}"
     )
-    evidence = [Evidence(counters, KERNEL_SOURCE)]
+    evidence = [Evidence(counters, kernel_source(cg))]
     unseen = "its main process survived, so Kubernetes recorded no OOMKilled"
     limit = c.limit or pod_limit
     if cg.ooms is not None and cg.ooms == 0:

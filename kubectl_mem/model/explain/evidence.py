@@ -18,6 +18,13 @@ EVENT_TTL_NOTE = "events are kept for 1h by default: kube-apiserver --event-ttl"
 
 
 KERNEL_SOURCE = "cgroup memory.events (node collector)"
+KERNEL_SOURCE_V1 = "cgroup memory.oom_control (node collector)"  # v1 has no memory.events
+KERNEL_SOURCES = (KERNEL_SOURCE, KERNEL_SOURCE_V1)
+
+
+def kernel_source(f: Figures | None) -> str:
+    """The evidence source naming the file the OOM counters came from."""
+    return KERNEL_SOURCE_V1 if f is not None and f.oom_kills_file == "memory.oom_control" else KERNEL_SOURCE
 
 
 PEAK_SOURCE = "cgroup memory.peak: the most this container instance used, page cache included"
@@ -51,17 +58,29 @@ def plural(n: int, word: str) -> str:
 
 def pod_kernel_evidence(pv: PodView, pod_cg: Figures | None) -> tuple[Evidence, ...]:
     """The pod cgroup's OOM counters, when the collector read them: every kill since the pod
-    started, where the API keeps only each container's last termination."""
-    if pod_cg is None or pod_cg.oom_kills is None:
+    started (v2), where the API keeps only each container's last termination; on cgroup v1 the
+    kernel keeps no such count, and that is said instead of a 0."""
+    if pod_cg is None:
         return ()
+    if pod_cg.oom_kills is None:
+        if pod_cg.oom_kills_not_counted is None:
+            return ()
+        return (
+            Evidence(
+                f"the pod's OOM kills since it started are {pod_cg.oom_kills_not_counted}; the API shows "
+                f"{plural(pv.oom_kills, 'OOMKilled container')}: it keeps only each container's last "
+                "termination",
+                kernel_source(pod_cg),
+            ),
+        )
     ooms = "" if pod_cg.ooms is None else f"; oom {pod_cg.ooms}: times a cgroup of the pod reached its limit"
     return (
         Evidence(
             f"the kernel counted {plural(pod_cg.oom_kills, 'OOM kill')} in the pod's cgroup since it "
-            f"started (memory.events oom_kill {pod_cg.oom_kills}{ooms}); the API shows "
-            f"{plural(pv.oom_kills, 'OOMKilled container')}: it keeps only each container's last "
-            "termination",
-            KERNEL_SOURCE,
+            f"started ({pod_cg.oom_kills_file or 'memory.events'} oom_kill {pod_cg.oom_kills}{ooms}); "
+            f"the API shows {plural(pv.oom_kills, 'OOMKilled container')}: it keeps only each "
+            "container's last termination",
+            kernel_source(pod_cg),
         ),
     )
 

@@ -81,8 +81,10 @@ class CgroupPicture(msgspec.Struct, frozen=True, gc=False):
     unreclaimable: int | None = None
     peak: int | None = None
     limit: int | None = None
-    oom_kills: int | None = None  # memory.events oom_kill (container: this instance; pod: since start)
-    ooms: int | None = None  # memory.events oom: a limit was reached
+    oom_kills: int | None = None  # oom_kill (container: this instance; pod: since start, v2 only)
+    ooms: int | None = None  # v2 memory.events oom: a limit was reached
+    oom_kills_file: str | None = None  # memory.events (v2) or memory.oom_control (v1)
+    oom_kills_not_counted: str | None = None  # why oom_kills is None (a pod's on cgroup v1)
     psi_some_avg10: float | None = None
     psi_full_avg10: float | None = None
     reclaim: str = ""  # what the kernel could give back, in words, from the numbers above

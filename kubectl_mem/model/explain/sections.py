@@ -74,6 +74,8 @@ def cgroup_picture(f: Figures, limit: int | None) -> CgroupPicture:
         limit=f.limit,
         oom_kills=f.oom_kills,
         ooms=f.ooms,
+        oom_kills_file=f.oom_kills_file,
+        oom_kills_not_counted=f.oom_kills_not_counted,
         psi_some_avg10=f.psi_some_avg10,
         psi_full_avg10=f.psi_full_avg10,
         reclaim=reclaim_sentence(f, limit),

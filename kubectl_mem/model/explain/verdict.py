@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kubectl_mem.model.explain.evidence import KERNEL_SOURCE, pct
+from kubectl_mem.model.explain.evidence import KERNEL_SOURCES, pct
 from kubectl_mem.model.explain.results import Cause, EvictionSection, PodExplanation, WorkloadRef
 from kubectl_mem.model.explain.sections import pod_level_limit
 from kubectl_mem.model.quantity import format_bytes
@@ -55,7 +55,7 @@ def now_sentence(pv: PodView, cause: Cause) -> str:
 
 def kernel_only(cause: Cause) -> bool:
     """A cause only the kernel's counters show (`kernel_cause`): no termination behind it."""
-    return cause.at is None and bool(cause.evidence) and cause.evidence[0].source == KERNEL_SOURCE
+    return cause.at is None and bool(cause.evidence) and cause.evidence[0].source in KERNEL_SOURCES
 
 
 def pod_verdict(pv: PodView, cause: Cause, ev: EvictionSection | None, now: str | None) -> str:

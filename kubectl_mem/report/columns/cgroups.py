@@ -147,8 +147,9 @@ FIGURE_COLUMNS: list[Column[Figures | None]] = [
         "OOM-KILLS",
         _figure("oom_kills"),
         COUNT,
-        "memory.events oom_kill: OOM kills the kernel counted (a pod's cgroup: since the pod "
-        "started; a container's: since it last started)",
+        "oom_kill: OOM kills the kernel counted (a container's cgroup: since it last started; a "
+        "pod's: since the pod started on cgroup v2, where memory.events is hierarchical; - on "
+        "cgroup v1, where memory.oom_control counts a kill only in the container's own cgroup)",
         json="oomKills",
         descending=True,
         needs_cgroups=True,
@@ -171,7 +172,8 @@ VIEW_FIGURES = ("cg_anon", "cg_file", "cg_kernel", "cg_reclaimable", "cg_shmem",
 
 def pod_cgroup_columns(cg: CgroupOverlay) -> list[Column[PodView]]:
     """The pod cgroup's anon, page cache, kernel memory, what the kernel could reclaim, and the
-    OOM kills the kernel counted in the pod since it started (memory.events oom_kill)."""
+    OOM kills the kernel counted in the pod since it started (v2 memory.events oom_kill, which is
+    hierarchical; unknown on cgroup v1, model/cgroup/semantics.py)."""
 
     def get(p: PodView) -> Figures | None:
         pc = cg.pod(p.pod.uid)
@@ -241,6 +243,12 @@ CGROUP_ROW_FIGURES = (
 _QOS_TIERS = {"guaranteed": "Guaranteed", "burstable": "Burstable", "besteffort": "BestEffort"}
 
 
+def _container_cell(r: Any) -> str:
+    if not r.container:
+        return "(pod)"
+    return r.container if r.state is None else f"{r.container} (no cgroup: {r.state})"
+
+
 def cgroup_row_columns() -> list[Column[Any]]:
     """The columns of `kubectl mem cgroups` over report/cgroups.py's rows, all of them shown."""
     return [
@@ -251,8 +259,9 @@ def cgroup_row_columns() -> list[Column[Any]]:
             "CONTAINER",
             lambda r: r.container,
             TEXT,
-            "the container; (pod): the pod's own cgroup, all its containers together",
-            cell=lambda r: r.container or "(pod)",
+            "the container; (pod): the pod's own cgroup, all its containers together; "
+            "(no cgroup: REASON): a container of the pod that has none now, e.g. in back-off",
+            cell=_container_cell,
         ),
         replace(_POD["qos"], value=lambda r: _QOS_TIERS.get(r.qos, r.qos or None)),
         *(replace(_FIG[k].on(lambda r: r.cg), wide=False) for k in CGROUP_ROW_FIGURES),
