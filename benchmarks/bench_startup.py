@@ -2,7 +2,7 @@
 
     python benchmarks/bench_startup.py [--runs 30] [--archive dist/kubectl-mem_linux_amd64.tar.gz]
 
-Unpacks the release archive (built with `python build/release.py` unless --archive names one) into a
+Unpacks the release archive (built with `python release/release.py` unless --archive names one) into a
 temporary directory, then times, through the real kubectl with PATH=<that dir>:/usr/bin:/bin:
   kubectl version --client                 the baseline: kubectl's own start-up
   kubectl mem version                      binary, and the pip install (this environment's kubectl-mem)
@@ -45,14 +45,14 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 def find_archive(explicit: str | None) -> Path:
     if explicit:
         return Path(explicit)
-    sys.path.insert(0, str(ROOT / "build"))
-    import release  # build/release.py
+    sys.path.insert(0, str(ROOT / "release"))
+    import release  # release/release.py
 
     os_name, arch = release.target()
     archive = ROOT / "dist" / release.archive_name(os_name, arch)
     if not archive.exists():
-        print(f"{archive} missing: building it (python build/release.py --no-manifest)", file=sys.stderr)
-        subprocess.run([sys.executable, str(ROOT / "build" / "release.py"), "--no-manifest"], check=True)
+        print(f"{archive} missing: building it (python release/release.py --no-manifest)", file=sys.stderr)
+        subprocess.run([sys.executable, str(ROOT / "release" / "release.py"), "--no-manifest"], check=True)
     return archive
 
 

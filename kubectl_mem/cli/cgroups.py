@@ -70,7 +70,7 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
         only = f"{conn.namespace}/{name}"
     else:
         node = name
-    collector = collector_run.make_collector(t, conn.namespace, options_from(opts))
+    collector = collector_run.make_collector(t, options_from(opts))
     try:
         results = collector_run.run(
             collector,

@@ -11,6 +11,7 @@ import argparse
 
 from kubectl_mem.cli.entry import version_line
 from kubectl_mem.errors import UsageError
+from kubectl_mem.kube import collector_access as access
 from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, PROTOCOLS
 
 PROG = "kubectl mem"
@@ -62,13 +63,16 @@ def _common(
 
 def _collector_flags(p: argparse.ArgumentParser, *, switch: bool) -> None:
     """The collector pod's settings, shared by `cgroups` and the `--cgroups` of top/nodes/explain."""
-    g = p.add_argument_group("cgroups: the kernel's figures, from one short-lived collector pod per node")
+    g = p.add_argument_group(
+        "cgroups: the kernel's figures, from one short-lived collector pod per node",
+        f"The collector needs {access.needs()}.",
+    )
     if switch:
         g.add_argument(
             "--cgroups",
             action="store_true",
             help="also collect the kernel's memory breakdown (anon, page cache, kernel, OOM kills ...) "
-            "of the nodes involved; needs create/get/delete pods and get pods/log",
+            "of the nodes involved",
         )
     g.add_argument(
         "--image",
@@ -78,7 +82,9 @@ def _collector_flags(p: argparse.ArgumentParser, *, switch: bool) -> None:
     g.add_argument(
         "--collector-namespace",
         metavar="NS",
-        help='where the collector pods run (default: the current namespace); needs Pod Security "privileged"',
+        default=access.NAMESPACE,
+        help=f"where the collector pods run (default {access.NAMESPACE}, as docs/install.md sets it up); "
+        f'it must allow Pod Security "{access.POD_SECURITY_LEVEL}"',
     )
     g.add_argument(
         "--pending-timeout",

@@ -70,7 +70,6 @@ def collect_cgroups(
         return collector_run.Gathered(CgroupOverlay())
     return collector_run.collect_for_view(
         src.transport,
-        src.connection().namespace,
         wanted,
         pods,
         options_from(opts),
@@ -112,10 +111,11 @@ def sort_spec(key: str, sorts: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
 
 def options_from(opts: argparse.Namespace) -> CollectorOptions:
     """The collector flags (--image, --collector-namespace, --pending-timeout) of any command."""
+    from kubectl_mem.kube.collector_access import NAMESPACE
     from kubectl_mem.kube.collector_run import CollectorOptions
 
     return CollectorOptions(
         image=getattr(opts, "image", None),
-        namespace=getattr(opts, "collector_namespace", None),
+        namespace=getattr(opts, "collector_namespace", None) or NAMESPACE,
         pending_timeout=getattr(opts, "pending_timeout", None) or 60.0,
     )

@@ -4,8 +4,8 @@ The pod (see `collector_pod`) is bound to the node with `spec.nodeName`, tolerat
 runs `collector.sh` (fixed text, nothing the user typed goes into it) as uid 65534 with a read-only
 root filesystem, no capabilities, no service account token, and only the host's /sys/fs/cgroup
 mounted read-only. Defaults: image `busybox:1.36` (any image with a POSIX shell and awk works:
-`--image`), namespace = the current namespace (`--collector-namespace`); the namespace must allow
-Pod Security level "privileged", because of the hostPath volume.
+`--image`), namespace `kubectl-mem` (`--collector-namespace`). What it needs there (RBAC, Pod Security
+"privileged" because of the hostPath volume) is said once, in collector_access.py.
 
 Leaving nothing behind: each pod is deleted (gracePeriodSeconds=0) after its log is read, on every
 error, and by `Collector.cleanup()` which the command calls on Ctrl-C and SIGTERM; pods of earlier
@@ -30,6 +30,7 @@ from typing import Any
 import msgspec
 
 from kubectl_mem.errors import ApiError, ApiNotFoundError, ForbiddenError, KubectlMemError
+from kubectl_mem.kube import collector_access as access
 from kubectl_mem.kube.cgroup_dir import collector_script
 from kubectl_mem.kube.http import Transport
 from kubectl_mem.model.cgroup import CgroupSnapshot, parse_cgroup_dump
@@ -42,7 +43,7 @@ CONTAINER = "collect"
 GENERATE_NAME = "kubectl-mem-cgroups-"
 ACTIVE_DEADLINE_S = 120
 STALE_AFTER_S = 600.0
-RBAC_VERBS = "create/get/delete pods and get pods/log"
+RBAC_VERBS = access.verbs()
 MISSING_WITHOUT_PODS = (
     "anon/file/shmem/kernel breakdown, reclaimable vs unreclaimable, OOM kills counted by the kernel, "
     "peak, PSI and the node's memory.available from the kernel"
@@ -247,8 +248,7 @@ class Collector:
                     f'namespace "{self.namespace}" rejects the collector pod: Pod Security level "{level}" '
                     'forbids its hostPath volume; it needs level "privileged"',
                     kind="psa",
-                    hint="label the namespace pod-security.kubernetes.io/enforce=privileged, "
-                    "or pick one that allows it with --collector-namespace",
+                    hint=access.label_hint(),
                 ) from None
             self.can_create = False
             raise CollectorError(
@@ -256,6 +256,8 @@ class Collector:
                 kind="rbac",
             ) from None
         except ApiNotFoundError as e:
+            if f'namespaces "{self.namespace}" not found' in e.message:
+                raise CollectorError(access.missing_namespace(self.namespace), kind="namespace") from None
             raise CollectorError(f"cannot create the collector pod: {e.message}", kind="namespace") from None
         meta = _decode(resp.body).get("metadata", {})
         name = meta.get("name", "")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from kubectl_mem.kube.collector_access import NAMESPACE
 from kubectl_mem.kube.snapshot_source import SnapshotSource
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 @dataclass(frozen=True)
 class CollectorOptions:
     image: str | None = None  # None: the collector's default (busybox)
-    namespace: str | None = None  # None: the current namespace
+    namespace: str = NAMESPACE  # --collector-namespace
     pending_timeout: float = 60.0
 
 
@@ -64,12 +65,12 @@ class CollectingSource(SnapshotSource):
         return cls(**values, collector=collector, collect_on_start=collect_on_start)
 
 
-def make_collector(transport: Transport, namespace: str, options: CollectorOptions) -> Collector:
+def make_collector(transport: Transport, options: CollectorOptions) -> Collector:
     from kubectl_mem.kube.collector import DEFAULT_IMAGE, Collector
 
     return Collector(
         transport,
-        options.namespace or namespace,
+        options.namespace,
         image=options.image or DEFAULT_IMAGE,
         pending_timeout=options.pending_timeout,
     )
@@ -155,7 +156,6 @@ def gather(results: Iterable[NodeResult], pods: Iterable[Pod]) -> Gathered:
 
 def collect_for_view(
     transport: Transport,
-    namespace: str,
     nodes: Sequence[str],
     pods: Iterable[Pod],
     options: CollectorOptions,
@@ -164,6 +164,6 @@ def collect_for_view(
 ) -> Gathered:
     """What `--cgroups` does after a command's normal fetch: collect `nodes`, name their cgroups
     after `pods` (the pods the command fetched: those of the nodes included)."""
-    collector = make_collector(transport, namespace, options)
+    collector = make_collector(transport, options)
     results = run(collector, nodes, on_stale=on_stale)
     return gather(results, pods)

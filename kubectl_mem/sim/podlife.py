@@ -1,6 +1,7 @@
 """Pod lifecycle for the simulated apiserver: create, log, delete, as the collector pods need them.
 
-`install(server)` registers on the server's router:
+`install(server)` registers on the server's router (and adds the collector's default namespace, set up
+as docs/install.md says, if the cluster has none):
 
     POST   /api/v1/namespaces/{namespace}/pods              create (generateName, PSA, validation)
     GET    /api/v1/namespaces/{namespace}/pods/{name}/log   text/plain, the container's stdout
@@ -38,8 +39,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubectl_mem.kube import collector_access as access
 from kubectl_mem.model.quantity import memory_bytes
 
+from .builders import make_namespace
 from .cgtree import PAGE, Container, Layout, Mem, PodSpec, build_node
 from .cluster import encode, rfc3339
 from .server import ApiError, RequestContext, Response
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["PSA_LABEL", "PodLife", "install"]
 
 Obj = dict[str, Any]
-PSA_LABEL = "pod-security.kubernetes.io/enforce"
+PSA_LABEL = access.POD_SECURITY_LABEL
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _QOS = {"Guaranteed": "guaranteed", "Burstable": "burstable", "BestEffort": "besteffort"}
@@ -525,5 +528,9 @@ def install(server: SimServer) -> PodLife:
     r.add("GET", base + "/{name}/log", life.log, verb="get", resource="pods", subresource="log")
     r.add("DELETE", base + "/{name}", life.delete, verb="delete", resource="pods")
     server.podlife = life  # type: ignore[attr-defined]
+    # the collector's default namespace, set up as docs/install.md says: --demo --cgroups works as is
+    if server.cluster.get_entry("namespaces", access.NAMESPACE) is None:
+        labels = {access.POD_SECURITY_LABEL: access.POD_SECURITY_LEVEL}
+        server.cluster.put("namespaces", make_namespace(access.NAMESPACE, labels=labels))
     server.on_stop(life.close)
     return life

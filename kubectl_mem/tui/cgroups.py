@@ -116,7 +116,7 @@ class CgroupCollection:
                 namespace=access.namespace,
                 request_timeout=access.request_timeout,
             )
-            collector = collector_run.make_collector(Transport(conn), conn.namespace, options)
+            collector = collector_run.make_collector(Transport(conn), options)
             with self._lock:
                 if self._closed:
                     return

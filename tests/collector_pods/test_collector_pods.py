@@ -147,10 +147,10 @@ def test_pod_target(podsim: PodSim) -> None:
 
 @pytest.mark.parametrize("level", ["baseline", "restricted"])
 def test_pod_security_rejects(podsim: PodSim, level: str) -> None:
-    podsim.life.psa["default"] = level
+    podsim.life.psa["kubectl-mem"] = level  # the default collector namespace
     r = podsim.run(f"node/{podsim.node}")
     assert r.code == 1
-    assert f'namespace "default" rejects the collector pod: Pod Security level "{level}"' in r.err
+    assert f'namespace "kubectl-mem" rejects the collector pod: Pod Security level "{level}"' in r.err
     assert 'needs level "privileged"' in r.err and "--collector-namespace" in r.err
     assert r.err.count("\n") == 1
     assert podsim.collector_pods() == []
@@ -181,8 +181,8 @@ def test_no_rbac_falls_back_to_the_summary_api(podsim: PodSim, tmp_path) -> None
     r = podsim.run(f"node/{podsim.node}", kubeconfig=kc)
     assert r.code == 3, r.err
     assert (
-        'not allowed to create pods in namespace "default" '
-        "(RBAC: needs create/get/delete pods and get pods/log)" in r.err
+        'not allowed to create pods in namespace "kubectl-mem" '
+        "(RBAC: needs create, get, list and delete pods and get pods/log)" in r.err
     )
     assert "falling back to the kubelet Summary API" in r.err and "OOM kills" in r.err
     assert f"node {podsim.node} (kubelet Summary API): working set" in r.out
@@ -291,9 +291,9 @@ def test_deadline_exceeded(podsim: PodSim) -> None:
 
 def test_stale_pods_of_earlier_runs_are_swept(podsim: PodSim) -> None:
     labels = {MANAGED_BY_LABEL: MANAGED_BY, RUN_ID_LABEL: "old"}
-    old = make_pod("kubectl-mem-cgroups-old00", "default", podsim.node, labels=labels)
+    old = make_pod("kubectl-mem-cgroups-old00", "kubectl-mem", podsim.node, labels=labels)
     old["metadata"]["creationTimestamp"] = rfc3339(datetime.now(UTC) - timedelta(hours=1))
-    young = make_pod("kubectl-mem-cgroups-young", "default", podsim.node, labels=labels)
+    young = make_pod("kubectl-mem-cgroups-young", "kubectl-mem", podsim.node, labels=labels)
     young["metadata"]["creationTimestamp"] = rfc3339(datetime.now(UTC) - timedelta(seconds=30))
     podsim.srv.cluster.add_pod(old)
     podsim.srv.cluster.add_pod(young)
@@ -317,7 +317,22 @@ def test_several_nodes_concurrently_one_failing(podsim: PodSim) -> None:
 
 def test_namespace_must_exist(podsim: PodSim) -> None:
     r = podsim.run(f"node/{podsim.node}", "--collector-namespace", "nope")
-    assert r.code == 1 and 'namespaces "nope" not found' in r.err
+    assert r.code == 1
+    assert r.err == (
+        'error: the collector namespace "nope" does not exist: create it with "kubectl create namespace nope '
+        '&& kubectl label namespace nope pod-security.kubernetes.io/enforce=privileged" (docs/install.md), '
+        "or name another with --collector-namespace\n"
+    )
+    assert podsim.life.created == []
+
+
+def test_the_collector_runs_in_the_kubectl_mem_namespace_by_default(podsim: PodSim) -> None:
+    r = podsim.run(f"node/{podsim.node}")
+    assert r.code == 0, r.err
+    posts = [q.path for q in podsim.srv.requests if q.method == "POST"]
+    assert posts == ["/api/v1/namespaces/kubectl-mem/pods"]
+    assert [d[0] for d in podsim.life.deletes] == ["kubectl-mem"]
+    assert podsim.collector_pods() == []
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -328,7 +343,7 @@ def test_interrupted_run_leaves_no_pod(podsim: PodSim, sig: int, code: int) -> N
     c = _collector(podsim)
     listed = json.loads(
         c.t.get(
-            "/api/v1/namespaces/default/pods", [("labelSelector", f"{MANAGED_BY_LABEL}={MANAGED_BY}")]
+            "/api/v1/namespaces/kubectl-mem/pods", [("labelSelector", f"{MANAGED_BY_LABEL}={MANAGED_BY}")]
         ).body
     )
     assert listed["items"] == []

@@ -193,12 +193,12 @@ def test_a_failing_node_is_a_warning_and_the_rest_is_shown(podsim: PodSim) -> No
 
 
 def test_a_namespace_that_rejects_the_pod_fails_every_node_in_one_line(podsim: PodSim) -> None:
-    podsim.life.psa["default"] = "baseline"
+    podsim.life.psa["kubectl-mem"] = "baseline"  # the default collector namespace
     r = run(podsim, "nodes", "--cgroups")
     assert r.code == 3
     (line,) = r.err.splitlines()
     assert line.startswith("warning: cgroups of nodes cp-1, node-1, node-2, ")
-    assert 'namespace "default" rejects the collector pod: Pod Security level "baseline"' in line
+    assert 'namespace "kubectl-mem" rejects the collector pod: Pod Security level "baseline"' in line
     assert all(row["AVAILABLE FROM"] == "metrics" for row in table(r.out))
     assert podsim.collector_pods() == []
 
@@ -230,7 +230,7 @@ def test_without_rbac_to_create_pods_top_falls_back_to_the_summary_api(podsim: P
     kc = _viewer(podsim, tmp_path)
     r = run(podsim, "top", "-A", "--cgroups", "-o", "json", kubeconfig=kc)
     assert r.code == 3, r.err
-    assert 'not allowed to create pods in namespace "default"' in r.err
+    assert 'not allowed to create pods in namespace "kubectl-mem"' in r.err
     assert "falling back to the kubelet Summary API" in r.err
     assert podsim.life.created == []
     doc = json.loads(r.out)

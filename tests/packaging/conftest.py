@@ -13,10 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load(name: str):
-    """build/*.py are scripts, not a package: load them by path (release.py imports krew.py)."""
+    """release/*.py are scripts, not a package: load them by path (release.py imports krew.py)."""
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "build" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "release" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

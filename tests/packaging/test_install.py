@@ -1,4 +1,4 @@
-"""The release archive, built here with build/release.py and installed the way krew installs it, run
+"""The release archive, built here with release/release.py and installed the way krew installs it, run
 through the real kubectl with no Python environment on PATH."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 def built(tmp_path_factory, release):
     """One release build per test session: archive, sidecars and manifest in a temporary dist/.
 
-    PyInstaller's work directory stays in build/out/ (gitignored), so a second local run reuses its
+    PyInstaller's work directory stays in build/pyinstaller/ (gitignored), so a second local run reuses its
     analysis; CI starts from a clean clone and builds everything.
     """
     need("objdump")  # PyInstaller's dependency analysis on Linux
@@ -35,7 +35,7 @@ def built(tmp_path_factory, release):
     subprocess.run(
         [
             sys.executable,
-            str(ROOT / "build" / "release.py"),
+            str(ROOT / "release" / "release.py"),
             "--dist",
             str(dist),
             "--manifest",

@@ -166,7 +166,7 @@ async def test_keys_work_while_it_collects_and_quitting_deletes_the_pods(cluster
 
 async def test_a_failure_is_a_readable_message(cluster) -> None:
     srv, life = cluster
-    life.psa["default"] = "baseline"
+    life.psa["kubectl-mem"] = "baseline"  # the default collector namespace
     app = app_on(srv)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

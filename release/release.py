@@ -1,24 +1,28 @@
-"""Build the release for this machine: `python build/release.py`.
+"""Build the release for this machine: `python release/release.py`.
 
-1. PyInstaller one-dir build from build/kubectl-mem.spec (into build/out/),
+1. PyInstaller one-dir build from release/kubectl-mem.spec (into build/pyinstaller/: untracked, next to
+   setuptools' build/lib),
 2. dist/kubectl-mem_<os>_<arch>.tar.gz, laid out as below, plus its .sha256 (sha256sum format) and a
    .json sidecar (version, os, arch, sha256) so that a manifest can list archives built elsewhere:
        kubectl-mem/kubectl-mem            the executable (kubectl-mem.exe on Windows)
        kubectl-mem/_internal/...          the Python runtime and libraries it loads
        kubectl-mem/kubectl_complete-mem   shell-completion shim for kubectl 1.26+ (not on Windows)
        LICENSE, README.md
-3. krew-manifest.yaml listing every archive of this version in dist/ (one platform per archive: build
-   each platform on its own machine, copy its archive and sidecars into dist/, rerun with
-   --manifest-only), validated with krew's rules (build/krew.py), then installed into a temporary
-   krew root the way krew does and run (`kubectl-mem version`).
+3. dist/krew-manifest.yaml listing every archive of this version in dist/ (one platform per archive:
+   each platform is built on its own machine, .github/workflows/release.yml collects the archives and
+   sidecars into one dist/ and reruns this with --manifest-only), validated with krew's rules
+   (release/krew.py), then installed into a temporary krew root the way krew does and run
+   (`kubectl-mem version`). Download URLs point at the GitHub release of the repository named in
+   pyproject.toml's [project.urls].
 
-Only the Python standard library, PyInstaller and PyYAML are needed.
+Only the Python standard library, PyInstaller and PyYAML are needed. How a release is cut: docs/release.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
 import io
 import json
 import os
@@ -27,18 +31,20 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import textwrap
 import time
+import tomllib
+import types
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import krew  # noqa: E402  (build/krew.py, next to this file)
+import krew  # noqa: E402  (release/krew.py, next to this file)
 
 NAME = "kubectl-mem"
 PLUGIN = "mem"  # `kubectl mem`; the krew index file would be plugins/mem.yaml
-DEFAULT_REPO = os.environ.get("KUBECTL_MEM_REPO", "kubectl-mem/kubectl-mem")  # GitHub owner/name
 
 SHORT_DESCRIPTION = "Pod memory vs request and limit, QoS, eviction order and OOM risk"
 DESCRIPTION = """\
@@ -64,8 +70,9 @@ per node it inspects. That pod mounts the host's /sys/fs/cgroup read-only
 (a hostPath volume), prints the memory files of the kubepods cgroups and exits;
 kubectl mem then deletes it. It is labelled
 app.kubernetes.io/managed-by=kubectl-mem and has activeDeadlineSeconds set.
-It needs create/delete on pods and get on pods/log in its namespace, and
-admission policies (Pod Security "restricted" or "baseline") may reject it.
+{needs}
+Without it, --cgroups falls back to the kubelet Summary API. To set it up:
+{setup}
 Ready-made ClusterRoles, read-only and for the collector:
   https://github.com/{repo}/tree/v{version}/deploy/rbac
 
@@ -74,6 +81,29 @@ Shell completion (kubectl 1.26+) needs kubectl_complete-mem on your PATH:
   printf '#!/bin/sh\\nexec kubectl-mem __complete "$@"\\n' > kubectl_complete-mem
   chmod +x kubectl_complete-mem
 """
+
+
+def collector_access() -> types.ModuleType:
+    """kubectl_mem/kube/collector_access.py, the collector's needs said once, loaded by path (as
+    `version()` reads the version: the checkout's, not an installed package's)."""
+    path = ROOT / "kubectl_mem" / "kube" / "collector_access.py"
+    spec = importlib.util.spec_from_file_location("kubectl_mem_collector_access", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def caveats(repo: str, ver: str) -> str:
+    access = collector_access()
+    raw = f"https://raw.githubusercontent.com/{repo}/v{ver}/{access.RBAC_FILE}"
+    return CAVEATS.format(
+        needs=textwrap.fill(f"It needs {access.needs()}.", 80),
+        setup="\n".join(f"  {c}" for c in access.setup_commands(rbac_file=raw)),
+        repo=repo,
+        version=ver,
+    )
+
 
 COMPLETION_SHIM = """\
 #!/bin/sh
@@ -110,6 +140,24 @@ def target() -> tuple[str, str]:
     if arch == "amd64" and sys.maxsize < 2**32:
         arch = "386"  # a 32-bit Python on a 64-bit machine builds a 32-bit executable
     return os_name, arch
+
+
+def repository() -> str:
+    """GitHub owner/name, from pyproject.toml's [project.urls] Repository: the one place the homepage,
+    the download URLs and the caveats' links come from (a fork changes it there)."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        url = tomllib.load(f)["project"]["urls"]["Repository"]
+    owner_name = url.removeprefix("https://github.com/").strip("/")
+    if owner_name == url or owner_name.count("/") != 1:
+        raise SystemExit(
+            f"release: [project.urls] Repository must be https://github.com/OWNER/NAME, not {url!r}"
+        )
+    return owner_name
+
+
+def download_url(repo: str, ver: str, file_name: str) -> str:
+    """Where the GitHub release of `ver` serves `file_name` (the workflow uploads the archives there)."""
+    return f"https://github.com/{repo}/releases/download/v{ver}/{file_name}"
 
 
 def version() -> str:
@@ -239,7 +287,7 @@ def platforms(dist: Path, ver: str, repo: str) -> list[dict]:
         out.append(
             {
                 "selector": {"matchLabels": {"os": meta["os"], "arch": meta["arch"]}},
-                "uri": f"https://github.com/{repo}/releases/download/v{ver}/{archive.name}",
+                "uri": download_url(repo, ver, archive.name),
                 "sha256": digest,
                 "bin": meta["bin"],
                 "files": files,
@@ -258,7 +306,7 @@ def manifest(ver: str, plats: list[dict], repo: str) -> dict:
             "homepage": f"https://github.com/{repo}",
             "shortDescription": SHORT_DESCRIPTION,
             "description": DESCRIPTION,
-            "caveats": CAVEATS.format(repo=repo, version=ver),
+            "caveats": caveats(repo, ver),
             "platforms": plats,
         },
     }
@@ -275,7 +323,7 @@ def render(doc: dict) -> str:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)
-    header = "# Generated by build/release.py from the release archives; do not edit by hand.\n"
+    header = "# Generated by release/release.py from the release archives; do not edit by hand.\n"
     return header + yaml.dump(doc, Dumper=Dumper, sort_keys=False, width=200, default_flow_style=False)
 
 
@@ -289,17 +337,21 @@ def smoke_install(doc: dict, archive: Path, os_name: str, arch: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="build/release.py", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="release/release.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--dist", type=Path, default=ROOT / "dist", help="where archives go (default: dist/)")
-    p.add_argument("--out", type=Path, default=ROOT / "build" / "out", help="PyInstaller's work and output")
-    p.add_argument("--manifest", type=Path, default=ROOT / "krew-manifest.yaml", help="manifest to write")
-    p.add_argument("--repo", default=DEFAULT_REPO, help="GitHub owner/name for homepage and download URLs")
+    p.add_argument(
+        "--out", type=Path, default=ROOT / "build" / "pyinstaller", help="PyInstaller's work and output"
+    )
+    p.add_argument("--manifest", type=Path, help="manifest to write (default: krew-manifest.yaml in --dist)")
+    p.add_argument("--repo", help="GitHub owner/name (default: pyproject.toml's [project.urls] Repository)")
     p.add_argument("--clean", action="store_true", help="rebuild from scratch (PyInstaller --clean)")
     p.add_argument("--manifest-only", action="store_true", help="no build: the manifest only")
     p.add_argument("--no-manifest", action="store_true", help="build the archive only")
     args = p.parse_args(argv)
 
     ver = version()
+    repo = args.repo or repository()
+    manifest_path = args.manifest or args.dist / "krew-manifest.yaml"
     os_name, arch = target()
     archive = args.dist / archive_name(os_name, arch)
     if not args.manifest_only:
@@ -312,10 +364,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{archive} ({size / 1e6:.1f} MB, sha256 {digest}) in {time.monotonic() - started:.0f}s")
     if args.no_manifest:
         return 0
-    plats = platforms(args.dist, ver, args.repo)
+    plats = platforms(args.dist, ver, repo)
     if not plats:
         raise SystemExit(f"release: no archive of version {ver} in {args.dist}")
-    doc = manifest(ver, plats, args.repo)
+    doc = manifest(ver, plats, repo)
     krew.validate_plugin(PLUGIN, doc)
     text = render(doc)
     import yaml
@@ -323,9 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     krew.validate_plugin(PLUGIN, yaml.safe_load(text))  # what krew will read back
     if archive.exists() and os_name != "windows":
         print(f"installed as krew would, it says: {smoke_install(doc, archive, os_name, arch)}")
-    args.manifest.write_text(text, encoding="utf-8")
+    manifest_path.write_text(text, encoding="utf-8")
     print(
-        f"{args.manifest}: {len(plats)} platform(s): "
+        f"{manifest_path}: {len(plats)} platform(s): "
         + ", ".join(
             f"{p['selector']['matchLabels']['os']}/{p['selector']['matchLabels']['arch']}" for p in plats
         )
