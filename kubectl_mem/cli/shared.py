@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from kubectl_mem.cli.env import Env
 from kubectl_mem.errors import ExitStatus, UsageError
 from kubectl_mem.kube.fetch import Problem
-from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL
+from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, DEFAULT_STREAMING
 from kubectl_mem.kube.snapshot_source import SnapshotSource
 from kubectl_mem.model.views import Snapshot
 
@@ -42,9 +42,11 @@ def source_from(opts: argparse.Namespace) -> SnapshotSource:
 
 
 def streaming_lists(environ: Mapping[str, str]) -> bool:
-    """Streaming lists unless turned off as in client-go: KUBE_FEATURE_WatchListClient=false."""
+    """Streaming lists or not, set as in client-go: KUBE_FEATURE_WatchListClient=true|false."""
     value = environ.get("KUBE_FEATURE_WatchListClient", "").strip().lower()
-    if value in ("", "1", "t", "true"):
+    if value == "":
+        return DEFAULT_STREAMING
+    if value in ("1", "t", "true"):
         return True
     if value in ("0", "f", "false"):
         return False

@@ -28,7 +28,7 @@ from kubectl_mem.kube import codecs, decode
 from kubectl_mem.kube.codecs import Codec
 from kubectl_mem.kube.http import Transport, malformed
 from kubectl_mem.kube.lists import list_all
-from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, Protocol
+from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, DEFAULT_STREAMING, Protocol
 from kubectl_mem.kube.watch import list_objects
 from kubectl_mem.model.records import Node, NodeUsage, Pod, PodUsage, PriorityClass
 
@@ -110,7 +110,7 @@ class Wire:
     """How pods and nodes are fetched: the protocol, and streaming lists where the server has them."""
 
     protocol: Protocol = DEFAULT_PROTOCOL
-    streaming: bool = True
+    streaming: bool = DEFAULT_STREAMING
 
     @property
     def pods(self) -> Codec:

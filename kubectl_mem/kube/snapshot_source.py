@@ -12,7 +12,7 @@ from kubectl_mem.kube.config import Connection, connect
 from kubectl_mem.kube.fetch import ClusterData, Problem, Scope, Wire, fetch
 from kubectl_mem.kube.http import Transport
 from kubectl_mem.kube.live import LiveCluster
-from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, Protocol
+from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, DEFAULT_STREAMING, Protocol
 from kubectl_mem.model.snapshot import build_snapshot
 from kubectl_mem.model.views import PodView, Snapshot
 
@@ -40,7 +40,7 @@ class SnapshotSource:
     request_timeout: str | None = None
     eviction_threshold: str = "100Mi"
     protocol: Protocol = DEFAULT_PROTOCOL  # --protocol
-    streaming: bool = True  # streaming lists where the server offers them (KUBE_FEATURE_WatchListClient)
+    streaming: bool = DEFAULT_STREAMING  # streaming lists where offered (KUBE_FEATURE_WatchListClient)
     _conn: Connection | None = None
     _transport: Transport | None = None
     _metrics_transport: Transport | None = None

@@ -10,6 +10,7 @@ import pytest
 from kubectl_mem.cli.env import Env
 from kubectl_mem.cli.run import main
 from kubectl_mem.kube import pb
+from kubectl_mem.kube.protocol import DEFAULT_STREAMING
 
 
 def run(argv: list[str], kubeconfig, monkeypatch, streaming: str | None = None) -> tuple[int, str, str]:
@@ -48,11 +49,13 @@ def test_every_wire_gives_the_same_document(sim, monkeypatch):
     assert first["items"] and all(d == first for d in docs.values())
 
 
-def test_protobuf_and_streaming_are_the_default(sim, monkeypatch):
+def test_the_default_wire(sim, monkeypatch):
     code, _, err = run(["top", "-A", "-o", "json"], sim.kubeconfig, monkeypatch)
     assert code == 0, err
-    (pods,) = [r for r in sim.requests if r.path == "/api/v1/pods"]
-    assert pods.query["sendInitialEvents"] == "true" and pb.CONTENT_TYPE in pods.headers["accept"]
+    pods = [r for r in sim.requests if r.path == "/api/v1/pods"]
+    assert pods and all(pb.CONTENT_TYPE in r.headers["accept"] for r in pods)  # protobuf, as kubectl
+    streamed = [r.query.get("sendInitialEvents") == "true" for r in pods]
+    assert streamed == [DEFAULT_STREAMING] * len(pods)
 
 
 def test_a_server_without_streaming_lists_still_answers(sim, monkeypatch):
