@@ -37,7 +37,8 @@ async def _changes_show_without_listing_again(srv, pilot, app) -> None:
     await settle(pilot)
     assert app.data.fetched is not None
     listed = len(_core_requests(srv))
-    assert listed == 2  # one streaming list each for pods and nodes, which went on as their watches
+    watches = [r for r in _core_requests(srv) if r.query.get("watch") == "1"]
+    assert sorted(r.path for r in watches) == ["/api/v1/nodes", "/api/v1/pods"]  # one watch each
     pods = srv.cluster.list("pods")
     gone = next(p for p in pods if p["status"].get("phase") == "Running")["metadata"]
     target = next(
