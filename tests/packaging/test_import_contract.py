@@ -179,3 +179,24 @@ def test_importing_a_layer_loads_no_forbidden_library(layer: str):
     assert done.returncode == 0, done.stderr
     leaked = [m for m in done.stdout.strip().split(",") if m]
     assert leaked == [], f"importing kubectl_mem.{layer} loaded {leaked}"
+
+
+SIZE_LIMIT = 600  # lines; the simulated cluster aside
+LONG_REASON = "Long file:"  # a longer module says why in its docstring or first comment, after these words
+
+
+def test_no_module_is_long_without_saying_why():
+    """A newcomer reads a module in one sitting: past ~600 lines it holds several concerns, unless its
+    first comment says why not."""
+    long = []
+    for path in _files():
+        if _layer(_module_name(path)) == "sim":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") <= SIZE_LIMIT:
+            continue
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        first_comment = next((ln for ln in text.splitlines() if ln.startswith("#")), "")
+        if LONG_REASON not in docstring and LONG_REASON not in first_comment:
+            long.append(f"{path.relative_to(PACKAGE.parent)}: {text.count(chr(10))} lines")
+    assert long == []
