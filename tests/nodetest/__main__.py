@@ -17,6 +17,7 @@ from realnode import pods as w
 
 from nodetest.image import BUSYBOX
 from nodetest.node import RealNode, why_not_here
+from nodetest.proc import MachineBusy
 
 
 def main() -> int:
@@ -31,7 +32,11 @@ def main() -> int:
     cp = ControlPlane.start(work / "cp", assets=assets)
     node = None
     try:
-        node = RealNode.start(work / "node", cp, assets, cache_dir())
+        try:
+            node = RealNode.start(work / "node", cp, assets, cache_dir())
+        except MachineBusy as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
         cp.create_namespace(w.NAMESPACE)
         for pod in w.workloads(node.name, BUSYBOX):
             cp.apply(f"/api/v1/namespaces/{w.NAMESPACE}/pods", pod)

@@ -31,11 +31,14 @@ from . import cni
 from .containerd import Containerd
 from .image import BUSYBOX, PAUSE, write_archive
 from .kubelet import Kubelet, read_sysctls, restore_sysctls
-from .proc import NodeTestError, tail
+from .proc import MachineBusy, NodeTestError, tail
 
 # One real node per machine (both would make /kubepods and the same bridge): a lock file beside the
 # unpacked envtest binaries, not in /run or /tmp.
 LOCK_NAME = "realnode.lock"
+# Written while a node runs (its folder), removed once it stopped cleanly: a /kubepods without it is
+# another kubelet's, and is never touched.
+RUNNING_NAME = "realnode.running"
 # Folders the kubelet, containerd and the CNI plugins make outside the node's own folder whatever
 # they are told (hard-coded paths): removed at the end when the node made them, else only the
 # node's own entries in them are.
@@ -103,6 +106,7 @@ class RealNode:
     def __init__(self, workdir: Path, control_plane: Any, assets: Path, lock_dir: Path) -> None:
         self.workdir = workdir
         self.lock_path = lock_dir / LOCK_NAME
+        self.running_path = lock_dir / RUNNING_NAME
         self.host_dirs_before = {d for d in HOST_DIRS if Path(d).exists()}
         self.cp = control_plane
         self.assets = assets
@@ -143,10 +147,23 @@ class RealNode:
         self._lock_fd = fd
 
     def _start(self) -> None:
-        swept = sweep_stale()
-        if swept:
-            print(f"realnode: removed what an earlier, killed run left: {'; '.join(swept)}", file=sys.stderr)
+        theirs = [str(h / "kubepods") for h in cgroup_hierarchies() if (h / "kubepods").exists()]
+        if self.running_path.exists():
+            # an earlier run of ours was killed before it could stop its node
+            swept = sweep_stale(self.running_path.read_text().split("\n")[1:])
+            if swept:
+                print(
+                    f"realnode: removed what an earlier, killed run left: {'; '.join(swept)}", file=sys.stderr
+                )
+        elif theirs or _other_kubelet():
+            raise MachineBusy(
+                f"this machine runs a kubelet of its own ({theirs[0] if theirs else 'a kubelet process'}): "
+                "the real-node tier does not run beside it"
+            )
         self.host_dirs_before = {d for d in HOST_DIRS if Path(d).exists()}
+        # the node's folder, then the host folders it will have made (a sweep removes them)
+        made = [d for d in HOST_DIRS if d not in self.host_dirs_before]
+        self.running_path.write_text("\n".join([str(self.workdir), *made]) + "\n")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.mounts_before = set(_mount_points())
         self.sysctls = read_sysctls()
@@ -264,7 +281,10 @@ class RealNode:
 
     def stop(self) -> None:
         """Everything back as it was: pods, kubelet, containers, containerd, shims, mounts, network,
-        cgroups, sysctls. Never raises; `leftovers()` tells what could not be removed."""
+        cgroups, sysctls; `leftovers()` tells what could not be removed. Without the lock (another
+        real node holds it) nothing is touched: the /kubepods cgroups and the bridge are its."""
+        if self._lock_fd is None:
+            return
         try:
             if self.kubelet is not None and self.kubelet.running():
                 self.delete_all_pods()
@@ -287,6 +307,8 @@ class RealNode:
             if not self._mounts_under_workdir():
                 shutil.rmtree(self.workdir / "containerd", ignore_errors=True)
                 shutil.rmtree(self.workdir / "kubelet" / "root", ignore_errors=True)
+            if not self.leftovers():
+                self.running_path.unlink(missing_ok=True)
         finally:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
@@ -365,12 +387,27 @@ class RealNode:
 STATE_MARKS = ("/node/containerd/", "/node/kubelet/root/")  # in paths under a RealNode's workdir
 
 
-def sweep_stale() -> list[str]:
+def _other_kubelet() -> bool:
+    """A kubelet process is running that is not one of ours (ours end with their test process)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd and (cmd[0].endswith(b"/kubelet") or cmd[0] == b"kubelet"):
+            return True
+    return False
+
+
+def sweep_stale(host_dirs: list[str]) -> list[str]:
     """What a real node of an earlier run left when its test process was killed (SIGKILL ends
     containerd and the kubelet through PDEATHSIG, but not the shims, the containers, their mounts
-    and cgroups). Called with the machine-wide lock held, so no other real node is running: every
-    process in a /kubepods cgroup, every shim of a RealNode's containerd, every mount under a
-    RealNode's folders, the netns, cgroups and bridge are stale."""
+    and cgroups). Called only with the machine-wide lock held and the running marker of that
+    earlier run present (so /kubepods is ours, not a kubelet of the machine's own): every process
+    in a /kubepods cgroup, every shim of a RealNode's containerd, every mount under a RealNode's
+    folders, the netns, cgroups and bridge are stale."""
     done: list[str] = []
     victims: set[int] = set()
     for h in cgroup_hierarchies():
@@ -424,6 +461,10 @@ def sweep_stale() -> list[str]:
     for p in cni.cached_results():
         p.unlink(missing_ok=True)
         done.append(str(p))
+    for d in host_dirs:
+        if d in HOST_DIRS and Path(d).exists() and not any(m.startswith(d + "/") for m in _mount_points()):
+            shutil.rmtree(d, ignore_errors=True)
+            done.append(d)
     return done
 
 

@@ -15,6 +15,10 @@ class NodeTestError(RuntimeError):
     pass
 
 
+class MachineBusy(NodeTestError):
+    """This machine runs a kubelet of its own: a real node of the tests must not run beside it."""
+
+
 def _die_with_parent() -> None:  # in the child, between fork and exec
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 

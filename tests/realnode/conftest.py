@@ -23,6 +23,7 @@ import pytest
 from envtest import ControlPlane, cache_dir
 from nodetest.image import BUSYBOX
 from nodetest.node import RealNode, memory_hierarchy, why_not_here
+from nodetest.proc import MachineBusy
 
 from realnode import pods as w
 
@@ -152,7 +153,10 @@ def real_node(tmp_path_factory: pytest.TempPathFactory, envtest_assets: Path) ->
     cp = ControlPlane.start(work / "cp", assets=envtest_assets)
     node: RealNode | None = None
     try:
-        node = RealNode.start(work / "node", cp, envtest_assets, cache_dir())
+        try:
+            node = RealNode.start(work / "node", cp, envtest_assets, cache_dir())
+        except MachineBusy as e:
+            pytest.skip(str(e))
         cp.create_namespace(w.NAMESPACE)
         for pod in w.workloads(node.name, BUSYBOX):
             cp.apply(f"/api/v1/namespaces/{w.NAMESPACE}/pods", pod)
