@@ -19,6 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from kubectl_mem.kube.snapshot_source import SnapshotSource
+from kubectl_mem.model.cgroup import with_node_memory
+from kubectl_mem.model.views import NodeView
 from kubectl_mem.report.fmt import size
 from kubectl_mem.tui.cgroups import CgroupCollection, collect_on_start
 from kubectl_mem.tui.config import Settings
@@ -66,6 +68,22 @@ class KubectlMemApp(App[None]):
         self.refresh_times: list[float] = []  # seconds per completed refresh (benchmarks read it)
         self.cgroups = CgroupCollection(self, lambda: self.refresher.source)  # key `c`
         self._collect_on_start = collect_on_start(source)  # `top --cgroups` on a terminal
+        self._node_views: tuple[object, object, tuple[NodeView, ...]] | None = None
+
+    def node_views(self) -> tuple[NodeView, ...]:
+        """The nodes every screen draws: after key c each collected node with its own
+        memory.available, working set and headroom (as `nodes --cgroups`), else metrics.k8s.io's.
+        Made once per snapshot and collection."""
+        f = self.data.fetched
+        if f is None:
+            return ()
+        overlay = self.cgroups.overlay
+        made = self._node_views
+        if made is None or made[0] is not f or made[1] is not overlay:
+            snap = f.loaded.snapshot
+            nodes = with_node_memory(snap, overlay).nodes if overlay is not None else snap.nodes
+            made = self._node_views = (f, overlay, nodes)
+        return made[2]
 
     @property
     def source(self) -> TuiSource:

@@ -211,6 +211,16 @@ class TableState(Generic[R]):
         self._apply()
         return self.filter
 
+    def set_columns(self, columns: Sequence[cols.Column[R]]) -> None:
+        """Other columns over the same rows (key c adds the kernel's); the sort stays when its
+        column is still there, else it goes to the first sortable one."""
+        self.columns = list(columns)
+        self._by_key = {c.key: c for c in self.columns}
+        if self.sort.column not in self._by_key:
+            first = next(c for c in self.columns if c.sort)
+            self.sort = SortSpec(first.key, first.descending)
+        self._apply()
+
     def set_sort(self, spec: SortSpec) -> None:
         if spec.column not in self._by_key:
             raise ValueError(f"unknown sort column {spec.column!r}")

@@ -24,6 +24,7 @@ from kubectl_mem.tui.screens.node_detail import NodeDetailScreen
 from kubectl_mem.tui.screens.nodes import NodesScreen
 from kubectl_mem.tui.screens.pod_detail import PodDetailScreen
 from kubectl_mem.tui.widgets.bars import BreakdownBar
+from kubectl_mem.tui.widgets.table import LineTable
 
 SIZE = (180, 70)
 KEYS = {"/": "slash", "-": "minus", ":": "colon"}
@@ -105,6 +106,22 @@ async def test_c_in_the_pod_detail_draws_the_cgroup_breakdown_and_leaves_no_pod(
     assert collector_pods(srv) == []
 
 
+def table_rows(app: KubectlMemApp) -> dict[str, dict[str, str]]:
+    """The screen's table as drawn: first cell -> {column title: cell}, cut where its layout puts
+    each column."""
+    table = app.screen.query_one(LineTable)
+    layout = table.layout()
+    out = {}
+    for line in app.screen.query_one(LineTable).render_lines(table.region.reset_offset)[1:]:
+        text, x, cells = line.text, 0, {}
+        for _, width, title in layout:
+            cells[title] = text[x : x + width].strip()
+            x += width + 1
+        if text.strip():
+            out[cells[layout[0][2]] if layout[0][2] != "NAMESPACE" else cells["NAME"]] = cells
+    return out
+
+
 async def test_c_on_the_pods_and_nodes_screens(cluster) -> None:
     srv, life = cluster
     nodes = sorted(n["metadata"]["name"] for n in srv.cluster.list("nodes"))
@@ -115,16 +132,46 @@ async def test_c_on_the_pods_and_nodes_screens(cluster) -> None:
         await pilot.press("c")
         await settle(pilot)
         (first,) = [p["spec"]["nodeName"] for p in life.created]
-        assert app.cgroups.overlay is not None and set(app.cgroups.overlay.nodes) == {first}
+        overlay = app.cgroups.overlay
+        assert overlay is not None and set(overlay.nodes) == {first}
+        # the kernel's columns join the table, as `top --cgroups` prints them, after %LIMIT
+        rows = table_rows(app)
+        titles = list(next(iter(rows.values())))
+        at = titles.index("%LIMIT")
+        # (SHMEM and PEAK are wide: they go first when the terminal is narrow, as without -o wide)
+        assert titles[at + 1 : at + 6] == ["ANON", "FILE", "KERNEL", "RECLAIMABLE", "OOM-KILLS"]
+        seen = 0
+        for p in app.data.fetched.loaded.shown:
+            cells = rows.get(p.pod.name)
+            pc = overlay.pod(p.pod.uid)
+            if cells is None or p.pod.node != first or pc is None:
+                continue
+            f = pc.figures
+            assert (cells["ANON"], cells["RECLAIMABLE"]) == (size(f.anon), size(f.reclaimable)), p.pod.name
+            assert cells["OOM-KILLS"] == str(f.oom_kills)
+            seen += 1
+        assert seen
+        elsewhere = next(c for n, c in rows.items() if c["NODE"] not in (first, "<none>"))
+        assert elsewhere["ANON"] == "-"  # its node was not read: unknown, not 0
         await pilot.press("colon")
         await type_keys(pilot, "nodes")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, NodesScreen)
+        rows = table_rows(app)
+        assert rows[first]["AVAILABLE FROM"] == "cgroup"  # the node read on the pods screen
+        assert all(r["AVAILABLE FROM"] == "metrics" for n, r in rows.items() if n != first)
         await pilot.press("c")
         await settle(pilot)
         assert sorted(p["spec"]["nodeName"] for p in life.created[1:]) == nodes
         assert sorted(app.cgroups.overlay.nodes) == nodes
+        # AVAILABLE and HEADROOM are now each node's own memory.available, as `nodes --cgroups`
+        threshold = {n.node.name: n.threshold for n in app.data.fetched.loaded.snapshot.nodes}
+        for name, cells in table_rows(app).items():
+            own = app.cgroups.overlay.nodes[name]
+            assert cells["AVAILABLE FROM"] == "cgroup"
+            assert cells["AVAILABLE"] == size(own.memory_available)
+            assert cells["HEADROOM"] == size(own.memory_available - threshold[name])
         assert any(n.startswith(f"cgroups of {len(nodes)} of {len(nodes)} nodes in ") for n in notes(app))
         await pilot.press("enter")
         await settle(pilot)

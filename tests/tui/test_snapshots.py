@@ -7,7 +7,7 @@ A change that moves, hides or recolours anything fails here; look at the SVGs in
 from __future__ import annotations
 
 import pytest
-from tui_factories import fixed_clock, loaded, settle
+from tui_factories import cgroups_of_node_a, fixed_clock, loaded, settle
 
 from kubectl_mem.tui.app import make_app
 from kubectl_mem.tui.config import Settings
@@ -32,6 +32,21 @@ def keys(*names: str):
     return run_before
 
 
+def with_cgroups(*names: str):
+    """As if key c had read node-a's cgroups (a fixed snapshot has no cluster to read them from)."""
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        pilot.app.cgroups.overlay = cgroups_of_node_a()
+        pilot.app.data = pilot.app.data  # redraw, as a finished collection does
+        await settle(pilot)
+        for name in names:
+            await pilot.press(name)
+            await settle(pilot)
+
+    return run_before
+
+
 SCREENS = {
     "pods": keys(),
     "pods-expanded": keys("space"),
@@ -41,6 +56,9 @@ SCREENS = {
     "help": keys("question_mark"),
     "help-legend": keys("question_mark", "end"),  # the column legend and the config file, scrolled to
     "filter": keys("slash", "s", "h", "o", "p"),
+    # key c: the kernel's columns; on :nodes node-a's own AVAILABLE and HEADROOM, marked as such
+    "pods-cgroups": with_cgroups("space"),
+    "nodes-cgroups": with_cgroups("colon", "n", "o", "d", "e", "s", "enter"),
 }
 
 

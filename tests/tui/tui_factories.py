@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kubectl_mem.kube.snapshot_source import Loaded
+from kubectl_mem.model.cgroup import CgroupOverlay, ContainerCgroup, Figures, NodeCgroup, PodCgroup, overlay
 from kubectl_mem.model.records import (
     ContainerSpec,
     ContainerStatus,
@@ -189,3 +190,37 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def cgroups_of_node_a() -> CgroupOverlay:
+    """What key c reads on node-a (as a collector pod would): each pod's and container's anon,
+    page cache and kernel memory, and the node's own memory.available (less than metrics say)."""
+    snap = loaded().snapshot
+    pods = []
+    for p in snap.pods:
+        if p.pod.node != "node-a":
+            continue
+        containers = []
+        for c in p.containers:
+            ws = c.working_set or 0
+            cache = ws // 4 + 40 * Mi
+            fig = Figures("cgroup", working_set=ws, usage=ws + 40 * Mi, anon=ws * 3 // 4, file=cache,
+                          kernel=2 * Mi, reclaimable=cache, peak=ws + 48 * Mi, limit=c.limit,
+                          oom_kills=1 if c.oom_killed else 0)  # fmt: skip
+            containers.append(ContainerCgroup(c.name, fig))
+        total = Figures(
+            "cgroup",
+            working_set=sum(c.figures.working_set or 0 for c in containers),
+            anon=sum(c.figures.anon or 0 for c in containers),
+            file=sum(c.figures.file or 0 for c in containers),
+            kernel=sum(c.figures.kernel or 0 for c in containers),
+            reclaimable=sum(c.figures.reclaimable or 0 for c in containers),
+            oom_kills=3 if p.pod.name == "api-7f9c" else 0,  # the kernel counted more than the API keeps
+        )
+        pods.append(
+            PodCgroup("node-a", p.pod.uid, p.pod.namespace, p.pod.name, "burstable", total, tuple(containers))
+        )
+    root = Figures("cgroup", working_set=int(3.5 * Gi), reclaimable=600 * Mi)
+    node = NodeCgroup("node-a", "cgroup", memory_available=512 * Mi, mem_total=4 * Gi,
+                      root_working_set=int(3.5 * Gi), root=root)  # fmt: skip
+    return overlay([(node, pods)])

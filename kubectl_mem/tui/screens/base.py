@@ -3,6 +3,7 @@ the screen is shown, not while hidden), and a table with `/` filter, `esc` and s
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
@@ -13,6 +14,7 @@ from textual.widgets import Input, Static
 
 from kubectl_mem.report import columns as cols
 from kubectl_mem.tui.refresh import ViewData
+from kubectl_mem.tui.samples import duration
 from kubectl_mem.tui.viewstate import SortKey, TableState
 from kubectl_mem.tui.widgets.header import Banner, ClusterHeader
 from kubectl_mem.tui.widgets.table import LineTable
@@ -60,7 +62,7 @@ class DataScreen(Screen):
 
     def _draw(self, data: ViewData) -> None:
         self._dirty = False
-        self.query_one(ClusterHeader).show(data, self.kapp.clock())
+        self.query_one(ClusterHeader).show(data, self.kapp.clock(), self.kapp.node_views())
         self.query_one(Banner).show(data)
         new = data.generation != self._drawn_generation
         self._drawn_generation = data.generation
@@ -68,7 +70,7 @@ class DataScreen(Screen):
 
     def _clock_tick(self) -> None:
         if self.is_current:
-            self.query_one(ClusterHeader).show(self.kapp.data, self.kapp.clock())
+            self.query_one(ClusterHeader).show(self.kapp.data, self.kapp.clock(), self.kapp.node_views())
 
     def show_data(self, data: ViewData, new_snapshot: bool) -> None:
         """Draw `data`; `new_snapshot` is False when only the refresh status changed."""
@@ -123,6 +125,10 @@ class TableScreen(DataScreen):
             f"{self.TITLE_NAME}({self.title_scope()}){count}",
             f"sort {title}{'↓' if sort.descending else '↑'}",
         ]
+        read = self.kapp.cgroups.collected_at
+        if read:  # key c: how old the kernel's columns are (they stay until c is pressed again)
+            age = duration(max(0.0, time.time() - min(read.values())))
+            parts.append(f"cgroups of {len(read)} node{'' if len(read) == 1 else 's'} read {age} ago")
         f = self.state.filter
         if f.text:
             parts.append(f"filter /{f.text}" + (f" ({f.error})" if f.error else ""))

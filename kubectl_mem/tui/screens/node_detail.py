@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Footer, Static
 
-from kubectl_mem.model.cgroup import NodeCgroup
+from kubectl_mem.model.cgroup import NodeCgroup, available_from
 from kubectl_mem.model.views import NodeView
 from kubectl_mem.report.fmt import UNBOUNDED, size
 from kubectl_mem.tui.refresh import ViewData
@@ -43,7 +43,9 @@ def kernel_line(own: NodeCgroup | None, failed: str | None) -> Text:
     return t
 
 
-def node_summary(n: NodeView) -> Text:
+def node_summary(n: NodeView, available_from: str = "metrics") -> Text:
+    """The node's figures under its columns' names; AVAILABLE and HEADROOM say where they come
+    from once key c read the node's own (as AVAILABLE FROM does on :nodes)."""
     t = Text()
     t.append(f"node {n.node.name}", style="bold")
     pressure = {True: "MemoryPressure", False: "no memory pressure"}.get(
@@ -52,8 +54,9 @@ def node_summary(n: NodeView) -> Text:
     t.append(f"  {pressure}", style="bold red" if n.memory_pressure else "")
     t.append(
         f"\ncapacity {size(n.node.capacity_memory)}  allocatable {size(n.node.allocatable_memory)}"
-        f"  available {size(n.available)}  eviction threshold {size(n.threshold)}"
-        f"  headroom {size(n.headroom)}"
+        f"  available {size(n.available)}"
+        + (f" (from {available_from})" if available_from != "metrics" and n.available is not None else "")
+        + f"  threshold {size(n.threshold)}  headroom {size(n.headroom)}"
     )
     t.append(
         f"\nrequests {size(n.requests)}  limits {size(n.limits, missing=UNBOUNDED)}"
@@ -98,15 +101,16 @@ class NodeDetailScreen(TableScreen):
         if data.fetched is None:
             return
         snap = data.fetched.loaded.snapshot
-        node = next((n for n in snap.nodes if n.node.name == self.node_name), None)
+        # after key c: the node's own memory.available and headroom, as on :nodes
+        node = next((n for n in self.kapp.node_views() if n.node.name == self.node_name), None)
         if node is None:
             summary.update(Text(f"node {self.node_name} is gone (not in the last refresh)", style="bold"))
             self.state.set_rows([])
             self.table.empty_text = "no pods"
             self.table.new_rows()
             return
-        text = node_summary(node)
         overlay = self.kapp.cgroups.overlay
+        text = node_summary(node, available_from(overlay, node.node.name))
         if overlay is not None:
             text.append_text(kernel_line(overlay.node(node.node.name), overlay.failed.get(node.node.name)))
         summary.update(text)
@@ -117,11 +121,16 @@ class NodeDetailScreen(TableScreen):
         bar.request = node.requests or None
         bar.value = node.working_set
         bar.refresh()
+        assert isinstance(self.table, PodTable)
+        changed = self.table.set_cgroups(overlay)
         if new_snapshot:
+            changed = False
             wanted = set(node.eviction_order)
             self.state.set_rows([p for p in snap.pods if p.key in wanted])
             self.table.all_namespaces = True
             self.table.has_metrics = snap.metrics_available
+            self.table.new_rows()
+        if changed:
             self.table.new_rows()
         self.update_title()
 

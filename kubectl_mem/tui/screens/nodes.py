@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Footer
 
+from kubectl_mem.model.views import NodeView
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.screens.base import COLLECT_CGROUPS, TableScreen, sort_bindings
 from kubectl_mem.tui.viewstate import NODE_SORT_KEYS, NodeState
@@ -23,6 +24,7 @@ class NodesScreen(TableScreen):
         super().__init__(id="nodes")
         self.state = NodeState()
         self.table = NodeTable(self.state, id="node-table")
+        self._node_rows: tuple[NodeView, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -39,8 +41,15 @@ class NodesScreen(TableScreen):
         return "cluster"
 
     def show_data(self, data: ViewData, new_snapshot: bool) -> None:
-        if new_snapshot and data.fetched is not None:
-            self.state.set_rows(data.fetched.loaded.snapshot.nodes)
+        assert isinstance(self.table, NodeTable)
+        changed = self.table.set_cgroups(self.kapp.cgroups.overlay)
+        # after key c, the collected nodes' own AVAILABLE and HEADROOM (AVAILABLE FROM says so)
+        nodes = self.kapp.node_views()
+        if nodes is not self._node_rows:
+            self._node_rows = nodes
+            self.state.set_rows(nodes)
+            changed = True
+        if changed:
             self.table.new_rows()
         self.update_title()
 

@@ -49,10 +49,14 @@ class PodsScreen(TableScreen):
         return "all" if f is None or f.namespace is None else f.namespace
 
     def show_data(self, data: ViewData, new_snapshot: bool) -> None:
+        assert isinstance(self.table, PodTable)
+        changed = self.table.set_cgroups(self.kapp.cgroups.overlay)  # key c: the kernel's columns
         if new_snapshot and data.fetched is not None:
             self.table.all_namespaces = data.fetched.namespace is None
             self.table.has_metrics = data.fetched.loaded.snapshot.metrics_available
             self.state.set_rows(data.fetched.loaded.shown)
+            changed = True
+        if changed:
             self.table.new_rows()
         self.update_title()
 

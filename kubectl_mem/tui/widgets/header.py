@@ -1,25 +1,22 @@
-"""The header: where we are (context, namespace scope), the cluster's memory, the node closest to
-memory pressure, and how old the data is. Below it, a banner for what is missing or failing."""
+"""The header: where we are (context, namespace scope) and how old the data is; the pods in view
+(the namespace's, not their nodes'); their nodes, with the one closest to memory pressure. Every
+figure labelled with its column's name. Below it, a banner for what is missing or failing."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import Static
 
 from kubectl_mem.kube.live import LiveState
-from kubectl_mem.model.views import NodeView, Snapshot
-from kubectl_mem.report.fmt import parse_time, size
+from kubectl_mem.model.totals import NodeTotals, PodTotals, node_totals, nodes_of, pod_totals
+from kubectl_mem.model.views import NodeView, PodView, Snapshot
+from kubectl_mem.report import columns as cols
+from kubectl_mem.report.fmt import UNBOUNDED, parse_time, pct, size
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.samples import duration
-
-
-def closest_to_pressure(nodes: tuple[NodeView, ...]) -> NodeView | None:
-    known = [n for n in nodes if n.headroom is not None]
-    if not known:
-        return None
-    return min(known, key=lambda n: (n.headroom, n.node.name))
 
 
 def ago(then: dt.datetime | None, now: dt.datetime) -> str:
@@ -39,7 +36,10 @@ def watch_words(live: LiveState | None) -> tuple[str, str] | None:
     return "watch lost, reconnecting", "bold yellow"
 
 
-def header_text(data: ViewData, now: dt.datetime) -> Text:
+Totals = tuple[PodTotals, NodeTotals]
+
+
+def header_text(data: ViewData, now: dt.datetime, totals: Totals) -> Text:
     text = Text(no_wrap=False)
     f = data.fetched
     if f is None:
@@ -51,10 +51,6 @@ def header_text(data: ViewData, now: dt.datetime) -> Text:
     text.append(f.context, style="bold")
     text.append("  ns ", style="dim")
     text.append(f.namespace or "all", style="bold")
-    text.append("  pods ", style="dim")
-    text.append(f"{len(f.loaded.shown)}")
-    text.append("  nodes ", style="dim")
-    text.append(f"{len(snap.nodes)}")
     text.append("  refreshed ", style="dim")
     text.append(f"{ago(data.refreshed_at, now)} ago")
     watch = watch_words(f.live)
@@ -67,35 +63,90 @@ def header_text(data: ViewData, now: dt.datetime) -> Text:
         text.append(f"{ago(parse_time(snap.metrics_timestamp), now)} old")
     else:
         text.append("  no metrics", style="bold yellow")
+    pods, nodes = totals
     text.append("\n")
-    used = sum(n.working_set or 0 for n in snap.nodes)
-    alloc = sum(n.node.allocatable_memory for n in snap.nodes)
-    requests = sum(n.requests for n in snap.nodes)
-    text.append("mem ", style="dim")
-    if alloc:
-        text.append(f"{size(used)}/{size(alloc)} ({100 * used / alloc:.0f}%)")
-        text.append("  req ", style="dim")
-        text.append(f"{size(requests)} ({100 * requests / alloc:.0f}%)")
-    else:
-        text.append("-")
-    node = closest_to_pressure(snap.nodes)
-    text.append("  nearest pressure ", style="dim")
+    text.append_text(pods_line(pods))
+    text.append("\n")
+    text.append_text(nodes_line(nodes, all_nodes=f.namespace is None))
+    return text
+
+
+# the header names its figures as the tables head their columns (report/columns/)
+_WORDS = {c.key: c.title.lower() for c in (*cols.NODE_COLUMNS, *cols.POD_COLUMNS)}
+
+
+def _figure(text: Text, key: str, value: str, *, first: bool = False) -> None:
+    text.append(("" if first else "  ") + _WORDS[key] + " ", style="dim")
+    text.append(value)
+
+
+def pods_line(t: PodTotals) -> Text:
+    """The pods in view (the namespace's, under :ns): their working set, requests and limits."""
+    text = Text()
+    text.append("pods ", style="dim")
+    text.append(str(t.count), style="bold")
+    _figure(text, "memory", size(t.working_set))
+    if t.without_usage:
+        text.append(f" ({t.without_usage} running without metrics)", style="dim")
+    _figure(text, "requests", size(t.requests))
+    _figure(text, "limits", size(t.limits, missing=UNBOUNDED))
+    return text
+
+
+def nodes_line(t: NodeTotals, *, all_nodes: bool) -> Text:
+    """The nodes those pods run on: their working set against allocatable, every pod's requests
+    on them, and the one with the least headroom before the kubelet evicts."""
+    text = Text()
+    text.append("nodes " if all_nodes else "their nodes ", style="dim")
+    text.append(str(t.count), style="bold")
+    _figure(text, "memory", size(t.working_set))
+    if t.working_set is not None:
+        text.append(f" of {size(t.allocatable_of_known)} ", style="")
+        text.append("allocatable", style="dim")
+        text.append(f" ({pct(t.pct_working_set)})")
+        if t.without_usage:
+            text.append(f" ({t.without_usage} without metrics)", style="dim")
+    _figure(text, "requests", size(t.requests))
+    if t.pct_requests is not None:
+        text.append(f" ({pct(t.pct_requests)} of allocatable)")
+    node = t.tightest
+    text.append("  least " + _WORDS["headroom"] + " ", style="dim")
     if node is None:
         text.append("-")
     else:
         style = "bold red" if node.memory_pressure or (node.headroom or 0) <= 0 else "bold"
         text.append(node.node.name, style=style)
-        text.append(f" {size(node.headroom)} left")
+        text.append(f" {size(node.headroom)}")
     return text
+
+
+def scope_totals(pods: Sequence[PodView], nodes: Sequence[NodeView], namespace: str | None) -> Totals:
+    """The header's sums: the pods shown; all nodes, or under a namespace the nodes of its pods."""
+    return pod_totals(pods), node_totals(nodes if namespace is None else nodes_of(pods, nodes))
 
 
 class ClusterHeader(Static):
     DEFAULT_CSS = """
-    ClusterHeader { height: auto; max-height: 3; padding: 0 1; background: $boost; }
+    ClusterHeader { height: auto; max-height: 4; padding: 0 1; background: $boost; }
     """
 
-    def show(self, data: ViewData, now: dt.datetime) -> None:
-        self.update(header_text(data, now))
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._totals: Totals | None = None
+        self._totals_for: tuple[object, ...] = ()
+
+    def show(self, data: ViewData, now: dt.datetime, nodes: Sequence[NodeView] = ()) -> None:
+        """Draw `data`; `nodes` are the node views every screen shows (key c: the node's own
+        memory.available). The sums are made once per snapshot, not on every clock tick."""
+        f = data.fetched
+        if f is None:
+            self.update(header_text(data, now, (pod_totals(()), node_totals(()))))
+            return
+        key = (data.generation, id(f), id(nodes) if nodes else 0)
+        if self._totals is None or key != self._totals_for:
+            self._totals_for = key
+            self._totals = scope_totals(f.loaded.shown, nodes or f.loaded.snapshot.nodes, f.namespace)
+        self.update(header_text(data, now, self._totals))
 
 
 def banner_lines(data: ViewData) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from rich.style import Style
 
+from kubectl_mem.model.cgroup import CgroupOverlay
 from kubectl_mem.model.views import ContainerView, NodeView, PodView
 from kubectl_mem.report import columns as cols
 from kubectl_mem.tui.viewstate import NodeState, PodRow, PodState
@@ -21,6 +22,8 @@ class PodTable(LineTable[PodView]):
     DROP_ORDER: ClassVar[tuple[str, ...]] = (
         "reasons",
         "worst",
+        "cg_shmem",
+        "cg_peak",
         "pct_request",
         "priority",
         "headroom",
@@ -28,7 +31,13 @@ class PodTable(LineTable[PodView]):
         "restarts",
         "request",
         "qos",
+        # with the kernel's columns (key c) a narrow terminal keeps what decides an OOM kill
+        "cg_kernel",
+        "cg_file",
         "rank",
+        "oom",
+        "limit",
+        "namespace",
     )
 
     def __init__(
@@ -42,6 +51,25 @@ class PodTable(LineTable[PodView]):
         super().__init__(state, id=id)
         self.warn_pct = warn_pct
         self.critical_pct = critical_pct
+        self.container_columns = _CONTAINER_COLUMNS
+        self._overlay: CgroupOverlay | None = None
+
+    def set_cgroups(self, overlay: CgroupOverlay | None) -> bool:
+        """Key c: the kernel's columns after %LIMIT, as `top --cgroups` prints them (container
+        rows get their own cgroup's). True when the columns changed."""
+        if overlay is self._overlay:
+            return False
+        self._overlay = overlay
+        if overlay is None:
+            self.state.set_columns(cols.POD_COLUMNS)
+            self.container_columns = _CONTAINER_COLUMNS
+        else:
+            self.state.set_columns(
+                cols.insert_after(cols.POD_COLUMNS, "pct_limit", cols.pod_cgroup_columns(overlay))
+            )
+            own = {c.key: c for c in cols.container_cgroup_columns(overlay)}
+            self.container_columns = {**_CONTAINER_COLUMNS, **own}
+        return True
 
     @property
     def pod_state(self) -> PodState:
@@ -74,7 +102,7 @@ class PodTable(LineTable[PodView]):
             if column.key == "name":
                 kind = "" if c.kind == "regular" else f" ({c.kind})"
                 return f" └ {c.name}{kind}"
-            same = _CONTAINER_COLUMNS.get(column.key)
+            same = self.container_columns.get(column.key)
             return same.text(row) if same is not None else ""
         return column.text(row)
 
@@ -120,12 +148,27 @@ class NodeTable(LineTable[NodeView]):
         "capacity",
         "threshold",
         "limits",
-        "available",
+        "cg_reclaimable",
         "requests",
+        "pods",
+        "pressure",
+        "allocatable",
+        "available",
     )
 
     def __init__(self, state: NodeState, *, id: str | None = None) -> None:
         super().__init__(state, id=id)
+        self._overlay: CgroupOverlay | None = None
+
+    def set_cgroups(self, overlay: CgroupOverlay | None) -> bool:
+        """Key c: RECLAIMABLE and AVAILABLE FROM at the end, as `nodes --cgroups` prints them
+        (the rows' AVAILABLE and HEADROOM are the node's own figures: the app's node_views)."""
+        if overlay is self._overlay:
+            return False
+        self._overlay = overlay
+        extra = cols.node_cgroup_columns(overlay) if overlay is not None else []
+        self.state.set_columns([*cols.NODE_COLUMNS, *extra])
+        return True
 
     def cell_style(self, row: NodeView, column: cols.Column) -> Style | None:
         key = column.key
