@@ -56,10 +56,25 @@ def nodes(opts: argparse.Namespace, env: Env) -> ExitStatus:
 
 
 def eviction_order_text(node: NodeView, loaded: Loaded, *, headers: bool = True) -> str:
+    """The node's live pods in the kubelet's eviction order, EVICT# as in `top` (one counting:
+    only pods the kubelet may evict take a place; critical pods are listed last, `never`)."""
     by_key = {p.key: p for p in loaded.snapshot.pods}
     rows: list[PodView] = [by_key[k] for k in node.eviction_order if k in by_key]
     if not rows:
         return f"No running pods on {node.node.name}.\n"
     columns = cols.eviction_order_columns(dt.datetime.now(dt.UTC))
-    title = f"Eviction order on {node.node.name} under memory pressure (* = critical, never evicted):\n"
+    title = f"Eviction order on {node.node.name} under memory pressure"
+    notes = ["critical pods: never evicted"] if any(p.critical for p in rows) else []
+    evictable = [p for p in rows if not p.critical]
+    unknown = sum(1 for p in evictable if p.working_set is None)
+    if unknown > 1 and unknown == len(evictable):
+        notes.append(
+            f"the usage of all {unknown} pods is unknown, so the order is not known: each could be "
+            "anywhere (metrics.k8s.io or the kubelet's Summary API would tell)"
+        )
+    elif unknown:
+        notes.append(
+            f"usage unknown for {unknown} pod{'s' if unknown != 1 else ''}: EVICT# a..b = somewhere between"
+        )
+    title += (" (" + "; ".join(notes) + ")" if notes else "") + ":\n"
     return title + table.render(rows, columns, headers=headers)

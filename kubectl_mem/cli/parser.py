@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--containers", action="store_true", help="one row per container")
     top.add_argument(
+        "--hide-terminated",
+        action="store_true",
+        help="leave out ended pods (Succeeded, Failed, Evicted: history, no live risk); key t in the "
+        "interactive view",
+    )
+    top.add_argument(
         "--refresh",
         type=_seconds,
         default=None,

@@ -32,6 +32,8 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
         src.close()
     snapshot, cg, status, warnings = outcome(env, loaded.snapshot, loaded.problems, gathered)
     pods = loaded.shown
+    if opts.hide_terminated:
+        pods = [p for p in pods if p.live]
     if sort_column != "risk" or not descending:
         pods = cols.sort_rows(pods, cols.POD_COLUMNS, sort_column, descending, tie=lambda p: p.key)
     out = opts.output or "table"
@@ -80,6 +82,11 @@ def _interactive(
     from kubectl_mem.tui.config import load_settings
 
     source = CollectingSource.wrap(src, options_from(opts), collect_on_start=opts.cgroups)
-    settings = load_settings(env.environ, refresh=getattr(opts, "refresh", None), sort=sort)
+    settings = load_settings(
+        env.environ,
+        refresh=getattr(opts, "refresh", None),
+        sort=sort,
+        hide_terminated=getattr(opts, "hide_terminated", False),
+    )
     make_app(source, settings).run()
     return ExitStatus.OK

@@ -196,6 +196,7 @@ def pod_record(p: wire.Pod) -> r.Pod:
         reason=status.reason,
         message=status.message,
         start_time=status.start_time,
+        deleting=meta.deletion_timestamp is not None,
     )
 
 

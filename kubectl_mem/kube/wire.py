@@ -45,6 +45,7 @@ class ObjectMeta(_W):
 
 class PodMeta(ObjectMeta):
     annotations: PodAnnotations | None = None
+    deletion_timestamp: str | None = None
 
 
 class ResourceRequirements(_W):

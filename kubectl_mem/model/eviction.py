@@ -9,11 +9,16 @@ Sources (reference §2):
   mirror pods and pods with priority >= 2000000000 are never evicted; they stay in the ranking.
 - `pkg/kubelet/eviction/defaults_linux.go`: the default hard threshold `memory.available<100Mi`.
 
-The working set we rank by is the sum of the containers' working sets from metrics.k8s.io. The
-kubelet uses the pod cgroup's working set from its summary, which also holds the pause container
-and pod overhead, so it is slightly larger: a pod a few KiB under its request here may already
-exceed it for the kubelet. A pod metrics-server does not report counts as "without stats" and is
-ranked first, as the kubelet does for pods it has no stats for.
+The working set we rank by is the pod cgroup's from the kubelet's Summary API when it was read
+(what the eviction manager ranks by), else the sum of the containers' working sets from
+metrics.k8s.io: that leaves out the pause container and pod overhead, so a pod a few KiB under its
+request here may already exceed it for the kubelet.
+
+A pod whose usage we do not know is *not* "without stats" for the kubelet: the kubelet has Summary
+stats for every pod with a pod cgroup, so a gap in metrics-server says nothing about its place.
+Its place is therefore a range (`eviction_places`): the places it could take whatever its usage,
+and the pods it could overtake get a range too. Only pods the kubelet may evict get a place;
+critical pods stay in upstream's ranking but the eviction loop skips them.
 
 `sort.Sort` upstream is not stable; we break full ties by namespace, then name.
 """
@@ -21,7 +26,8 @@ ranked first, as the kubelet does for pods it has no stats for.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from kubectl_mem.model.quantity import memory_bytes
@@ -117,6 +123,55 @@ def rank_key(e: RankEntry) -> tuple:
 def rank_memory_pressure(entries: Iterable[RankEntry]) -> list[RankEntry]:
     """The pods of one node, first evicted first."""
     return sorted(entries, key=rank_key)
+
+
+class Place(NamedTuple):
+    first: int  # earliest possible place, 1-based
+    last: int  # latest possible place
+
+
+def eviction_places(evictable: Sequence[RankEntry]) -> dict[tuple[str, str], Place]:
+    """The place of each pod the kubelet may evict on one node, as a range where usage is unknown.
+
+    Upstream's key is (over its request, priority, usage above request). A pod of unknown usage
+    U may be over its request or not, by any amount, so its key can be anything from
+    (over, p_U, -inf) to (under, p_U, +inf). For a pod K of known key:
+    - U is surely before K when K is under its request and p_U < p_K; possibly before K when K
+      is under its request, or p_U <= p_K.
+    - K is surely before U when K is over its request and p_K < p_U; possibly before U when K is
+      over its request, or p_K <= p_U.
+    Two pods of unknown usage can be in either order. Known pods keep their exact order among
+    themselves. Cost: a sort plus a binary search per pod.
+    """
+    known = sorted((e for e in evictable if e.working_set is not None), key=rank_key)
+    unknown = [e for e in evictable if e.working_set is None]
+    out: dict[tuple[str, str], Place] = {}
+    if not unknown:
+        for i, e in enumerate(known, 1):
+            out[(e.namespace, e.name)] = Place(i, i)
+        return out
+    u_prio = sorted(e.priority for e in unknown)
+    n_unknown = len(unknown)
+    over_prio: list[int] = []  # priorities of known pods over their request
+    under_prio: list[int] = []
+    for i, e in enumerate(known):
+        assert e.working_set is not None
+        if e.working_set > e.request:
+            over_prio.append(e.priority)
+            surely = 0
+            possibly = bisect_right(u_prio, e.priority)  # p_U <= p_K
+        else:
+            under_prio.append(e.priority)
+            surely = bisect_left(u_prio, e.priority)  # p_U < p_K
+            possibly = n_unknown
+        out[(e.namespace, e.name)] = Place(i + 1 + surely, i + 1 + possibly)
+    over_prio.sort()
+    under_prio.sort()
+    for e in unknown:
+        surely = bisect_left(over_prio, e.priority)  # over, p_K < p_U
+        possibly = len(over_prio) + bisect_right(under_prio, e.priority)  # over, or under with p_K <= p_U
+        out[(e.namespace, e.name)] = Place(1 + surely, 1 + possibly + n_unknown - 1)
+    return out
 
 
 class NodeHeadroom(NamedTuple):

@@ -104,6 +104,7 @@ class Pod(msgspec.Struct, frozen=True, gc=False):
     reason: str = ""  # status.reason, e.g. "Evicted"
     message: str = ""  # status.message, e.g. the kubelet's eviction message
     start_time: str | None = None
+    deleting: bool = False  # metadata.deletionTimestamp is set: kubectl says Terminating
 
     @property
     def key(self) -> str:
@@ -128,14 +129,22 @@ class ContainerUsage(msgspec.Struct, frozen=True, gc=False):
     working_set: int  # bytes (metrics.k8s.io usage.memory is the working set)
 
 
+UsageSource = Literal["metrics", "summary"]
+"""Where a working set was read: metrics.k8s.io (metrics-server) or the kubelet's Summary API."""
+
+
 class PodUsage(msgspec.Struct, frozen=True, gc=False):
-    """metrics.k8s.io PodMetrics: per container working set, no pod-level or pause value."""
+    """A pod's working sets: metrics.k8s.io PodMetrics (per container, no pod-level or pause value),
+    or the kubelet's Summary API (`source="summary"`), whose pod-level working set is the pod
+    cgroup's, the figure the eviction manager ranks by."""
 
     namespace: str
     name: str
     containers: tuple[ContainerUsage, ...] = ()
     timestamp: str | None = None
     window: str | None = None
+    source: UsageSource = "metrics"
+    pod_working_set: int | None = None  # Summary API: the pod cgroup's working set
 
     @property
     def key(self) -> str:
@@ -143,12 +152,13 @@ class PodUsage(msgspec.Struct, frozen=True, gc=False):
 
 
 class NodeUsage(msgspec.Struct, frozen=True, gc=False):
-    """metrics.k8s.io NodeMetrics: usage.memory is the root cgroup's working set."""
+    """metrics.k8s.io NodeMetrics (or the Summary API's node.memory): the root cgroup's working set."""
 
     name: str
     working_set: int
     timestamp: str | None = None
     window: str | None = None
+    source: UsageSource = "metrics"
 
 
 class PriorityClass(msgspec.Struct, frozen=True, gc=False):

@@ -25,6 +25,13 @@ ranked" means among the first 3 evictable pods (about 30 s of the 10 s eviction 
 - low:      otherwise, not running, or critical (the kubelet never evicts critical pods)
 - unknown:  no node metrics and no MemoryPressure condition
 
+Where usage is unknown (the pod's, or that of pods it could overtake) the place is a range
+(`EvictionPlace`) and "over its request" is open: the level is the one that holds in the best
+case (the latest place, not over its request), and `up_to` names the worst case. A pod is never
+rated critical, or first, on usage nobody measured.
+
+An ended pod (Succeeded, Failed, Evicted) has no live risk: level `none`, its story as history.
+
 The overall risk is the higher of the two. `risk_score` = 1000 x level + closeness, closeness in
 [0, 1000): for OOM 5 x % of limit (capped), for eviction 500 / position + 499 x (how much of the
 node's capacity is used up to the threshold). Higher is sooner killed.
@@ -38,8 +45,8 @@ from typing import NamedTuple
 
 from kubectl_mem.model.history import SIGKILL_EXIT_CODE
 from kubectl_mem.model.quantity import format_bytes
-from kubectl_mem.model.views import RISK_ORDER, ContainerView, Risk, RiskLevel
-from kubectl_mem.model.words import duration, ordinal, parse_time
+from kubectl_mem.model.views import RISK_ORDER, ContainerView, EvictionPlace, Risk, RiskLevel
+from kubectl_mem.model.words import duration, parse_time
 
 CRITICAL_PCT = 95.0
 CRITICAL_AFTER_OOM_PCT = 80.0
@@ -50,7 +57,7 @@ FIRST_RANKED = 3
 TIGHT_FRACTION = 0.10
 TIGHT_MIN_BYTES = 256 * 1024 * 1024
 WARM_FRACTION = 0.25
-_LEVELS: tuple[RiskLevel, ...] = ("unknown", "low", "medium", "high", "critical")
+_LEVELS: dict[int, RiskLevel] = {v: k for k, v in RISK_ORDER.items()}  # type: ignore[misc]
 
 
 class Scored(NamedTuple):
@@ -161,13 +168,25 @@ def _oom_reason(code: str, c: ContainerView | None, finished: datetime | None, n
     return f"{c.name} has no memory limit"
 
 
+def _eviction_level(
+    pos: int, exceeds: bool, *, pressure: bool, headroom: int | None, capacity: int, qos_class: str
+) -> RiskLevel:
+    first = 0 < pos <= FIRST_RANKED
+    if pressure:
+        return "critical" if first else "high" if exceeds else "medium"
+    if headroom is None:
+        return "unknown"
+    if headroom < max(capacity * TIGHT_FRACTION, TIGHT_MIN_BYTES):
+        return "high" if first or exceeds else "medium"
+    if headroom < capacity * WARM_FRACTION and ((first and exceeds) or qos_class == "BestEffort"):
+        return "medium"
+    return "low"
+
+
 def eviction_risk(
+    place: EvictionPlace,
     *,
-    node: str,
-    active: bool,
-    critical: bool,
-    position: int | None,
-    exceeds_request: bool,
+    exceeds_request: bool | None,
     excess: int | None,
     qos_class: str,
     request: int,
@@ -177,46 +196,68 @@ def eviction_risk(
 ) -> Scored:
     """Eviction risk of a pod on its node (see the module docstring for the thresholds).
 
-    `position` is 1 for the first pod the kubelet would evict (critical pods not counted).
+    `place`: its place among the pods the kubelet may evict (a range when usage is unknown);
+    `exceeds_request`: None when its usage is unknown. The level is the one that holds whatever
+    the unknown usage is (the latest place, not over its request); `up_to` is the worst it could be.
     """
-    if not active or not node:
+    if not place.ranked:
         return Scored(Risk("low", ("not running on a node",)), _score("low", 0.0))
-    if critical:
-        return Scored(Risk("low", ("critical pod: the kubelet never evicts it",)), _score("low", 0.0))
-    pos = position or 0
+    if place.critical:
+        return Scored(Risk("low", (place.words,)), _score("low", 0.0))
+    first, last = place.first or 0, place.last or 0
     pressure = bool(memory_pressure) or (headroom is not None and headroom < 0)
-    first = 0 < pos <= FIRST_RANKED
-    level: RiskLevel
-    if pressure:
-        level = "critical" if first else "high" if exceeds_request else "medium"
-    elif headroom is None:
-        level = "unknown"
-    elif headroom < max(capacity * TIGHT_FRACTION, TIGHT_MIN_BYTES):
-        level = "high" if first or exceeds_request else "medium"
-    elif headroom < capacity * WARM_FRACTION and ((first and exceeds_request) or qos_class == "BestEffort"):
-        level = "medium"
+    common = {"pressure": pressure, "headroom": headroom, "capacity": capacity, "qos_class": qos_class}
+    level = _eviction_level(last, bool(exceeds_request), **common)  # type: ignore[arg-type]
+    if first == last and exceeds_request is not None:
+        worst = level  # nothing unknown: one level
     else:
-        level = "low"
-    closeness = 500.0 / pos if pos else 0.0
+        worst = _eviction_level(first, exceeds_request is not False, **common)  # type: ignore[arg-type]
+    up_to = worst if RISK_ORDER[worst] > RISK_ORDER[level] else None
+    closeness = 500.0 / last if last else 0.0
     if headroom is not None and capacity > 0:
         closeness += 499.0 * min(max(1.0 - headroom / capacity, 0.0), 1.0)
 
-    where = f"{ordinal(pos)} to be evicted on {node}" if pos else f"on {node}"
+    where = place.words
     if headroom is not None:
         where += f", {format_bytes(abs(headroom))} {'above' if headroom >= 0 else 'below'} threshold"
     reasons = [where]
-    if level != "low":
+    if not place.exact:
+        reasons.append(_range_reason(place, exceeds_request is None))
+    if level != "low" or up_to is not None:
         if memory_pressure:
-            reasons.append(f"{node} reports MemoryPressure")
+            reasons.append(f"{place.node} reports MemoryPressure")
         if qos_class == "BestEffort":
             reasons.append("BestEffort: no memory request")
         elif exceeds_request and excess is not None:
             reasons.append(f"using {format_bytes(excess)} more than its {format_bytes(request)} request")
-    return Scored(Risk(level, tuple(reasons)), _score(level, closeness))
+    return Scored(Risk(level, tuple(reasons), up_to), _score(level, closeness))
+
+
+def _range_reason(place: EvictionPlace, own_unknown: bool) -> str:
+    others = place.unknown - (1 if own_unknown else 0)
+    parts = []
+    if own_unknown:
+        parts.append("its usage is unknown")
+    if others > 0:
+        parts.append(
+            f"the usage of {others} other pod{'s' if others != 1 else ''} on {place.node} is unknown"
+        )
+    return " and ".join(parts) + ": its place in the eviction order is only known within that range"
 
 
 def overall_risk(oom: Scored, eviction: Scored) -> Scored:
-    """The higher of the two, with the reasons of both (the higher's first)."""
+    """The higher of the two, with the reasons of both (the higher's first); `up_to` when one of
+    them could be higher than that."""
     hi, lo = (oom, eviction) if oom.score >= eviction.score else (eviction, oom)
     reasons = hi.risk.reasons + tuple(r for r in lo.risk.reasons if r not in hi.risk.reasons)
-    return Scored(Risk(hi.risk.level, reasons), hi.score)
+    level = hi.risk.level
+    ups = [r.up_to for r in (oom.risk, eviction.risk) if r.up_to is not None]
+    up_to = max(ups, key=RISK_ORDER.__getitem__) if ups else None
+    if up_to is not None and RISK_ORDER[up_to] <= RISK_ORDER[level]:
+        up_to = None
+    return Scored(Risk(level, reasons, up_to), hi.score)
+
+
+def ended_risk(history: str) -> Scored:
+    """An ended pod (Succeeded, Failed, Evicted): no live risk, its story is history."""
+    return Scored(Risk("none", (history,)), _score("none", 0.0))

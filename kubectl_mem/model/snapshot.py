@@ -9,8 +9,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
+import msgspec
+
 from kubectl_mem.model.eviction import (
     RankEntry,
+    eviction_places,
     is_active,
     is_critical,
     node_headroom,
@@ -18,14 +21,18 @@ from kubectl_mem.model.eviction import (
     rank_key,
 )
 from kubectl_mem.model.history import eviction_of
+from kubectl_mem.model.judgement import history_text, verdict
 from kubectl_mem.model.oom_score import pod_oom_score_adjs
 from kubectl_mem.model.qos import effective_qos
 from kubectl_mem.model.records import Node, NodeUsage, Pod, PodUsage, PriorityClass
 from kubectl_mem.model.requests import has_pod_level_resources, pod_memory_limit, pod_memory_request
-from kubectl_mem.model.risk import eviction_risk, oom_risk, overall_risk
+from kubectl_mem.model.risk import ended_risk, eviction_risk, oom_risk, overall_risk
+from kubectl_mem.model.status import pod_status
 from kubectl_mem.model.usage import container_views, pod_working_set, worst_container
-from kubectl_mem.model.views import NodeView, PodView, Snapshot
+from kubectl_mem.model.views import EvictionPlace, NodeView, PodView, Risk, Snapshot
 from kubectl_mem.model.words import parse_time
+
+_NOT_RANKED = EvictionPlace()
 
 # Built-in priority classes exist in every cluster even when listing PriorityClasses is forbidden.
 BUILTIN_PRIORITY_CLASSES = {"system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000}
@@ -42,6 +49,7 @@ class _Facts(NamedTuple):
     working_set: int | None
     active: bool
     critical: bool
+    status: str
 
 
 class _NodeSums:
@@ -90,12 +98,20 @@ def build_snapshot(
     metrics_available: bool = True,
     warnings: Iterable[str] = (),
 ) -> Snapshot:
-    """The whole model for one fetch. Raises ValueError for a malformed `eviction_threshold`."""
+    """The whole model for one fetch. Raises ValueError for a malformed `eviction_threshold`.
+
+    `pod_usage` and `node_usage` may mix metrics.k8s.io and Summary API figures (`source`); for
+    a pod or node in both, metrics.k8s.io's is used."""
     pods = list(pods)
     node_by_name = {n.name: n for n in nodes}
-    usage_by_key = {(u.namespace, u.name): u for u in pod_usage}
-    node_usage = list(node_usage)
+    usage_by_key: dict[tuple[str, str], PodUsage] = {}
+    for u in pod_usage:
+        k = (u.namespace, u.name)
+        if u.source == "metrics" or k not in usage_by_key:
+            usage_by_key[k] = u
+    node_usage = sorted(node_usage, key=lambda u: u.source != "metrics")  # metrics last: it wins
     node_ws = {u.name: u.working_set for u in node_usage}
+    node_source = {u.name: u.source for u in node_usage}
     resolve_priority = priority_resolver(priority_classes)
     warnings = list(warnings)
     now = parse_time(taken_at)
@@ -114,31 +130,38 @@ def build_snapshot(
         priority = resolve_priority(p)
         request = pod_memory_request(p)
         usage = usage_by_key.get((p.namespace, p.name))
-        ws = pod_working_set(usage)
+        ws = pod_working_set(usage, p)
         active = is_active(p)
         if active:
             by_node[p.node].append(RankEntry(p.namespace, p.name, priority, request, ws))
         critical = is_critical(p, priority)
         limit = pod_memory_limit(p)
-        facts.append(_Facts(p, qos, computed, priority, request, limit, usage, ws, active, critical))
+        status = pod_status(p)
+        facts.append(_Facts(p, qos, computed, priority, request, limit, usage, ws, active, critical, status))
 
-    # pass 2: rank each node (critical pods stay in the ranking but the eviction loop skips them)
-    rank: dict[tuple[str, str], int] = {}
-    position: dict[tuple[str, str], int] = {}
+    # pass 2: each node's eviction order. Critical pods stay in upstream's ranking but the eviction
+    # loop skips them, so they take no place; the others get a place, a range where usage is unknown.
+    places: dict[tuple[str, str], EvictionPlace] = {}
     critical_keys = {(f.pod.namespace, f.pod.name) for f in facts if f.critical}
     node_order: dict[str, tuple[str, ...]] = {}
+    node_unknown: dict[str, int] = {}
     for node_name, entries in by_node.items():
-        entries.sort(key=rank_key)
-        evictable = 0
-        keys = []
-        for i, e in enumerate(entries, 1):
-            k = (e.namespace, e.name)
-            rank[k] = i
-            keys.append(f"{e.namespace}/{e.name}")
-            if k not in critical_keys:
-                evictable += 1
-                position[k] = evictable
-        node_order[node_name] = tuple(keys)
+        evictable = [e for e in entries if (e.namespace, e.name) not in critical_keys]
+        critical_entries = sorted(
+            (e for e in entries if (e.namespace, e.name) in critical_keys), key=rank_key
+        )
+        node_unknown[node_name] = sum(1 for e in entries if e.working_set is None)
+        unknown = sum(1 for e in evictable if e.working_set is None)
+        ranged = eviction_places(evictable)
+        of = len(evictable)
+        for k, pl in ranged.items():
+            places[k] = EvictionPlace(node_name, True, False, pl.first, pl.last, of, unknown)
+        for e in critical_entries:
+            places[(e.namespace, e.name)] = EvictionPlace(node_name, True, True, None, None, of, unknown)
+        order = sorted(ranged.items(), key=lambda kv: (kv[1], kv[0]))
+        node_order[node_name] = tuple(f"{ns}/{n}" for (ns, n), _pl in order) + tuple(
+            f"{e.namespace}/{e.name}" for e in critical_entries
+        )
 
     node_views: list[NodeView] = []
     headroom_by_node: dict[str, int | None] = {}
@@ -182,12 +205,14 @@ def build_snapshot(
                 pod_count=len(order),
                 eviction_order=order,
                 memory_pressure=node.memory_pressure,
+                usage_source=node_source.get(name),
+                unknown_usage=node_unknown.get(name, 0),
             )
         )
 
     # pass 3: the pod views
     views: list[PodView] = []
-    for p, qos, computed, priority, request, limit, usage, ws, active, critical in facts:
+    for p, qos, computed, priority, request, limit, usage, ws, _active, critical, status in facts:
         node = node_by_name.get(p.node)
         capacity = node.capacity_memory if node else 0
         scores = pod_oom_score_adjs(p, capacity, qos_class=qos, priority=priority)
@@ -199,32 +224,36 @@ def build_snapshot(
         )
         worst = worst_container(containers, pod_level_limit=pod_level_limit, working_set=ws)
         key = (p.namespace, p.name)
-        headroom = headroom_by_node.get(p.node)
-        pressure = pressure_by_node.get(p.node)
-        under_pressure = bool(pressure) or (headroom is not None and headroom < 0)
-        oom = oom_risk(
-            containers,
-            qos_class=qos,
-            node_under_pressure=under_pressure,
-            pod_level_limit=pod_level_limit,
-            pod_working_set=ws,
-            now=now,
-        )
-        exceeds = ws is not None and ws > request
-        ev = eviction_risk(
-            node=p.node,
-            active=active,
-            critical=critical,
-            position=position.get(key),
-            exceeds_request=exceeds,
-            excess=ws - request if ws is not None else None,
-            qos_class=qos,
-            request=request,
-            capacity=capacity,
-            headroom=headroom,
-            memory_pressure=pressure,
-        )
-        total = overall_risk(oom, ev)
+        place = places.get(key, _NOT_RANKED)
+        live = p.phase not in ("Succeeded", "Failed")
+        evicted = eviction_of(p)
+        if not live:
+            total = ended_risk(history_text(status, p.node, evicted, containers))
+            oom_r = ev_r = Risk("none")
+        else:
+            headroom = headroom_by_node.get(p.node)
+            pressure = pressure_by_node.get(p.node)
+            under_pressure = bool(pressure) or (headroom is not None and headroom < 0)
+            oom = oom_risk(
+                containers,
+                qos_class=qos,
+                node_under_pressure=under_pressure,
+                pod_level_limit=pod_level_limit,
+                pod_working_set=ws,
+                now=now,
+            )
+            ev = eviction_risk(
+                place,
+                exceeds_request=None if ws is None else ws > request,
+                excess=ws - request if ws is not None else None,
+                qos_class=qos,
+                request=request,
+                capacity=capacity,
+                headroom=headroom,
+                memory_pressure=pressure,
+            )
+            total = overall_risk(oom, ev)
+            oom_r, ev_r = oom.risk, ev.risk
         views.append(
             PodView(
                 pod=p,
@@ -240,15 +269,33 @@ def build_snapshot(
                 headroom=worst.headroom,
                 restarts=sum(c.restart_count for c in containers),
                 oom_kills=sum(1 for c in containers if c.oom_killed),
-                eviction_rank=rank.get(key),
+                eviction=place,
                 critical=critical,
-                evicted=eviction_of(p),
-                oom_risk=oom.risk,
-                eviction_risk=ev.risk,
+                evicted=evicted,
+                oom_risk=oom_r,
+                eviction_risk=ev_r,
                 risk=total.risk,
                 risk_score=total.score,
+                status=status,
+                live=live,
+                usage_source=usage.source if usage is not None and ws is not None else None,
+                verdict=verdict(status, live, total.risk),
             )
         )
+    # history per node: evictions and OOM-killed containers, ended pods included
+    history: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for v in views:
+        if v.pod.node and (v.evicted is not None or v.oom_kills):
+            h = history[v.pod.node]
+            h[0] += v.evicted is not None
+            h[1] += v.oom_kills
+    if history:
+        node_views = [
+            msgspec.structs.replace(n, evictions=history[n.node.name][0], oom_killed=history[n.node.name][1])
+            if n.node.name in history
+            else n
+            for n in node_views
+        ]
     views.sort(key=lambda v: (-v.risk_score, v.pod.namespace, v.pod.name))
     node_views.sort(key=lambda n: n.node.name)
 

@@ -29,10 +29,21 @@ def usage_by_container(usage: PodUsage | None) -> dict[str, int] | None:
     return {c.name: c.working_set for c in usage.containers}
 
 
-def pod_working_set(usage: PodUsage | None) -> int | None:
-    """Sum of container working sets (metrics.k8s.io has no pod-level or pause value)."""
+def pod_working_set(usage: PodUsage | None, pod: Pod | None = None) -> int | None:
+    """The pod's working set: the pod cgroup's from the Summary API when read, else the sum of its
+    containers' (metrics.k8s.io has no pod-level or pause value).
+
+    None (unknown) without usage, or when a container of `pod` is running but has no figure: a
+    sum without it would be a guess presented as fact. A container that is not running (waiting
+    in back-off, terminated) has no processes, so its absence costs nothing."""
     if usage is None:
         return None
+    if usage.pod_working_set is not None:
+        return usage.pod_working_set
+    if pod is not None and len(pod.statuses) > len(usage.containers):
+        have = {c.name for c in usage.containers}
+        if any(s.state == "running" and s.name not in have for s in pod.statuses):
+            return None
     return sum(c.working_set for c in usage.containers)
 
 

@@ -13,12 +13,24 @@ from typing import TYPE_CHECKING, Any, TextIO
 import msgspec
 
 from kubectl_mem.model.records import Termination
-from kubectl_mem.model.views import ContainerView, EvictionMessage, NodeView, PodView, Risk, Snapshot
+from kubectl_mem.model.views import (
+    ContainerView,
+    EvictionMessage,
+    EvictionPlace,
+    NodeView,
+    PodView,
+    Risk,
+    Snapshot,
+)
 
 if TYPE_CHECKING:
     from kubectl_mem.model.cgroup import CgroupOverlay
 
-API_VERSION = "kubectl-mem.io/v1alpha1"
+API_VERSION = "kubectl-mem.io/v1alpha2"
+# v1alpha2: pods gain status, live, verdict, workingSetSource, risk.upTo and `eviction` (a place
+# counted among evictable pods only, a range where usage is unknown), replacing evictionRank and
+# critical; risk.level `none` for ended pods; nodes gain evictions, oomKilled, unknownUsage,
+# workingSetSource; evictionOrder entries carry the same place.
 
 
 def _termination(t: Termination | None) -> dict[str, Any] | None:
@@ -34,7 +46,21 @@ def _termination(t: Termination | None) -> dict[str, Any] | None:
 
 
 def _risk(r: Risk) -> dict[str, Any]:
-    return {"level": r.level, "reasons": list(r.reasons)}
+    return {"level": r.level, "upTo": r.up_to, "reasons": list(r.reasons)}
+
+
+def place_doc(e: EvictionPlace) -> dict[str, Any]:
+    """A pod's place in its node's eviction order, as `top`, `nodes` and `explain` say it."""
+    return {
+        "text": e.text,
+        "ranked": e.ranked,
+        "critical": e.critical,
+        "first": e.first,
+        "last": e.last,
+        "exact": e.exact,
+        "of": e.of if e.ranked else None,
+        "unknownUsage": e.unknown if e.ranked else None,
+    }
 
 
 def _evicted(e: EvictionMessage | None) -> dict[str, Any] | None:
@@ -95,11 +121,14 @@ def _pod_doc(p: PodView) -> dict[str, Any]:
         "uid": pod.uid,
         "node": pod.node or None,
         "phase": pod.phase,
+        "status": p.status,
+        "live": p.live,
         "qosClass": p.qos_class,
         "qosComputed": p.qos_computed,
         "priority": p.priority,
         "priorityClassName": pod.priority_class_name or None,
         "workingSetBytes": p.working_set,
+        "workingSetSource": p.usage_source,
         "requestBytes": p.request,
         "limitBytes": p.limit,
         "worstContainer": p.worst_container,
@@ -107,16 +136,17 @@ def _pod_doc(p: PodView) -> dict[str, Any]:
         "headroomBytes": p.headroom,
         "restarts": p.restarts,
         "oomKills": p.oom_kills,
-        "evictionRank": p.eviction_rank,
-        "critical": p.critical,
+        "eviction": place_doc(p.eviction),
         "evicted": _evicted(p.evicted),
         "risk": {
             "level": p.risk.level,
+            "upTo": p.risk.up_to,
             "score": round(p.risk_score, 4),
             "reasons": list(p.risk.reasons),
             "oom": _risk(p.oom_risk),
             "eviction": _risk(p.eviction_risk),
         },
+        "verdict": p.verdict,
         "containers": [container_doc(c) for c in p.containers],
     }
 
@@ -129,6 +159,7 @@ def node_doc(
         "capacityBytes": n.node.capacity_memory,
         "allocatableBytes": n.node.allocatable_memory,
         "workingSetBytes": n.working_set,
+        "workingSetSource": n.usage_source,
         "availableBytes": n.available,
         "evictionThresholdBytes": n.threshold,
         "headroomBytes": n.headroom,
@@ -139,6 +170,9 @@ def node_doc(
         "limitsBytes": n.limits,
         "podsWithoutLimit": n.pods_without_limit,
         "podCount": n.pod_count,
+        "unknownUsage": n.unknown_usage,
+        "evictions": n.evictions,
+        "oomKilled": n.oom_killed,
     }
     if cgroups is not None:
         from kubectl_mem.model.cgroup import available_from
@@ -150,18 +184,19 @@ def node_doc(
         doc["cgroupError"] = cgroups.failed.get(n.node.name)
     if pods_by_key is not None:
         order = []
-        for rank, key in enumerate(n.eviction_order, 1):
+        for key in n.eviction_order:
             p = pods_by_key.get(key)
             ns, _, name = key.partition("/")
-            entry: dict[str, Any] = {"rank": rank, "namespace": ns, "name": name}
+            entry: dict[str, Any] = {"namespace": ns, "name": name}
             if p is not None:
                 entry |= {
+                    "eviction": place_doc(p.eviction),
+                    "status": p.status,
                     "qosClass": p.qos_class,
                     "priority": p.priority,
                     "workingSetBytes": p.working_set,
                     "requestBytes": p.request,
-                    "exceedsRequest": p.working_set is not None and p.working_set > p.request,
-                    "critical": p.critical,
+                    "exceedsRequest": None if p.working_set is None else p.working_set > p.request,
                 }
             order.append(entry)
         doc["evictionOrder"] = order

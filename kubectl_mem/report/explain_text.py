@@ -19,19 +19,25 @@ from kubectl_mem.model.explain import (
 from kubectl_mem.model.quantity import canonical_binary
 from kubectl_mem.model.recommend import Recommendation
 from kubectl_mem.model.runtime import RuntimeHint, Setting
-from kubectl_mem.model.words import ago, ordinal
+from kubectl_mem.model.words import ago
 from kubectl_mem.report import columns as cols
-from kubectl_mem.report.fmt import pct, size
+from kubectl_mem.report.fmt import size
 
 CAUSE_TITLES = {
     "container-oom-kill": "container limit reached (cgroup OOM kill)",
     "node-pressure-eviction": "node-pressure eviction by the kubelet",
     "node-oom-kill": "node-level OOM kill (the node ran out, not the container's limit)",
-    "no-memory-problem": "no memory problem",
+    "no-memory-kill": "no OOM kill or memory eviction recorded",
 }
 AVAILABLE_FROM = {
     "cgroup": " (the node's own: MemTotal - root cgroup working set, as the kubelet computes it)",
     "summary": " (the kubelet's own, from its Summary API)",
+}
+CAUSE_SHORT = {
+    "container-oom-kill": "container limit reached",
+    "node-pressure-eviction": "node-pressure eviction",
+    "node-oom-kill": "node-level OOM kill",
+    "no-memory-kill": "none recorded",
 }
 RUNTIME_NAMES = {"go": "Go", "jvm": "JVM", "nodejs": "Node.js", "python": "Python", "dotnet": ".NET"}
 MIN_WIDTH = 40
@@ -227,14 +233,11 @@ def _kernel(o: _Out, p: PodExplanation) -> None:
 
 
 def _eviction_head(ev: EvictionSection) -> str:
-    if ev.rank is None:
+    if ev.first is None and not ev.critical:
         return f"EVICTION: not ranked on {ev.node}"
     if ev.critical:
-        place = f"ranked {ordinal(ev.rank)} of {ev.ranked_pods} on {ev.node}, critical: never evicted"
-    else:
-        pods = f"{ev.ranked_pods} pod{'s' if ev.ranked_pods != 1 else ''}"
-        place = f"{ordinal(ev.evictable_position or ev.rank)} in line of {pods} on {ev.node}"
-    return f"EVICTION: {place}"
+        return f"EVICTION: never evicted from {ev.node} (critical pod), EVICT# {ev.place}"
+    return f"EVICTION: {ev.words} (EVICT# {ev.place})"
 
 
 def _eviction(o: _Out, ev: EvictionSection | None) -> None:
@@ -245,7 +248,8 @@ def _eviction(o: _Out, ev: EvictionSection | None) -> None:
     for w in ev.why:
         o.bullet(w)
     if ev.ahead:
-        o.bullet("ranked before it: " + ", ".join(ev.ahead))
+        cut = f" ({len(ev.ahead)} of {ev.ahead_total} shown)" if ev.ahead_total > len(ev.ahead) else ""
+        o.bullet(f"surely ranked before it{cut}: " + ", ".join(ev.ahead))
     if ev.node_headroom is not None:
         o.bullet(
             f"node {ev.node}: memory.available {size(ev.node_available)}"
@@ -336,8 +340,10 @@ def render_text(e: Explanation, *, width: int = 100) -> str:
     o = _Out(width)
     if e.workload is None:
         p = e.pods[0]
+        risk = p.risk_level + ("+" if p.risk_up_to else "")
         o.para(
-            f"{e.target} in namespace {e.namespace}, node {p.node or '<none>'}, phase {p.phase or '?'}",
+            f"{e.target} in namespace {e.namespace}, node {p.node or '<none>'}, status {p.status or '?'}, "
+            f"risk {risk}",
             indent=2,
             first="",
         )
@@ -357,19 +363,21 @@ def render_text(e: Explanation, *, width: int = 100) -> str:
         rows = [
             [
                 p.name,
+                p.status,
                 p.node or "<none>",
-                CAUSE_TITLES[p.cause.kind].split(" (")[0],
-                size(
-                    sum(c.working_set for c in p.containers if c.working_set is not None)
-                    if any(c.working_set is not None for c in p.containers)
-                    else None
-                ),
-                pct(max((c.pct_of_limit for c in p.containers if c.pct_of_limit is not None), default=None)),
+                CAUSE_SHORT[p.cause.kind],
+                size(p.working_set),
                 str(sum(c.restarts for c in p.containers)),
+                p.eviction.place if p.eviction is not None else "-",
+                p.risk_level + ("+" if p.risk_up_to else ""),
             ]
             for p in e.pods
         ]
-        o.table(["NAME", "NODE", "CAUSE", "WORKING SET", "%LIMIT", "RESTARTS"], rows, right={3, 4, 5})
+        o.table(
+            ["NAME", "STATUS", "NODE", "CAUSE", "WORKING SET", "RESTARTS", "EVICT#", "RISK"],
+            rows,
+            right={4, 5, 6},
+        )
         worst = e.pods[0]
         o.heading(f"WORST POD: {worst.name}")
         o.para(worst.verdict)
@@ -482,14 +490,26 @@ def _md_rec(lines: list[str], r: Recommendation, title: str) -> None:
 
 
 def render_markdown(e: Explanation) -> str:
-    lines = [f"# {e.target} (namespace {e.namespace})", "", "## Verdict", "", e.verdict]
+    lines = [f"# {e.target} (namespace {e.namespace})"]
+    if e.workload is None:
+        p0 = e.pods[0]
+        risk = p0.risk_level + ("+" if p0.risk_up_to else "")
+        lines += ["", f"Node {p0.node or '<none>'}, status {p0.status or '?'}, risk {risk}."]
+    lines += ["", "## Verdict", "", e.verdict]
     if e.workload is not None:
         lines += ["", "## Shared by the pods", "", *[f"- {s}" for s in e.shared]]
-        lines += ["", "## Pods (worst first)", "", "| pod | node | cause | restarts |", "|---|---|---|--:|"]
+        lines += [
+            "",
+            "## Pods (worst first)",
+            "",
+            "| pod | status | node | cause | restarts | evict# | risk |",
+            "|---|---|---|---|--:|--:|---|",
+        ]
         for p in e.pods:
             lines.append(
-                f"| {p.name} | {p.node or '-'} | {CAUSE_TITLES[p.cause.kind]} | "
-                f"{sum(c.restarts for c in p.containers)} |"
+                f"| {p.name} | {p.status} | {p.node or '-'} | {CAUSE_TITLES[p.cause.kind]} | "
+                f"{sum(c.restarts for c in p.containers)} | {p.eviction.place if p.eviction else '-'} | "
+                f"{p.risk_level + ('+' if p.risk_up_to else '')} |"
             )
         worst = e.pods[0]
         lines += ["", f"## Worst pod: {worst.name}", "", worst.verdict]

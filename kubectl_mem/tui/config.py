@@ -37,6 +37,7 @@ class Settings:
     max_samples: int = 90  # 15 minutes at the default interval (sparkline, growth rate)
     config_path: str | None = None  # the file read, or that would be read: it may not exist
     config_found: bool = False
+    hide_terminated: bool = False  # ended pods (history) left out of the pods table; key t
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
@@ -55,7 +56,11 @@ def _number(data: Mapping, key: str, default: float, path: Path) -> float:
 
 
 def load_settings(
-    environ: Mapping[str, str], *, refresh: float | None = None, sort: str = "risk"
+    environ: Mapping[str, str],
+    *,
+    refresh: float | None = None,
+    sort: str = "risk",
+    hide_terminated: bool = False,
 ) -> Settings:
     """The settings from the config file (absent file: defaults), with command-line values winning."""
     path = config_path(environ)
@@ -86,6 +91,7 @@ def load_settings(
         sort=sort,
         config_path=str(path),
         config_found=path.exists(),
+        hide_terminated=hide_terminated,
     )
     if refresh is not None:
         settings.refresh = refresh

@@ -285,7 +285,7 @@ class TableState(Generic[R]):
 
 
 def pod_haystack(p: PodView) -> str:
-    return f"{p.pod.namespace}/{p.pod.name} {p.pod.node} {p.qos_class} {p.risk.level}"
+    return f"{p.pod.namespace}/{p.pod.name} {p.pod.node} {p.status} {p.qos_class} {p.risk.level}"
 
 
 ContainerRow = tuple[PodView, ContainerView]
@@ -306,7 +306,7 @@ def row_key(row: PodRow) -> str:
 class PodState(TableState[PodView]):
     """Pods, each expandable to its containers (rows right under it, in spec order)."""
 
-    def __init__(self, sort: SortSpec | None = None) -> None:
+    def __init__(self, sort: SortSpec | None = None, *, hide_terminated: bool = False) -> None:
         super().__init__(
             cols.POD_COLUMNS,
             key=lambda p: p.pod.uid,
@@ -315,6 +315,7 @@ class PodState(TableState[PodView]):
             sort=sort or SortSpec("risk", True),
         )
         self.expanded: set[str] = set()
+        self.hide_terminated = hide_terminated  # ended pods (history) left out; key t
         self.pod_rows: list[PodView] = []
         self.rows: list[PodRow] = []  # type: ignore[assignment]
 
@@ -328,6 +329,14 @@ class PodState(TableState[PodView]):
         live = {p.pod.uid for p in self.all}
         self.expanded &= live
         self._apply()
+
+    def set_hide_terminated(self, hide: bool) -> None:
+        self.hide_terminated = hide
+        self._apply()
+
+    def _matching(self) -> list[PodView]:
+        rows = super()._matching()
+        return [p for p in rows if p.live] if self.hide_terminated else rows
 
     def toggle_expanded(self, uid: str) -> bool:
         if uid in self.expanded:

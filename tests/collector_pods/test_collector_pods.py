@@ -21,6 +21,7 @@ from kubectl_mem.kube.collector import (
 )
 from kubectl_mem.kube.config import connect
 from kubectl_mem.kube.http import Transport
+from kubectl_mem.report.document import API_VERSION
 from kubectl_mem.sim import Rule, make_pod
 from kubectl_mem.sim.cluster import rfc3339
 
@@ -109,7 +110,7 @@ def test_table_and_json_reports(podsim: PodSim) -> None:
     j = podsim.run(f"node/{podsim.node}", "-o", "json")
     assert j.code == 0, j.err
     doc = json.loads(j.out)
-    assert doc["apiVersion"] == "kubectl-mem.io/v1alpha1" and doc["kind"] == "CgroupMemoryList"
+    assert doc["apiVersion"] == API_VERSION and doc["kind"] == "CgroupMemoryList"
     (item,) = doc["items"]
     assert item["source"] == "cgroups" and item["node"] == podsim.node
     assert item["memoryAvailable"] == item["memTotal"] - item["rootWorkingSet"]

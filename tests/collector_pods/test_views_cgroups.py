@@ -344,7 +344,7 @@ def test_explain_kernel_kills_the_api_never_saw(podsim: PodSim, monkeypatch: pyt
     assert doc["verdict"].startswith(cause["summary"])
     # without --cgroups the API knows nothing of it
     plain = json.loads(run(podsim, "explain", f"pod/{name}", "-n", ns, "-o", "json").out)
-    assert plain["cause"]["kind"] == "no-memory-problem"
+    assert plain["cause"]["kind"] == "no-memory-kill"
     assert podsim.collector_pods() == []
 
 

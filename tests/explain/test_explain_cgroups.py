@@ -102,7 +102,7 @@ def test_summary_api_figures_show_what_they_have() -> None:
     e = _one(p, fig, fig)
     pic = e.pods[0].containers[0].cgroup
     assert pic is not None and pic.source == "summary" and pic.reclaim == "" and pic.active_file is None
-    assert e.cause.kind == "no-memory-problem"
+    assert e.cause.kind == "no-memory-kill"
     text = render_text(e)
     assert "KERNEL (kubelet Summary API: working set, usage and RSS only, no collector pod)" in text
     # the peak is unknown: the recommendation stays on the working set
@@ -150,5 +150,5 @@ def test_a_running_container_with_a_status_and_no_kills_adds_nothing() -> None:
         cgroup_figures(250 * MI, 30 * MI, 20 * MI, oom_kills=0, ooms=0),
         cgroup_figures(251 * MI, 30 * MI, 20 * MI, oom_kills=0, ooms=0),
     )
-    assert e.cause.kind == "no-memory-problem" and e.cause.alternatives == ()
+    assert e.cause.kind == "no-memory-kill" and e.cause.alternatives == ()
     assert any("counted 0 OOM kills" in ev.text for ev in e.cause.evidence)

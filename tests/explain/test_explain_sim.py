@@ -193,7 +193,7 @@ def test_sigkill_from_liveness_probe_is_no_memory_problem(explain_sim):
     s.cluster.set_pod_usage("shop", "web-2", {"web": 200 * MI})
     r = s.run("web-2")
     assert r.code == 0, r.err
-    assert "CAUSE: no memory problem (likely)" in r.flat
+    assert "CAUSE: no OOM kill or memory eviction recorded (likely)" in r.flat
     assert "after its liveness probe failed, not by the OOM killer" in r.flat
     assert "Liveness probe failed" in r.flat
 
@@ -220,7 +220,7 @@ def test_healthy_pod_says_no_memory_problem(explain_sim):
     s.cluster.set_pod_usage("shop", "ok", {"app": 400 * MI})
     r = s.run("ok", "-o", "json")
     doc = json.loads(r.out)
-    assert doc["cause"]["kind"] == "no-memory-problem"
+    assert doc["cause"]["kind"] == "no-memory-kill"
     assert doc["verdict"].startswith("No memory problem: no OOM kill or eviction is recorded")
     assert doc["pods"][0]["qos"]["qosClass"] == "Guaranteed"
     assert doc["recommendation"]["command"] == ""  # 1Gi covers max(400Mi x 1.3, 500Mi); nothing to change

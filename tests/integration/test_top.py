@@ -16,6 +16,7 @@ import yaml
 
 from kubectl_mem.cli.env import Env
 from kubectl_mem.cli.run import main
+from kubectl_mem.report.document import API_VERSION
 from kubectl_mem.sim import (
     Auth,
     Cluster,
@@ -90,7 +91,7 @@ def test_top_json_schema_and_values(small):
     code, out, err = run(["top", "-A", "-o", "json"], small.kubeconfig)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["apiVersion"] == "kubectl-mem.io/v1alpha1" and doc["kind"] == "PodMemoryList"
+    assert doc["apiVersion"] == API_VERSION and doc["kind"] == "PodMemoryList"
     pods = {p["name"]: p for p in doc["items"]}
     assert set(pods) == {"hot", "killed", "idle", "calm"}
     hot = pods["hot"]
@@ -101,7 +102,7 @@ def test_top_json_schema_and_values(small):
         and hot["limitBytes"] == 512 * Mi
     )
     assert hot["containers"][0]["percentOfLimit"] == pytest.approx(96.09, abs=0.01)
-    assert hot["evictionRank"] == 1  # the only pod on n1 above its request
+    assert hot["eviction"]["text"] == "1" and hot["eviction"]["exact"]  # the only pod on n1 above its request
     assert hot["risk"]["level"] in ("high", "critical")
     assert pods["idle"]["qosClass"] == "BestEffort" and pods["idle"]["limitBytes"] is None
     assert pods["idle"]["containers"][0]["oomScoreAdj"] == 1000
@@ -122,7 +123,7 @@ def test_top_table_default_namespace_hides_namespace_column(small):
     code, out, _ = run(["top", "-n", "apps"], small.kubeconfig)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split()[:2] == ["NAME", "NODE"]
+    assert lines[0].split()[:3] == ["NAME", "STATUS", "NODE"]
     assert [ln.split()[0] for ln in lines[1:]] == ["hot", "killed"] or {
         ln.split()[0] for ln in lines[1:]
     } == {
@@ -140,8 +141,8 @@ def test_namespace_scope_still_ranks_against_the_whole_node(small):
     assert set(pods) == {"hot", "killed"}
     all_code, all_out, _ = run(["top", "-A", "-o", "json"], small.kubeconfig)
     everywhere = {p["name"]: p for p in json.loads(all_out)["items"]}
-    assert pods["hot"]["evictionRank"] == everywhere["hot"]["evictionRank"]
-    assert pods["killed"]["evictionRank"] == everywhere["killed"]["evictionRank"]
+    assert pods["hot"]["eviction"] == everywhere["hot"]["eviction"]
+    assert pods["killed"]["eviction"] == everywhere["killed"]["eviction"]
 
 
 def test_wide_no_headers_sort_and_containers(small):
@@ -366,5 +367,5 @@ def test_demo_through_real_kubectl():
     )
     assert proc.returncode == 0, proc.stderr
     header = proc.stdout.splitlines()[0].split()
-    assert header[:3] == ["NAMESPACE", "NAME", "NODE"] and header[-1] == "RISK"
+    assert header[:4] == ["NAMESPACE", "NAME", "STATUS", "NODE"] and header[-1] == "RISK"
     assert len(proc.stdout.splitlines()) > 40

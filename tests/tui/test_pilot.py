@@ -220,7 +220,7 @@ async def test_enter_opens_pod_and_esc_goes_back() -> None:
         text = screen_text(app)
         assert "pod shop/api-7f9c" in text
         assert "OOMKilled (exit 137)" in text
-        assert "1st of 4 on node-a" in text
+        assert "1st of 4 to be evicted on node-a" in text
         assert "oom_score_adj" in text and "api=" in text
         assert "of 512Mi limit (96%)" in text
         assert "no trend yet" in text

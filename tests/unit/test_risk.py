@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kubectl_mem.model.records import Termination
-from kubectl_mem.model.risk import eviction_risk, oom_risk, ordinal, overall_risk
-from kubectl_mem.model.views import RISK_ORDER, ContainerView
+from kubectl_mem.model.risk import eviction_risk, oom_risk, overall_risk
+from kubectl_mem.model.views import RISK_ORDER, ContainerView, EvictionPlace
+from kubectl_mem.model.words import ordinal
 
 Mi, Gi = 1 << 20, 1 << 30
 NOW = datetime.fromisoformat("2024-05-01T12:00:00Z")
@@ -97,11 +98,16 @@ def test_pod_level_limit_counts() -> None:
 
 
 def ev(**kw):
+    place = EvictionPlace(
+        kw.pop("node", "node-3"),
+        kw.pop("active", True),
+        kw.pop("critical", False),
+        kw.get("position", 1),
+        kw.pop("last", kw.pop("position", 1)),
+        kw.pop("of", 20),
+        kw.pop("unknown", 0),
+    )
     base = dict(
-        node="node-3",
-        active=True,
-        critical=False,
-        position=1,
         exceeds_request=True,
         excess=100 * Mi,
         qos_class="Burstable",
@@ -111,7 +117,7 @@ def ev(**kw):
         memory_pressure=False,
     )
     base.update(kw)
-    return eviction_risk(**base)
+    return eviction_risk(place, **base)
 
 
 @pytest.mark.parametrize(
@@ -139,11 +145,11 @@ def test_eviction_risk_levels(kw, level: str) -> None:
 
 def test_eviction_reasons_read_like_an_sre_would_say_it() -> None:
     r = ev(headroom=80 * Mi).risk
-    assert r.reasons[0] == "1st to be evicted on node-3, 80Mi above threshold"
+    assert r.reasons[0] == "1st of 20 to be evicted on node-3, 80Mi above threshold"
     assert "using 100Mi more than its 512Mi request" in r.reasons
     assert (
         ev(headroom=-20 * Mi, position=2).risk.reasons[0]
-        == "2nd to be evicted on node-3, 20Mi below threshold"
+        == "2nd of 20 to be evicted on node-3, 20Mi below threshold"
     )
     assert "node-3 reports MemoryPressure" in ev(memory_pressure=True).risk.reasons
 
@@ -172,7 +178,7 @@ def test_overall_is_the_higher_with_both_reasons() -> None:
     e = ev(headroom=-10 * Mi)
     total = overall_risk(o, e)
     assert total.risk.level == "critical"
-    assert total.risk.reasons[0].startswith("1st to be evicted")
+    assert total.risk.reasons[0].startswith("1st of 20 to be evicted")
     assert "api at 92% of its 512Mi limit" in total.risk.reasons
 
 

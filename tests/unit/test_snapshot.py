@@ -97,12 +97,15 @@ def test_end_to_end(cluster) -> None:
     n1 = next(n for n in s.nodes if n.node.name == "node-1")
 
     # eviction order on node-1: all but api exceed their request, larger excess first; the static
-    # proxy is critical but kept in line
-    assert n1.eviction_order == ("jobs/batch", "shop/web", "kube-system/kube-proxy", "shop/api")
-    assert by["jobs/batch"].eviction_rank == 1 and by["shop/api"].eviction_rank == 4
-    assert by["kube-system/kube-proxy"].critical
+    # proxy is critical: ranked upstream but skipped, so it takes no place and comes last
+    assert n1.eviction_order == ("jobs/batch", "shop/web", "shop/api", "kube-system/kube-proxy")
+    assert by["jobs/batch"].eviction.text == "1" and by["shop/api"].eviction.text == "3"
+    assert by["shop/api"].eviction.of == 3
+    assert by["kube-system/kube-proxy"].critical and by["kube-system/kube-proxy"].eviction.text == "never"
     assert by["kube-system/kube-proxy"].eviction_risk.level == "low"
-    assert by["jobs/done"].eviction_rank is None and by["shop/old"].eviction_rank is None
+    assert by["jobs/done"].eviction.text == "-" and by["shop/old"].eviction.text == "-"
+    assert by["jobs/done"].status == "Succeeded" and by["shop/old"].status == "Evicted"
+    assert by["shop/old"].risk.level == "none" and not by["shop/old"].live
 
     assert n1.threshold == 100 * Mi
     assert n1.available == 300 * Mi and n1.headroom == 200 * Mi
@@ -122,7 +125,7 @@ def test_end_to_end(cluster) -> None:
 
     batch = by["jobs/batch"]
     assert batch.eviction_risk.level == "high"  # tight node (200Mi left), first in line
-    assert batch.eviction_risk.reasons[0] == "1st to be evicted on node-1, 200Mi above threshold"
+    assert batch.eviction_risk.reasons[0] == "1st of 3 to be evicted on node-1, 200Mi above threshold"
     assert batch.containers[0].oom_score_adj == 1000
 
     assert by["shop/cache"].priority == -10  # resolved from its PriorityClass

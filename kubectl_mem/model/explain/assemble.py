@@ -85,7 +85,7 @@ def explain_pod(
         lead = causes[0]
     else:
         lead = Cause(
-            "no-memory-problem",
+            "no-memory-kill",
             "likely",
             None,
             "No OOM kill, eviction or SIGKILL is recorded.",
@@ -138,6 +138,12 @@ def explain_pod(
         risk_level=pv.risk.level,
         risk_score=pv.risk_score,
         cgroup=cgroup_picture(cgroups.figures, pv.limit) if cgroups is not None else None,
+        status=pv.status,
+        live=pv.live,
+        risk_up_to=pv.risk.up_to,
+        risk_reasons=pv.risk.reasons,
+        working_set=pv.working_set,
+        working_set_source=pv.usage_source,
     )
 
 

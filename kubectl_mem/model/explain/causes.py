@@ -10,7 +10,7 @@ Cause classification (per container, then the most serious one leads):
 - `container-oom-kill`: OOMKilled with a memory limit and no sign of the node running out: the
   container reached its limit and the cgroup OOM killer fired. The runtime reports OOMKilled for
   any OOM kill inside the container's cgroup, so this is "likely", with the alternative named.
-- `no-memory-problem`: nothing above. An exit 137 without OOMKilled is a SIGKILL from elsewhere
+- `no-memory-kill`: nothing above. An exit 137 without OOMKilled is a SIGKILL from elsewhere
   (liveness probe, grace period ended, forced delete, ...); a liveness-probe event names it.
 
 With the node collector (`explain --cgroups`, `model/cgroup/mapping.py`), the kernel's counters are
@@ -265,7 +265,7 @@ def container_cause(
         )
         conf = "possible"
     return Cause(
-        "no-memory-problem",
+        "no-memory-kill",
         conf,
         c.name,
         summary,
@@ -287,7 +287,7 @@ def eviction_cause(pv: PodView, pod_events: Sequence[EventRecord]) -> Cause | No
         e = evicted_events[-1]
         memory = "resource: memory" in e.message
         return Cause(
-            "node-pressure-eviction" if memory else "no-memory-problem",
+            "node-pressure-eviction" if memory else "no-memory-kill",
             "certain" if memory else "likely",
             None,
             f"The kubelet evicted the pod: {e.message.strip()}",
@@ -298,7 +298,7 @@ def eviction_cause(pv: PodView, pod_events: Sequence[EventRecord]) -> Cause | No
     evidence = [Evidence(f'status.reason Evicted: "{ev.raw.strip()}"', "status.message")]
     if ev.resource != "memory":
         return Cause(
-            "no-memory-problem",
+            "no-memory-kill",
             "certain",
             None,
             f"The kubelet evicted the pod because node {pv.pod.node} ran low on "

@@ -14,7 +14,7 @@ import msgspec
 from kubectl_mem.model.recommend import Recommendation
 from kubectl_mem.model.runtime import RuntimeHint
 
-CauseKind = Literal["container-oom-kill", "node-pressure-eviction", "node-oom-kill", "no-memory-problem"]
+CauseKind = Literal["container-oom-kill", "node-pressure-eviction", "node-oom-kill", "no-memory-kill"]
 
 
 Confidence = Literal["certain", "likely", "possible"]
@@ -24,7 +24,7 @@ CAUSE_ORDER: dict[str, int] = {
     "node-pressure-eviction": 3,
     "node-oom-kill": 2,
     "container-oom-kill": 1,
-    "no-memory-problem": 0,
+    "no-memory-kill": 0,
 }
 
 
@@ -119,10 +119,15 @@ class QosSection(msgspec.Struct, frozen=True, gc=False):
 
 
 class EvictionSection(msgspec.Struct, frozen=True, gc=False):
+    """The pod's place in its node's eviction order: the snapshot's `PodView.eviction`, the one
+    counting every view uses (only pods the kubelet may evict take a place)."""
+
     node: str
-    rank: int | None  # 1 = first evicted on its node; None when not ranked (not running)
-    evictable_position: int | None  # counting only pods the kubelet may evict
-    ranked_pods: int
+    place: str  # EVICT# as `top` shows it: "3", "1..9", "never", "-"
+    words: str  # "3rd of 12 to be evicted on node-3", "between 1st and 9th of 12 ..."
+    first: int | None  # earliest possible place (1 = evicted first); None: not ranked or critical
+    last: int | None  # latest possible place; equal to `first` when known
+    of: int  # pods the kubelet may evict on the node
     critical: bool
     working_set: int | None
     request: int
@@ -132,9 +137,10 @@ class EvictionSection(msgspec.Struct, frozen=True, gc=False):
     node_threshold: int | None
     node_headroom: int | None
     memory_pressure: bool | None
-    ahead: tuple[str, ...]  # the pods ranked before it (up to 5)
+    ahead: tuple[str, ...]  # pods surely ranked before it, first evicted first (up to 5)
     why: tuple[str, ...]
     node_available_from: str = "metrics"  # "cgroup"/"summary": the node's own memory.available
+    ahead_total: int = 0  # how many pods are surely ranked before it (`ahead` shows up to 5)
 
 
 class OomScoreSection(msgspec.Struct, frozen=True, gc=False):
@@ -159,6 +165,13 @@ class PodExplanation(msgspec.Struct, frozen=True, gc=False):
     risk_level: str
     risk_score: float
     cgroup: CgroupPicture | None = None  # the pod cgroup (--cgroups): OOM kills since the pod started
+    # the snapshot's judgement, as `top` shows it (never judged again here)
+    status: str = ""  # kubectl's STATUS
+    live: bool = True  # False once the pod ended: history, no live risk
+    risk_up_to: str | None = None  # the level it could reach where usage is unknown
+    risk_reasons: tuple[str, ...] = ()
+    working_set: int | None = None  # the pod's, as ranked (None: unknown)
+    working_set_source: str | None = None  # "metrics" or "summary" (the kubelet's pod cgroup figure)
 
 
 class WorkloadRef(msgspec.Struct, frozen=True, gc=False):

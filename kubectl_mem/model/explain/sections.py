@@ -154,30 +154,33 @@ def qos_section(pv: PodView) -> QosSection:
     return QosSection(pv.qos_class, not pv.qos_computed, why)
 
 
+AHEAD_SHOWN = 5
+
+
 def eviction_section(
     pv: PodView, node: NodeView | None, by_key: Mapping[str, PodView], available_from: str = "metrics"
 ) -> EvictionSection | None:
     if not pv.pod.node:
         return None
+    place = pv.eviction
     order = node.eviction_order if node is not None else ()
-    position = None
     ahead: list[str] = []
-    if pv.eviction_rank is not None and not pv.critical:
-        position = 0
-        for k in order[: pv.eviction_rank]:
+    if place.first is not None:
+        for k in order:
             other = by_key.get(k)
-            if other is None or not other.critical:
-                position += 1
-    if pv.eviction_rank is not None:
-        ahead = [k for k in order[: pv.eviction_rank - 1]][:5]
+            if other is not None and other.eviction.last is not None and other.eviction.last < place.first:
+                ahead.append(k)
     ws = pv.working_set
     exceeds = None if ws is None else ws > pv.request
     why: list[str] = []
-    if pv.eviction_rank is None:
-        why.append(f"not ranked: the pod is {pv.pod.phase or 'not running'}")
+    if not place.ranked:
+        why.append(f"not ranked: the pod is {pv.status or pv.pod.phase or 'not running'}")
     else:
         if ws is None:
-            why.append("no usage known for it: the kubelet ranks pods without stats first")
+            why.append(
+                "its usage is unknown (no metrics, no Summary API figure): the kubelet knows it from its own "
+                "stats, so it may be over its request or not, and its place is only known within a range"
+            )
         elif exceeds:
             why.append(
                 f"its working set {format_bytes(ws)} is over its request "
@@ -197,13 +200,24 @@ def eviction_section(
             why.append(
                 f"then by usage above request: it uses {format_bytes(pv.request - ws)} less than it requests"
             )
+        others = place.unknown - (1 if ws is None else 0)
+        if others > 0 and not place.critical:
+            why.append(
+                f"the usage of {others} other pod{'s' if others != 1 else ''} on {place.node} is unknown: "
+                "they could rank before or after it"
+            )
         if pv.critical:
-            why.append("critical pod (static, mirror or priority >= 2000000000): ranked but never evicted")
+            why.append(
+                "critical pod (static, mirror or priority >= 2000000000): the kubelet ranks it but never "
+                "evicts it, so it takes no place in line"
+            )
     return EvictionSection(
         node=pv.pod.node,
-        rank=pv.eviction_rank,
-        evictable_position=position,
-        ranked_pods=len(order),
+        place=place.text,
+        words=place.words,
+        first=place.first,
+        last=place.last,
+        of=place.of,
         critical=pv.critical,
         working_set=ws,
         request=pv.request,
@@ -213,7 +227,8 @@ def eviction_section(
         node_threshold=node.threshold if node else None,
         node_headroom=node.headroom if node else None,
         memory_pressure=node.memory_pressure if node else None,
-        ahead=tuple(ahead),
+        ahead=tuple(ahead[:AHEAD_SHOWN]),
+        ahead_total=len(ahead),
         why=tuple(why),
         node_available_from=available_from if node is not None and node.available is not None else "metrics",
     )

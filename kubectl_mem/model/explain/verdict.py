@@ -8,19 +8,14 @@ from kubectl_mem.model.explain.evidence import KERNEL_SOURCES, pct
 from kubectl_mem.model.explain.results import Cause, EvictionSection, PodExplanation, WorkloadRef
 from kubectl_mem.model.explain.sections import pod_level_limit
 from kubectl_mem.model.quantity import format_bytes
-from kubectl_mem.model.views import PodView
-from kubectl_mem.model.words import ago, ordinal
+from kubectl_mem.model.views import RISK_ORDER, PodView
+from kubectl_mem.model.words import ago
 
 
 def node_sentence(ev: EvictionSection | None) -> str:
-    if ev is None or ev.rank is None:
+    """Where the pod stands in its node's eviction order, in the words every view uses."""
+    if ev is None or (ev.first is None and not ev.critical):
         return ""
-    if ev.critical:
-        place = (
-            f"ranked {ordinal(ev.rank)} of {ev.ranked_pods} on node {ev.node} but critical, so never evicted"
-        )
-    else:
-        place = f"{ordinal(ev.evictable_position or ev.rank)} in line for eviction on node {ev.node}"
     if ev.node_headroom is not None:
         if ev.node_headroom < 0:
             tail = f", which is {format_bytes(-ev.node_headroom)} past its eviction threshold"
@@ -30,7 +25,29 @@ def node_sentence(ev: EvictionSection | None) -> str:
         tail = ", which reports MemoryPressure"
     else:
         tail = " (node headroom unknown)"
-    return f"The pod is {place}{tail}."
+    if ev.critical:
+        return f"The pod is critical, so the kubelet never evicts it from node {ev.node}{tail}."
+    return f"The pod is {ev.words}{tail}."
+
+
+def judgement_sentences(pv: PodView) -> str:
+    """What the snapshot's judgement adds to a cause: STATUS when it is not plain Running, and for
+    an ended pod that it is history."""
+    if not pv.live:
+        return f"The pod has ended ({pv.status}): history, no live risk."
+    if pv.status and pv.status != "Running":
+        return f"kubectl shows it as {pv.status}."
+    return ""
+
+
+def risk_head(pv: PodView) -> str:
+    """No kill or eviction is recorded: the head says the live risk, as `top` rates it."""
+    r = pv.risk
+    could = f" (it could be {r.up_to}: usage the view does not know decides)" if r.up_to else ""
+    if r.reasons[0] == (pv.eviction_risk.reasons[:1] or ("",))[0]:
+        # the eviction place leads: the node sentence that follows gives it in full
+        return f"No OOM kill or eviction is recorded, but the pod is at {r.level} risk of eviction{could}."
+    return f"No OOM kill or eviction is recorded, but the pod is at {r.level} risk: {r.reasons[0]}{could}."
 
 
 def now_sentence(pv: PodView, cause: Cause) -> str:
@@ -59,55 +76,70 @@ def kernel_only(cause: Cause) -> bool:
 
 
 def pod_verdict(pv: PodView, cause: Cause, ev: EvictionSection | None, now: str | None) -> str:
+    """The cause, the pod now, its place in the eviction order, and the snapshot's judgement:
+    never "No memory problem" for a pod `top` rates medium or above."""
     views = {c.name: c for c in pv.containers}
     c = views.get(cause.container or "")
     when = ago(cause.at, now)
     when_text = f", the last {when}" if when else ""
     restarts = f" (restarted {c.restart_count} times{when_text})" if c is not None and c.restart_count else ""
-    node_s = node_sentence(ev)
+    node_s = node_sentence(ev) if pv.live else ""
+    status_s = judgement_sentences(pv)
+    now_s = now_sentence(pv, cause) if pv.live else ""
+
+    could_s = ""
+    if pv.live and pv.risk.up_to is not None:
+        could_s = f"Its risk could be up to {pv.risk.up_to}: usage the view does not know decides."
+
+    def join(*parts: str) -> str:
+        return " ".join(s for s in (*parts, status_s, node_s) if s)
+
     if kernel_only(cause) and c is not None:
-        return " ".join(s for s in (cause.summary, now_sentence(pv, cause), node_s) if s)
+        return join(cause.summary, now_s)
     if cause.kind == "container-oom-kill" and c is not None:
         limit = c.limit or pod_level_limit(pv.pod) or 0
-        head = f"Container {c.name} was OOM-killed by its {format_bytes(limit)} memory limit{restarts}."
-        return " ".join(s for s in (head, now_sentence(pv, cause), node_s) if s)
+        return join(
+            f"Container {c.name} was OOM-killed by its {format_bytes(limit)} memory limit{restarts}.", now_s
+        )
     if cause.kind == "node-oom-kill" and c is not None:
         own = f"its {format_bytes(c.limit)} limit" if c.limit else "no limit of its own"
         head = (
             f"Container {c.name} was killed by a node-level OOM{restarts}: node {pv.pod.node} ran out of "
             f"memory (the container has {own})."
         )
-        return " ".join(s for s in (head, now_sentence(pv, cause), node_s) if s)
+        return join(head, now_s)
     if cause.kind == "node-pressure-eviction":
-        return cause.summary
-    # no memory problem
-    if cause.container is not None and c is not None:
-        head = cause.summary
-        return " ".join(
-            s for s in (head, now_sentence(pv, Cause("no-memory-problem", "possible", None, "")), node_s) if s
-        )
+        return join(cause.summary)
+    # no OOM kill and no memory eviction recorded
     if pv.evicted is not None:
-        return cause.summary
+        return join(cause.summary)
+    at_risk = pv.live and RISK_ORDER[pv.risk.level] >= RISK_ORDER["medium"] and pv.risk.reasons
+    if cause.container is not None and c is not None:
+        if at_risk:
+            return join(cause.summary, risk_head(pv))
+        return join(cause.summary, now_sentence(pv, Cause("no-memory-kill", "possible", None, "")), could_s)
+    if at_risk:
+        return join(risk_head(pv))
     if pv.working_set is None:
         head = "No OOM kill or eviction is recorded for this pod; its current usage is unknown (no metrics)."
-    else:
-        worst = max(
-            (v for v in pv.containers if v.pct_of_limit is not None),
-            key=lambda v: v.pct_of_limit or 0.0,
-            default=None,
+        return join(head, could_s)
+    worst = max(
+        (v for v in pv.containers if v.pct_of_limit is not None),
+        key=lambda v: v.pct_of_limit or 0.0,
+        default=None,
+    )
+    if worst is not None:
+        head = (
+            f"No memory problem: no OOM kill or eviction is recorded, and the container closest to its "
+            f"limit, {worst.name}, uses {format_bytes(worst.working_set or 0)} = "
+            f"{pct(worst.pct_of_limit)} of {format_bytes(worst.limit or 0)}."
         )
-        if worst is not None:
-            head = (
-                f"No memory problem: no OOM kill or eviction is recorded, and the container closest to its "
-                f"limit, {worst.name}, uses {format_bytes(worst.working_set or 0)} = "
-                f"{pct(worst.pct_of_limit)} of {format_bytes(worst.limit or 0)}."
-            )
-        else:
-            head = (
-                f"No memory problem recorded: no OOM kill or eviction; the pod uses "
-                f"{format_bytes(pv.working_set)} and sets no memory limit."
-            )
-    return " ".join(s for s in (head, node_s) if s)
+    else:
+        head = (
+            f"No memory problem recorded: no OOM kill or eviction; the pod uses "
+            f"{format_bytes(pv.working_set)} and sets no memory limit."
+        )
+    return join(head, could_s)
 
 
 def workload_verdict(w: WorkloadRef, pods: Sequence[PodExplanation], worst: PodExplanation) -> str:
@@ -125,7 +157,7 @@ def workload_verdict(w: WorkloadRef, pods: Sequence[PodExplanation], worst: PodE
     if parts:
         head = f"{name}: " + "; ".join(parts) + "."
     else:
-        head = f"{name}: no memory problem recorded in its {n} pod{'s' if n != 1 else ''}."
+        head = f"{name}: no OOM kill or memory eviction recorded in its {n} pod{'s' if n != 1 else ''}."
     return f"{head} Worst: {worst.name}. {worst.verdict}"
 
 

@@ -10,10 +10,10 @@ from kubectl_mem.report.columns.spec import BYTES, COUNT, LIMIT, PERCENT, REQUES
 from kubectl_mem.report.fmt import age
 
 
-def _rank(p: PodView) -> str:
-    if p.eviction_rank is None:
-        return "-"
-    return f"{p.eviction_rank}*" if p.critical else str(p.eviction_rank)
+def _place(p: PodView) -> tuple[int, int] | None:
+    """Sort value of EVICT#: (earliest, latest) place; None (last) when not ranked or critical."""
+    e = p.eviction
+    return None if e.first is None or e.last is None else (e.first, e.last)
 
 
 def _pod_pct_request(p: PodView) -> float | None:
@@ -48,6 +48,17 @@ POD_COLUMNS: list[Column[PodView]] = [
         json="name",
         sort=("name",),
         flex=(16, 32, 63),
+    ),
+    Column(
+        "status",
+        "STATUS",
+        lambda p: p.status,
+        TEXT,
+        "STATUS as kubectl get pods says it (Running, CrashLoopBackOff, OOMKilled, Evicted ...); ended "
+        "pods are history (--hide-terminated, key t)",
+        json="status",
+        sort=("status",),
+        flex=(7, 10, 24),
     ),
     Column(
         "node",
@@ -91,11 +102,22 @@ POD_COLUMNS: list[Column[PodView]] = [
         descending=True,
     ),
     Column(
+        "usage_from",
+        "USAGE FROM",
+        lambda p: p.usage_source,
+        TEXT,
+        "where the working set was read: metrics (metrics.k8s.io) or summary (the kubelet's Summary API, "
+        "for pods metrics-server has no figure for); - unknown",
+        json="workingSetSource",
+        wide=True,
+    ),
+    Column(
         "request",
         "REQUEST",
         lambda p: p.request,
         REQUEST,
-        "memory request (- none set); usage above it puts the pod early in the eviction order",
+        "memory request (none: not set, the kubelet counts 0); usage above it puts the pod early in the "
+        "eviction order",
         json="requestBytes",
         sort=("request",),
         descending=True,
@@ -174,23 +196,25 @@ POD_COLUMNS: list[Column[PodView]] = [
     Column(
         "rank",
         "EVICT#",
-        lambda p: p.eviction_rank,
-        replace(COUNT, width=5),
-        "place in the kubelet's eviction order on its node (1: evicted first; *: critical, never evicted)",
-        json="evictionRank",
+        _place,
+        replace(COUNT, width=6),
+        "place in the kubelet's eviction order on its node, among the pods it may evict (1: evicted "
+        "first; 3..9: somewhere between, usage unknown; never: critical pod; -: not ranked)",
+        json="eviction.text",
         sort=("rank",),
-        cell=_rank,
+        cell=lambda p: p.eviction.text,
     ),
     Column(
         "risk",
         "RISK",
         lambda p: p.risk_score,
-        replace(TEXT, width=8),
-        "the higher of OOM-kill risk and eviction risk: critical, high, medium, low, unknown",
+        replace(TEXT, width=9),
+        "the higher of OOM-kill risk and eviction risk: critical, high, medium, low, unknown; medium+: "
+        "could be higher, usage unknown; none: the pod ended (history)",
         json="risk.score",
         sort=("risk",),
         descending=True,
-        cell=lambda p: p.risk.level,
+        cell=lambda p: p.risk.text,
     ),
     Column(
         "reasons",
@@ -210,7 +234,7 @@ def eviction_order_columns(now: dt.datetime) -> list[Column[PodView]]:
     by_key = {c.key: c for c in POD_COLUMNS}
     return [
         by_key["rank"],
-        *(by_key[k] for k in ("namespace", "name", "qos", "priority", "memory", "request")),
+        *(by_key[k] for k in ("namespace", "name", "status", "qos", "priority", "memory", "request")),
         Column(
             "over_request",
             "OVER REQUEST",

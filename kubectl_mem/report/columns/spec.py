@@ -37,7 +37,7 @@ def _count(v: int | None) -> str:
 
 
 def _request(v: int | None) -> str:
-    return size(v or None)  # no request set: the kubelet counts 0
+    return size(v or None, missing="none")  # none set (the kubelet counts 0): not "-", which is unknown
 
 
 def _limit(v: int | None) -> str:
@@ -54,7 +54,7 @@ def _psi(v: float | None) -> str:
 
 TEXT = Format("text", _text, "left", 10)
 BYTES = Format("bytes", size)  # 617Mi, 1.5Gi, -34Mi; "-" unknown
-REQUEST = Format("request", _request)  # "-": none set
+REQUEST = Format("request", _request)  # "none": none set
 LIMIT = Format("limit", _limit, width=9)  # "unbounded": no limit
 PERCENT = Format("percent", pct, width=5)
 COUNT = Format("count", _count, width=3)

@@ -132,6 +132,8 @@ class TableScreen(DataScreen):
         f = self.state.filter
         if f.text:
             parts.append(f"filter /{f.text}" + (f" ({f.error})" if f.error else ""))
+        if getattr(self.state, "hide_terminated", False):
+            parts.append("ended pods hidden (t)")
         self.query_one("#table-title", Static).update("  ".join(parts))
         self.table.empty_text = self.empty_message()
         if not self.state.rows:

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Static
 from kubectl_mem.model.history import describe_termination
 from kubectl_mem.model.views import NodeView, PodView
 from kubectl_mem.report import columns as cols
-from kubectl_mem.report.fmt import UNBOUNDED, ordinal, size
+from kubectl_mem.report.fmt import UNBOUNDED, size
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.samples import duration
 from kubectl_mem.tui.screens.base import COLLECT_CGROUPS, DataScreen
@@ -30,14 +30,21 @@ def time_ago(then: float) -> str:
     return duration(max(0.0, time.time() - then)) + " ago"
 
 
-RISK_STYLE = {"critical": "bold red", "high": "yellow", "medium": "", "low": "dim", "unknown": "dim"}
+RISK_STYLE = {
+    "critical": "bold red",
+    "high": "yellow",
+    "medium": "",
+    "low": "dim",
+    "unknown": "dim",
+    "none": "dim",
+}
 
 
 def summary_text(p: PodView) -> Text:
     pod = p.pod
     t = Text()
     t.append(f"pod {pod.namespace}/{pod.name}", style="bold")
-    t.append(f"  on {pod.node or '<unscheduled>'}  {pod.phase or '?'}")
+    t.append(f"  on {pod.node or '<unscheduled>'}  {p.status or pod.phase or '?'}")
     qos = p.qos_class + (" (computed)" if p.qos_computed else "")
     t.append(f"\nQoS {qos}", style="bold magenta" if p.qos_class == "BestEffort" else "")
     prio = f"  priority {p.priority}" + (f" ({pod.priority_class_name})" if pod.priority_class_name else "")
@@ -45,14 +52,21 @@ def summary_text(p: PodView) -> Text:
     if pod.owner_kind:
         t.append(f"  owner {pod.owner_kind}/{pod.owner_name}")
     t.append(
-        f"\nworking set {size(p.working_set, missing='unknown')}  request {size(p.request or None)}"
+        f"\nworking set {size(p.working_set, missing='unknown')}{_source(p)}"
+        f"  request {size(p.request or None, missing='none')}"
         f"  limit {size(p.limit, missing=UNBOUNDED)}  restarts {p.restarts}  OOM kills {p.oom_kills}"
     )
     t.append("\nrisk ")
-    t.append(p.risk.level, style=RISK_STYLE.get(p.risk.level, ""))
+    t.append(p.risk.text, style=RISK_STYLE.get(p.risk.level, ""))
+    t.append(f"  EVICT# {p.eviction.text}")
+    t.append(f"\n{p.verdict}")
     for reason in p.risk.reasons:
         t.append(f"\n  • {reason}")
     return t
+
+
+def _source(p: PodView) -> str:
+    return " (kubelet Summary API)" if p.usage_source == "summary" else ""
 
 
 # given up first when the screen is narrow: titles are never cut (they are the CLI's names)
@@ -115,15 +129,20 @@ def story_text(p: PodView, node: NodeView | None) -> Text:
     if not told:
         t.append("  no OOM kill, restart or eviction recorded\n", style="dim")
     t.append("eviction\n", style="bold")
-    if p.eviction_rank is None:
-        t.append("  not ranked (not running on a node)\n", style="dim")
+    place = p.eviction
+    if not place.ranked:
+        t.append(f"  not ranked ({p.status or 'not running on a node'})\n", style="dim")
+    elif place.critical:
+        t.append(f"  {place.words}: the kubelet ranks it but never evicts it\n", style="bold")
     else:
-        total = len(node.eviction_order) if node is not None else 0
-        of = f" of {total}" if total else ""
-        t.append(f"  {ordinal(p.eviction_rank)}{of} on {p.pod.node} under memory pressure")
+        t.append(f"  {place.words} under memory pressure")
         t.append(" (1st = evicted first: over-request usage first, then lower priority, then more over)\n")
-        if p.critical:
-            t.append("  critical pod: ranked, but the kubelet never evicts it\n", style="bold")
+        if not place.exact:
+            t.append(
+                f"  usage unknown for {place.unknown} pod{'s' if place.unknown != 1 else ''} of the node: "
+                "its place is only known within that range\n"
+            )
+    if place.ranked:
         if p.working_set is not None:
             over = p.working_set - p.request
             word = "over" if over > 0 else "under"

@@ -16,6 +16,7 @@ from kubectl_mem.tui.widgets.table import LineTable
 
 POD_BINDINGS: list[BindingType] = [
     Binding("space", "toggle_containers", "Expand", id="toggle-containers"),
+    Binding("t", "toggle_terminated", "Ended", show=False, id="toggle-terminated"),
     COLLECT_CGROUPS,
     *sort_bindings(POD_SORT_KEYS),
 ]
@@ -28,7 +29,7 @@ class PodsScreen(TableScreen):
     def __init__(self) -> None:
         super().__init__(id="pods")
         settings = self.kapp.settings
-        self.state = PodState(SortSpec(*settings.sort))
+        self.state = PodState(SortSpec(*settings.sort), hide_terminated=settings.hide_terminated)
         self.table = PodTable(
             self.state, warn_pct=settings.warn_pct, critical_pct=settings.critical_pct, id="pod-table"
         )
@@ -76,6 +77,14 @@ class PodsScreen(TableScreen):
         assert isinstance(self.table, PodTable)
         self.table.toggle_expanded()
         self.update_title()
+
+    def action_toggle_terminated(self) -> None:
+        """Ended pods (Succeeded, Failed, Evicted) are history: show or hide them."""
+        self.state.set_hide_terminated(not self.state.hide_terminated)
+        self.table.new_rows()
+        self.update_title()
+        shown = "hidden" if self.state.hide_terminated else "shown"
+        self.notify(f"ended pods (history, no live risk) {shown}", title="pods")
 
     def action_collect_cgroups(self) -> None:
         """The kernel's figures of the selected pod's node (all its pods come with it)."""

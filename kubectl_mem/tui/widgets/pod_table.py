@@ -21,6 +21,7 @@ _CONTAINER_COLUMNS = {c.key: c for c in cols.CONTAINER_COLUMNS if c.key not in (
 class PodTable(LineTable[PodView]):
     DROP_ORDER: ClassVar[tuple[str, ...]] = (
         "reasons",
+        "usage_from",
         "worst",
         "cg_shmem",
         "cg_peak",
@@ -38,6 +39,7 @@ class PodTable(LineTable[PodView]):
         "oom",
         "limit",
         "namespace",
+        "status",
     )
 
     def __init__(
@@ -129,15 +131,17 @@ class PodTable(LineTable[PodView]):
                 return self.style("critical")
             if level == "high":
                 return self.style("warn")
-            if level in ("low", "unknown"):
+            if level in ("low", "unknown", "none"):
                 return self.style("dim")
+        if key == "status" and row.status not in ("Running", "Completed", "Succeeded"):
+            return self.style("warn" if row.live else "dim")
         if key == "oom" and row.oom_kills:
             return self.style("critical")
         return None
 
     def row_style(self, row: PodRow) -> Style | None:  # type: ignore[override]
-        if isinstance(row, tuple) or row.evicted is not None:
-            return self.style("dim")
+        if isinstance(row, tuple) or not row.live:
+            return self.style("dim")  # ended pods are history
         return None
 
 
