@@ -36,6 +36,7 @@ from kubectl_mem.kube.fetch import (
 )
 from kubectl_mem.kube.http import Transport
 from kubectl_mem.kube.lists import list_all
+from kubectl_mem.kube.summary import fill_usage_gaps
 from kubectl_mem.kube.wire import ListMeta
 from kubectl_mem.model.explain import EventRecord
 from kubectl_mem.model.records import Pod, PodUsage
@@ -306,4 +307,5 @@ def fetch_explain(
         taken_at=taken_at,
         problems=problems,
     )
+    fill_usage_gaps(transport, data)
     return ExplainData(data, targets, pod_events, node_events)

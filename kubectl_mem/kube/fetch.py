@@ -79,6 +79,7 @@ class ClusterData:
     metrics_available: bool
     taken_at: str
     problems: list[Problem] = field(default_factory=list)
+    summary_nodes: list[str] = field(default_factory=list)  # nodes whose kubelet Summary API was read
 
 
 def now_rfc3339() -> str:
@@ -184,7 +185,7 @@ def fetch(
             if context_usage:
                 have = {u.key for u in pod_usage}
                 pod_usage = pod_usage + [u for u in context_usage if u.key not in have]
-    return ClusterData(
+    data = ClusterData(
         pods=pods,
         shown=shown,
         nodes=nodes,
@@ -195,6 +196,9 @@ def fetch(
         taken_at=taken_at,
         problems=problems,
     )
+    from kubectl_mem.kube.summary import fill_usage_gaps
+
+    return fill_usage_gaps(transport, data)
 
 
 def _optional(

@@ -28,6 +28,7 @@ from kubectl_mem.kube.fetch import (
 )
 from kubectl_mem.kube.http import Transport
 from kubectl_mem.kube.lists import list_all
+from kubectl_mem.kube.summary import fill_usage_gaps
 from kubectl_mem.kube.watch import Reflector
 
 
@@ -177,7 +178,7 @@ class LiveCluster:
             elif self._context is not None and pods:
                 wanted = {p.node for p in pods if p.node}
                 pods = pods + [p for p in self._context.items() if p.node in wanted and p.key not in shown]
-        return ClusterData(
+        data = ClusterData(
             pods=pods,
             shown=shown,
             nodes=nodes,
@@ -188,6 +189,7 @@ class LiveCluster:
             taken_at=taken_at,
             problems=problems,
         )
+        return fill_usage_gaps(self.transport, data)
 
     def state(self) -> LiveState:
         live = [

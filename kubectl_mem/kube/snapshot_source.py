@@ -122,6 +122,7 @@ def build(data: ClusterData, eviction_threshold: str) -> Loaded:
         taken_at=data.taken_at,
         metrics_available=data.metrics_available,
         warnings=tuple(p.message for p in data.problems),
+        summary_nodes=data.summary_nodes,
     )
     shown = list(snapshot.pods) if data.shown is None else [p for p in snapshot.pods if p.key in data.shown]
     return Loaded(snapshot, shown, data.problems)

@@ -15,7 +15,9 @@ metrics.k8s.io: that leaves out the pause container and pod overhead, so a pod a
 request here may already exceed it for the kubelet.
 
 A pod whose usage we do not know is *not* "without stats" for the kubelet: the kubelet has Summary
-stats for every pod with a pod cgroup, so a gap in metrics-server says nothing about its place.
+stats for every pod with a running container, so a gap in metrics-server says nothing about its place.
+Only a pod absent from the kubelet's own Summary (read for its node) is ranked first, as upstream does:
+all its containers in back-off, there is no cgroup to read.
 Its place is therefore a range (`eviction_places`): the places it could take whatever its usage,
 and the pods it could overtake get a range too. Only pods the kubelet may evict get a place;
 critical pods stay in upstream's ranking but the eviction loop skips them.
@@ -108,7 +110,8 @@ class RankEntry(NamedTuple):
     name: str
     priority: int
     request: int
-    working_set: int | None  # None: no stats, ranked first
+    working_set: int | None  # None: unknown to us (a range), or no stats at the kubelet (`no_stats`)
+    no_stats: bool = False  # absent from the kubelet's own Summary: upstream ranks it first
 
 
 def rank_key(e: RankEntry) -> tuple:
@@ -143,11 +146,16 @@ def eviction_places(evictable: Sequence[RankEntry]) -> dict[tuple[str, str], Pla
     Two pods of unknown usage can be in either order. Known pods keep their exact order among
     themselves. Cost: a sort plus a binary search per pod.
     """
-    known = sorted((e for e in evictable if e.working_set is not None), key=rank_key)
-    unknown = [e for e in evictable if e.working_set is None]
     out: dict[tuple[str, str], Place] = {}
+    # pods the kubelet has no stats for go first, among themselves by priority (rank_key)
+    first = sorted((e for e in evictable if e.no_stats), key=rank_key)
+    for i, e in enumerate(first, 1):
+        out[(e.namespace, e.name)] = Place(i, i)
+    shift = len(first)
+    known = sorted((e for e in evictable if e.working_set is not None and not e.no_stats), key=rank_key)
+    unknown = [e for e in evictable if e.working_set is None and not e.no_stats]
     if not unknown:
-        for i, e in enumerate(known, 1):
+        for i, e in enumerate(known, 1 + shift):
             out[(e.namespace, e.name)] = Place(i, i)
         return out
     u_prio = sorted(e.priority for e in unknown)
@@ -164,13 +172,13 @@ def eviction_places(evictable: Sequence[RankEntry]) -> dict[tuple[str, str], Pla
             under_prio.append(e.priority)
             surely = bisect_left(u_prio, e.priority)  # p_U < p_K
             possibly = n_unknown
-        out[(e.namespace, e.name)] = Place(i + 1 + surely, i + 1 + possibly)
+        out[(e.namespace, e.name)] = Place(shift + i + 1 + surely, shift + i + 1 + possibly)
     over_prio.sort()
     under_prio.sort()
     for e in unknown:
         surely = bisect_left(over_prio, e.priority)  # over, p_K < p_U
         possibly = len(over_prio) + bisect_right(under_prio, e.priority)  # over, or under with p_K <= p_U
-        out[(e.namespace, e.name)] = Place(1 + surely, 1 + possibly + n_unknown - 1)
+        out[(e.namespace, e.name)] = Place(shift + 1 + surely, shift + possibly + n_unknown)
     return out
 
 

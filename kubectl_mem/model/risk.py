@@ -221,6 +221,11 @@ def eviction_risk(
     if headroom is not None:
         where += f", {format_bytes(abs(headroom))} {'above' if headroom >= 0 else 'below'} threshold"
     reasons = [where]
+    if place.no_stats:
+        reasons.append(
+            "the kubelet has no stats for it (absent from its Summary API: no container running), and "
+            "ranks pods without stats first"
+        )
     if not place.exact:
         reasons.append(_range_reason(place, exceeds_request is None))
     if level != "low" or up_to is not None:

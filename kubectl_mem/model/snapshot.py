@@ -97,11 +97,14 @@ def build_snapshot(
     taken_at: str,
     metrics_available: bool = True,
     warnings: Iterable[str] = (),
+    summary_nodes: Iterable[str] = (),
 ) -> Snapshot:
     """The whole model for one fetch. Raises ValueError for a malformed `eviction_threshold`.
 
     `pod_usage` and `node_usage` may mix metrics.k8s.io and Summary API figures (`source`); for
-    a pod or node in both, metrics.k8s.io's is used."""
+    a pod or node in both, metrics.k8s.io's is used. `summary_nodes`: the nodes whose kubelet Summary
+    was read; a live pod there without any figure has no stats at the kubelet, which ranks it first."""
+    summary_read = set(summary_nodes)
     pods = list(pods)
     node_by_name = {n.name: n for n in nodes}
     usage_by_key: dict[tuple[str, str], PodUsage] = {}
@@ -133,7 +136,8 @@ def build_snapshot(
         ws = pod_working_set(usage, p)
         active = is_active(p)
         if active:
-            by_node[p.node].append(RankEntry(p.namespace, p.name, priority, request, ws))
+            no_stats = ws is None and usage is None and p.node in summary_read
+            by_node[p.node].append(RankEntry(p.namespace, p.name, priority, request, ws, no_stats))
         critical = is_critical(p, priority)
         limit = pod_memory_limit(p)
         status = pod_status(p)
@@ -151,11 +155,12 @@ def build_snapshot(
             (e for e in entries if (e.namespace, e.name) in critical_keys), key=rank_key
         )
         node_unknown[node_name] = sum(1 for e in entries if e.working_set is None)
-        unknown = sum(1 for e in evictable if e.working_set is None)
+        unknown = sum(1 for e in evictable if e.working_set is None and not e.no_stats)
         ranged = eviction_places(evictable)
         of = len(evictable)
+        no_stats = {(e.namespace, e.name) for e in evictable if e.no_stats}
         for k, pl in ranged.items():
-            places[k] = EvictionPlace(node_name, True, False, pl.first, pl.last, of, unknown)
+            places[k] = EvictionPlace(node_name, True, False, pl.first, pl.last, of, unknown, k in no_stats)
         for e in critical_entries:
             places[(e.namespace, e.name)] = EvictionPlace(node_name, True, True, None, None, of, unknown)
         order = sorted(ranged.items(), key=lambda kv: (kv[1], kv[0]))
@@ -244,7 +249,7 @@ def build_snapshot(
             )
             ev = eviction_risk(
                 place,
-                exceeds_request=None if ws is None else ws > request,
+                exceeds_request=(False if place.no_stats else None) if ws is None else ws > request,
                 excess=ws - request if ws is not None else None,
                 qos_class=qos,
                 request=request,

@@ -44,6 +44,7 @@ class EvictionPlace(msgspec.Struct, frozen=True, gc=False):
     last: int | None = None  # the latest
     of: int = 0  # pods the kubelet may evict on the node
     unknown: int = 0  # of those, pods whose usage is unknown
+    no_stats: bool = False  # absent from the kubelet's Summary (read for its node): ranked first upstream
 
     @property
     def exact(self) -> bool:

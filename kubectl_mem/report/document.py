@@ -60,6 +60,7 @@ def place_doc(e: EvictionPlace) -> dict[str, Any]:
         "exact": e.exact,
         "of": e.of if e.ranked else None,
         "unknownUsage": e.unknown if e.ranked else None,
+        "noStats": e.no_stats,
     }
 
 

@@ -222,7 +222,18 @@ def test_metrics_api_absent_gives_partial_results(small):
     code, out, _ = run(["top", "-A", "-o", "json"], small.kubeconfig)
     doc = json.loads(out)
     assert doc["metadata"]["metricsAvailable"] is False and doc["warnings"][0]["source"] == "metrics"
-    assert all(p["workingSetBytes"] is None for p in doc["items"])
+    # the kubelet's Summary API fills the gap, and each figure says where it came from
+    assert all(p["workingSetSource"] == "summary" and p["workingSetBytes"] for p in doc["items"])
+
+
+def test_without_metrics_and_summary_nothing_is_invented(sim_factory, tmp_path):
+    rules = [Rule(verbs=("list", "get"), resources=("pods", "nodes"))]
+    srv = sim_factory(small_cluster(), auth=Auth({"t": ("erin", rules)}))
+    kc = srv.write_kubeconfig(tmp_path / "kc", token="t")
+    code, out, _ = run(["top", "-A", "-o", "json"], kc)
+    assert code == 3
+    doc = json.loads(out)
+    assert all(p["workingSetBytes"] is None and p["workingSetSource"] is None for p in doc["items"])
 
 
 def test_metrics_api_unavailable_503(small):

@@ -128,6 +128,10 @@ _entry = st.builds(
     st.integers(-3, 3),
     st.integers(0, 6).map(lambda x: x * Mi),
     st.one_of(st.none(), st.integers(0, 8).map(lambda x: x * Mi)),
+    st.just(False),
+).flatmap(
+    # a pod absent from the kubelet's own Summary: no stats upstream either
+    lambda e: st.just(e) if e.working_set is not None else st.sampled_from([e, e._replace(no_stats=True)])
 )
 
 
@@ -135,16 +139,16 @@ _entry = st.builds(
 def test_every_place_the_unknown_usage_could_give_lies_in_the_range(entries, data) -> None:
     """Whatever the unknown working sets are, each pod's real place is within [first, last]."""
     places = eviction_places(entries)
-    real = [
+    real = [  # what the kubelet sees: our unknowns have some working set; no-stats pods have none
         e
-        if e.working_set is not None
+        if e.working_set is not None or e.no_stats
         else e._replace(working_set=data.draw(st.integers(0, 8).map(lambda x: x * Mi)))
         for e in entries
     ]
     for i, e in enumerate(sorted(real, key=rank_key), 1):
         p = places[(e.namespace, e.name)]
         assert p.first <= i <= p.last
-    if all(e.working_set is not None for e in entries):
+    if all(e.working_set is not None or e.no_stats for e in entries):
         assert all(p.first == p.last for p in places.values())
 
 
@@ -299,3 +303,18 @@ def test_status_of_init_containers() -> None:
         == "Init:CrashLoopBackOff"
     )
     assert pod_status(pod("p", init, ctr(), statuses=(done, running()))) == "Running"
+
+
+def test_a_pod_absent_from_the_kubelets_summary_is_ranked_first_as_upstream() -> None:
+    """The kubelet has no stats for a pod whose containers are all in back-off (no cgroup), and ranks
+    pods without stats first: once its node's Summary was read, that is known, not a range."""
+    nodes, pods, usage = _pressured_node()
+    usage.append(use(pods[-1], app=30))  # young: metrics now
+    s = build_snapshot(
+        pods, nodes, usage, [NodeUsage("node-1", 15 * Gi)], taken_at=TAKEN, summary_nodes=["node-1"]
+    )
+    by = {v.pod.name: v for v in s.pods}
+    crashing = by["crashing"]
+    assert crashing.eviction.text == "1" and crashing.eviction.no_stats
+    assert any("no stats" in r for r in crashing.eviction_risk.reasons)
+    assert by["k3"].eviction.text == "2"

@@ -176,7 +176,12 @@ def eviction_section(
     if not place.ranked:
         why.append(f"not ranked: the pod is {pv.status or pv.pod.phase or 'not running'}")
     else:
-        if ws is None:
+        if place.no_stats:
+            why.append(
+                "the kubelet has no stats for it (absent from its Summary API: no container running): the "
+                "kubelet ranks pods without stats first"
+            )
+        elif ws is None:
             why.append(
                 "its usage is unknown (no metrics, no Summary API figure): the kubelet knows it from its own "
                 "stats, so it may be over its request or not, and its place is only known within a range"

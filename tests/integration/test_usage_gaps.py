@@ -1,0 +1,83 @@
+"""Usage metrics.k8s.io does not have: filled from the kubelet's Summary API, or said to be unknown.
+
+Through `cli.main` against the simulated cluster (real HTTPS, real RBAC answers)."""
+
+from __future__ import annotations
+
+import json
+
+from test_top import run
+
+from kubectl_mem.sim import Auth, Cluster, Rule, make_container, make_node, make_pod
+
+Mi = 1 << 20
+
+
+def gap_cluster() -> Cluster:
+    """n1 under MemoryPressure: `young` runs but metrics-server has no figure for it yet."""
+    c = Cluster()
+    c.add_node(make_node("n1", memory="8Gi", memory_pressure=True))
+    for name, ws in (("a", 100), ("b", 120), ("c", 130), ("d", 140), ("young", 700)):
+        c.add_pod(
+            make_pod(
+                name,
+                "apps",
+                "n1",
+                containers=[make_container("app", requests={"memory": "256Mi"}, limits={"memory": "1Gi"})],
+            )
+        )
+        c.set_pod_usage("apps", name, {"app": ws * Mi}, metrics=name != "young")
+    c.set_node_usage("n1", 7 * 1024 * Mi)
+    return c
+
+
+def pods_by_name(out: str) -> dict[str, dict]:
+    return {p["name"]: p for p in json.loads(out)["items"]}
+
+
+def test_the_kubelets_summary_fills_the_gap_and_names_its_source(sim_factory, tmp_path):
+    srv = sim_factory(gap_cluster())
+    srv.clear_requests()
+    code, out, err = run(["top", "-A", "-o", "json"], srv.kubeconfig)
+    reads = [r.path for r in srv.requests if r.path.endswith("/proxy/stats/summary")]
+    assert reads == ["/api/v1/nodes/n1/proxy/stats/summary"]  # once, only the node concerned
+    assert code == 0, err
+    young = pods_by_name(out)["young"]
+    assert young["workingSetSource"] == "summary"
+    # the pod cgroup's working set: its container plus the pause container and overhead
+    assert young["workingSetBytes"] > 700 * Mi
+    assert young["eviction"]["text"] == "1" and young["eviction"]["exact"]  # 700Mi > 256Mi: first
+    assert pods_by_name(out)["a"]["workingSetSource"] == "metrics"
+    table = run(["top", "-A", "-o", "wide"], srv.kubeconfig)[1]
+    assert "USAGE FROM" in table and "summary" in table
+
+
+def test_without_nodes_proxy_the_place_is_a_range_and_it_is_said(sim_factory, tmp_path):
+    rules = [
+        Rule(
+            verbs=("list", "get"), resources=("pods", "nodes", "pods.metrics.k8s.io", "nodes.metrics.k8s.io")
+        )
+    ]
+    srv = sim_factory(gap_cluster(), auth=Auth({"t": ("dave", rules)}))
+    kc = srv.write_kubeconfig(tmp_path / "kc", token="t")
+    code, out, err = run(["top", "-A", "-o", "json"], kc)
+    assert code == 0  # a warning, not a partial result: every figure shown is right
+    assert "usage of 1 running pod unknown" in err and "nodes/proxy" in err
+    pods = pods_by_name(out)
+    young = pods["young"]
+    assert young["workingSetBytes"] is None and young["workingSetSource"] is None
+    assert young["eviction"]["text"] == "1..5" and not young["eviction"]["exact"]
+    assert young["risk"]["level"] != "critical" and young["risk"]["upTo"] == "critical"
+    assert all(not p["eviction"]["exact"] for p in pods.values())
+    # nodes NODE says the order is only partly known
+    code, text, _ = run(["nodes", "n1"], kc)
+    assert "usage unknown for 1 pod: EVICT# a..b = somewhere between" in text
+    assert "1..5" in text
+
+
+def test_no_summary_read_when_metrics_have_every_pod(sim_factory):
+    c = gap_cluster()
+    c.set_pod_usage("apps", "young", {"app": 700 * Mi})
+    srv = sim_factory(c)
+    assert run(["top", "-A", "-o", "json"], srv.kubeconfig)[0] == 0
+    assert not [r for r in srv.requests if "stats/summary" in r.path]
