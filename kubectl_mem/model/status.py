@@ -61,6 +61,15 @@ def _init_status(pod: Pod) -> str | None:
 
 def pod_status(pod: Pod) -> str:
     """The STATUS `kubectl get pods` prints for this pod."""
+    # the common case, decided without the general walk: every app container running and ready
+    if (
+        pod.phase == "Running"
+        and not pod.reason
+        and not pod.deleting
+        and pod.statuses
+        and all(s.kind == "regular" and s.state == "running" and s.ready for s in pod.statuses)
+    ):
+        return "Running"
     reason = pod.reason or pod.phase or "Unknown"
     init = _init_status(pod) if is_live(pod) else None
     if init is not None:

@@ -6,6 +6,7 @@ One place for them, so the risk reasons, explain's story and the tables all say 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -40,6 +41,7 @@ def ago(then: str | None, now: str | datetime | None) -> str:
     return f"{duration((b - a).total_seconds())} ago"
 
 
+@lru_cache(maxsize=1024)
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
