@@ -268,8 +268,8 @@ async def test_the_interactive_view_draws_the_same_judgement(sim_factory) -> Non
             if app.screen.query("#pod-table") and "pods(" in _screen_text(app):
                 break
         text = _screen_text(app).splitlines()
-    head_i = next(i for i, line in enumerate(text) if line.startswith("NS "))
-    head = text[head_i].replace("WORKING SET", "WSET").replace("USAGE FROM", "USAGE_FROM").split()
+    head_i = next(i for i, line in enumerate(text) if line.startswith("NAMESPACE "))
+    head = text[head_i].replace("WORKING SET", "WORKING_SET").replace("USAGE FROM", "USAGE_FROM").split()
     seen = 0
     by_name = {(p.pod.namespace, p.pod.name): p for p in loaded.shown}
     for line in text[head_i + 1 :]:
@@ -278,7 +278,7 @@ async def test_the_interactive_view_draws_the_same_judgement(sim_factory) -> Non
             continue
         pv = by_name[(cells[0], cells[1])]
         row = dict(zip(head, (c.split()[0] for c in cells), strict=False))
-        assert row["STATUS"] == pv.status and row["EVCT"] == pv.eviction.text
+        assert row["STATUS"] == pv.status and row["EVICT#"] == pv.eviction.text
         assert row["RISK↓"] == pv.risk.text
         seen += 1
     assert seen == len(loaded.shown)

@@ -208,7 +208,7 @@ POD_COLUMNS: list[Column[PodView]] = [
         "risk",
         "RISK",
         lambda p: p.risk_score,
-        replace(TEXT, width=9),
+        replace(TEXT, width=8),
         "the higher of OOM-kill risk and eviction risk: critical, high, medium, low, unknown; medium+: "
         "could be higher, usage unknown; none: the pod ended (history)",
         json="risk.score",

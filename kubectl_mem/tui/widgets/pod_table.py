@@ -35,11 +35,11 @@ class PodTable(LineTable[PodView]):
         # with the kernel's columns (key c) a narrow terminal keeps what decides an OOM kill
         "cg_kernel",
         "cg_file",
+        "status",
         "rank",
         "oom",
         "limit",
         "namespace",
-        "status",
     )
 
     def __init__(
