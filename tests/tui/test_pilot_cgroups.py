@@ -26,7 +26,7 @@ from kubectl_mem.tui.screens.pod_detail import PodDetailScreen
 from kubectl_mem.tui.widgets.bars import BreakdownBar
 from kubectl_mem.tui.widgets.table import LineTable
 
-SIZE = (180, 70)
+SIZE = (200, 70)  # wide enough to keep NODE next to STATUS and the kernel's columns
 KEYS = {"/": "slash", "-": "minus", ":": "colon"}
 
 
