@@ -129,5 +129,6 @@ def test_without_rights_to_create_pods_it_says_which(namespaces: World) -> None:
     assert real.returncode == 1
     errors = [line for line in real.stderr.splitlines() if line.startswith("error: ")]
     assert errors == ['error: no fallback for node "node-1": the Summary API needs get nodes/proxy']
-    assert 'not allowed to create pods in namespace "team-payments"' in real.stderr
-    assert _collector_pods(namespaces, ns) == []
+    # the collector's default namespace, not the user's
+    assert 'not allowed to create pods in namespace "kubectl-mem"' in real.stderr
+    assert _collector_pods(namespaces, "kubectl-mem") == [] and _collector_pods(namespaces, ns) == []
