@@ -17,9 +17,12 @@ from typing import Any
 from kubectl_mem.model.quantity import cpu_millis, memory_bytes, parse_quantity
 
 __all__ = [
+    "BACKOFF_CAP",
     "SYSTEM_PRIORITY_CLASSES",
     "apply_defaults",
+    "backoff_text",
     "compute_qos",
+    "crash_backoff",
     "container_id",
     "eviction_message",
     "make_container",
@@ -32,11 +35,17 @@ __all__ = [
     "make_priority_class",
     "managed_fields",
     "node_ip",
+    "oom_kill_history",
     "oom_killed",
+    "pod_cgroup_limit",
     "pod_memory_request",
 ]
 
 Obj = dict[str, Any]
+# The kubelet's crash-loop back-off: 10 s, doubled after each failure, at most 5 minutes
+# (pkg/kubelet/kubelet.go: backOffPeriod, MaxContainerBackOff).
+BACKOFF_INITIAL = timedelta(seconds=10)
+BACKOFF_CAP = timedelta(minutes=5)
 SYSTEM_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
 
 
@@ -251,6 +260,71 @@ def pod_memory_request(pod: Obj) -> int:
         else:
             best = max(best, req(c) + sidecars)
     return max(total, best)
+
+
+def pod_cgroup_limit(pod: Obj) -> int | None:
+    """The memory limit the kubelet writes on the pod's cgroup (ResourceConfigForPod, reference §5.3),
+    None for none: Guaranteed and Burstable pods get the pod's aggregate limit, KEP-753's formula
+    (regular containers plus sidecars, or an init container plus the sidecars started before it,
+    whichever is larger), but a Burstable pod only when every container declares one; a pod-level
+    limit replaces the aggregate; BestEffort pods get none. spec.overhead is added to a limit."""
+    spec, status = pod.get("spec", {}), pod.get("status", {})
+
+    def lim(c: Obj) -> int:
+        return _positive((c.get("resources") or {}).get("limits") or {}, "memory")
+
+    declared = True
+    total = 0
+    for c in spec.get("containers", []):
+        declared = declared and lim(c) > 0
+        total += lim(c)
+    sidecars = init_max = 0
+    for c in spec.get("initContainers", []):
+        if c.get("restartPolicy") == "Always":
+            total += lim(c)
+            sidecars += lim(c)
+            seen = sidecars
+        else:
+            seen = lim(c) + sidecars
+        declared = declared and seen > 0  # the kubelet checks what each init container adds up to
+        init_max = max(init_max, seen)
+    limit = max(total, init_max)
+    pod_level = _positive((spec.get("resources") or {}).get("limits") or {}, "memory")
+    if pod_level > 0:
+        limit, declared = pod_level, True
+    qos = status.get("qosClass") or compute_qos(pod)
+    if qos == "BestEffort" or (qos == "Burstable" and not declared) or limit <= 0:
+        return None
+    return limit + _positive(spec.get("overhead") or {}, "memory")
+
+
+def crash_backoff(failures: int) -> timedelta:
+    """How long the kubelet waits before restarting a container that failed `failures` times."""
+    if failures <= 0:
+        return timedelta(0)
+    return min(BACKOFF_INITIAL * 2 ** min(failures - 1, 16), BACKOFF_CAP)
+
+
+def backoff_text(d: timedelta) -> str:
+    """A duration as Go prints it in the kubelet's message: 10s, 1m20s, 5m0s."""
+    s = int(d.total_seconds())
+    return f"{s // 60}m{s % 60}s" if s >= 60 else f"{s}s"
+
+
+def oom_kill_history(pod: Obj) -> int:
+    """OOM kills the pod's containers have suffered since the pod started, as far as the API tells:
+    a container whose last termination was OOMKilled is taken to have been OOM-killed at each of
+    its restarts, and one terminated by an OOM kill right now once more. (The API keeps only each
+    container's last termination; on cgroup v2 the pod cgroup's memory.events counts them all.)"""
+    st = pod.get("status", {})
+    kills = 0
+    for cs in (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or []):
+        last = (cs.get("lastState") or {}).get("terminated") or {}
+        if last.get("reason") == "OOMKilled":
+            kills += max(cs.get("restartCount", 0), 1)
+        if ((cs.get("state") or {}).get("terminated") or {}).get("reason") == "OOMKilled":
+            kills += 1
+    return kills
 
 
 def oom_killed(
@@ -547,6 +621,7 @@ def make_pod(
         host_ip,
         reason,
         message,
+        now,
     )
     if qos == "auto":
         pod["status"]["qosClass"] = compute_qos(pod)
@@ -573,6 +648,7 @@ def _pod_status(
     host_ip: str | None,
     reason: str | None,
     message: str | None,
+    now: datetime,
 ) -> Obj:
     spec, uid = pod["spec"], pod["metadata"]["uid"]
     t_created, t_started = _ts(created), _ts(started)
@@ -604,10 +680,12 @@ def _pod_status(
         st: Obj
         ready = False
         if n in waiting:
+            # failed restartCount + 1 times: the kubelet's back-off doubles from 10 s up to 5 minutes
+            wait = backoff_text(crash_backoff(rc + 1))
             st = {
                 "waiting": {
                     "reason": waiting[n],
-                    "message": f"back-off 5m0s restarting failed container={n} "
+                    "message": f"back-off {wait} restarting failed container={n} "
                     f"pod={pod['metadata']['name']}_{pod['metadata']['namespace']}({uid})",
                 }
             }
@@ -622,7 +700,13 @@ def _pod_status(
                 }
             }
         elif running:
-            st = {"running": {"startedAt": _ts(started + timedelta(seconds=3))}}
+            began = started + timedelta(seconds=3)
+            finished = ((last_state.get(n) or {}).get("terminated") or {}).get("finishedAt")
+            if finished:
+                # this instance started when the back-off after the last failure ran out
+                ended = datetime.strptime(finished, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+                began = max(min(ended + crash_backoff(rc), now), began)
+            st = {"running": {"startedAt": _ts(began)}}
             ready = True
         elif phase == "Succeeded":
             st = {

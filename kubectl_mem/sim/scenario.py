@@ -21,6 +21,7 @@ from typing import Any
 from kubectl_mem.model.quantity import memory_bytes
 
 from .builders import (
+    crash_backoff,
     eviction_message,
     make_container,
     make_event,
@@ -586,6 +587,7 @@ class _Gen:
             waiting: dict[str, str] = {}
             phase, reason, message = "Running", None, None
             node: str | None = "?"
+            pod_created = created
             started = created + timedelta(seconds=rng.randint(3, 40))
             qos: str | None = "auto"
             feature = special if r == 0 else -1
@@ -601,14 +603,23 @@ class _Gen:
             if w.kind == "Job":
                 phase = "Succeeded" if kind_roll < 0.7 else "Running"
             elif kind_roll < 0.04 and has_limit:
-                # OOMKilled by its own cgroup limit, restarted since.
+                # OOMKilled by its own cgroup limit, restarted since (the running instance started
+                # when the back-off after that kill ran out), or crash-looping: killed again and
+                # waiting out a back-off of at most 5 minutes, so the kill is that recent.
                 restarts[main] = rng.randint(1, 14)
-                last_state[main] = oom_killed(
-                    now - timedelta(minutes=rng.randint(2, 600)),
-                    container_id=f"containerd://{rng.getrandbits(256):064x}",
-                )
+                ago = timedelta(minutes=rng.randint(2, 600))
                 if kind_roll < 0.008:
                     waiting[main] = "CrashLoopBackOff"
+                    wait = crash_backoff(restarts[main] + 1).total_seconds()
+                    ago = timedelta(seconds=1 + ago.total_seconds() % max(wait - 1, 1))
+                # the killed instance ran after the pod started: 7 minutes, or what the pod's age allows
+                ago = min(ago, (now - started) / 2)
+                ran = min(timedelta(minutes=7), (now - started) / 4)
+                last_state[main] = oom_killed(
+                    now - ago,
+                    started=now - ago - ran,
+                    container_id=f"containerd://{rng.getrandbits(256):064x}",
+                )
             elif kind_roll < 0.055:
                 phase, reason = "Failed", "Evicted"
                 node = "pressure"
@@ -616,17 +627,18 @@ class _Gen:
                 phase, node = "Pending", None
             elif kind_roll < 0.075:
                 started = now - timedelta(seconds=rng.randint(3, 25))
-                created = started - timedelta(seconds=2)
+                pod_created = started - timedelta(seconds=2)  # this replica only, not the next ones
             elif kind_roll < 0.08:
                 pass  # a plain pod; the rolls above and below keep their share of the random stream
             elif kind_roll < 0.1:
                 restarts[main] = rng.randint(1, 3)
+                age = now - started  # the failed instance ran within the pod's life
                 last_state[main] = {
                     "terminated": {
                         "exitCode": rng.choice([1, 2, 143]),
                         "reason": "Error",
-                        "startedAt": (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "finishedAt": (now - timedelta(days=1, hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "startedAt": (started + age / 4).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "finishedAt": (started + age / 2).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     }
                 }
             pod = make_pod(
@@ -646,7 +658,7 @@ class _Gen:
                 restarts=restarts,
                 last_state=last_state,
                 waiting=waiting,
-                created=created,
+                created=pod_created,
                 started=started,
                 now=now,
                 uid=self.uid(),
@@ -662,7 +674,9 @@ class _Gen:
                 ws = {}
                 for p in all_plans:
                     if p.spec.get("restartPolicy") == "Always" or p in w.containers:
-                        ws[p.spec["name"]] = max(p.ws(rng), 2 * Mi)
+                        level = max(p.ws(rng), 2 * Mi)
+                        if p.spec["name"] not in waiting:  # a container waiting to restart uses nothing
+                            ws[p.spec["name"]] = level
                 if waiting or started > now - timedelta(seconds=30):
                     metrics = False
             elif reason == "Evicted":
@@ -705,7 +719,7 @@ class _Gen:
                 pod["status"]["hostIP"] = ip
                 pod["status"]["hostIPs"] = [{"ip": ip}]
                 self.node_pods[spec["nodeName"]].append(pod)
-            elif spec.get("nodeName") == self.cp:
+            elif self.cp is not None and spec.get("nodeName") == self.cp:
                 self.node_pods[self.cp].append(pod)
         nodes: list[Obj] = []
         events: list[Obj] = []
@@ -810,7 +824,7 @@ class _Gen:
                             f"Back-off restarting failed container {cs['name']} in pod "
                             f"{p['metadata']['name']}_{p['metadata']['namespace']}({p['metadata']['uid']})",
                             count=cs["restartCount"] * 3,
-                            first=now - timedelta(hours=2),
+                            first=max(now - timedelta(hours=2), _time(p["status"]["startTime"])),
                             last=now - timedelta(minutes=1),
                             host=p["spec"]["nodeName"],
                             field_path=f"spec.containers{{{cs['name']}}}",
@@ -850,6 +864,10 @@ class _Gen:
             )
             cpu = min(pods_cpu + rng.randint(100, 400) * 1_000_000, cores * 900_000_000)
             c.set_node_usage(name, node_ws, cpu_nanocores=cpu)
+
+
+def _time(rfc3339: str) -> datetime:
+    return datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _mem_requests(pod: Obj) -> int:
