@@ -111,6 +111,7 @@ class Container:
     mem: Mem
     limit: int | None = None
     peak: int | None = None
+    name: str = ""  # the container's name in the pod (the simulated cluster's Summary API uses it)
 
 
 @dataclass
@@ -119,6 +120,22 @@ class PodSpec:
     qos: Qos
     containers: list[Container]
     sandbox: Container | None = None
+    # the pod cgroup's limit as the kubelet writes it; "sum": of the containers', when all have one
+    limit: int | None | Literal["sum"] = "sum"
+    # OOM kills of earlier instances of its containers, whose cgroups are gone: cgroup v2 still
+    # counts them in the pod's hierarchical memory.events; v1's counters are local, so it does not
+    oom_kills: int = 0
+    peak: int | None = None  # the pod cgroup's high-water mark, when its history says more than now
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """The machine: MemTotal, the root cgroup's working set (what the kubelet's memory.available and
+    NodeMetrics come from; None: the pods plus a fixed system share) and the kubepods cgroup's limit."""
+
+    mem_total: int = 16337584 * 1024
+    working_set: int | None = None
+    pods_limit: int | None = 15 * 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -346,14 +363,17 @@ def write_v1(d: Path, m: Mem, local: Mem, *, limit: int | None, peak: int | None
     _w(d, "memory.limit_in_bytes", f"{V1_UNLIMITED if limit is None else limit}\n")
     _w(d, "memory.max_usage_in_bytes", f"{peak if peak is not None else m.usage_v1}\n")
     _w(d, "memory.memsw.usage_in_bytes", f"{m.usage_v1 + m.swap}\n")
-    _w(d, "memory.failcnt", f"{m.max_events}\n")
-    _w(d, "memory.oom_control", f"oom_kill_disable 0\nunder_oom 0\noom_kill {m.oom_kill}\n")
+    # v1 counts limit hits and OOM kills in the cgroup where they happen, not in its parents (the
+    # kernel's memcg_memory_event stops at once unless the hierarchy is cgroup v2)
+    _w(d, "memory.failcnt", f"{local.max_events}\n")
+    _w(d, "memory.oom_control", f"oom_kill_disable 0\nunder_oom 0\noom_kill {local.oom_kill}\n")
     _w(d, "memory.use_hierarchy", "1\n")
     _w(d, "memory.soft_limit_in_bytes", f"{V1_UNLIMITED}\n")
     _w(d, "cgroup.procs", "")
     _w(d, "tasks", "")
 
 
+# The meminfo of the default machine (NodeSpec()); other machines get theirs from meminfo_text().
 MEMINFO = """MemTotal:       16337584 kB
 MemFree:         1203344 kB
 MemAvailable:    9876544 kB
@@ -373,13 +393,67 @@ HugePages_Total:       0
 Hugepagesize:       2048 kB
 """
 MEMTOTAL = 16337584 * 1024
+DEFAULT_SYSTEM = Mem(anon=300 * MiB, active_file=500 * MiB, inactive_file=900 * MiB, shmem=20 * MiB)
+
+
+def meminfo_text(mem_total: int, root: Mem) -> str:
+    """/proc/meminfo of a machine whose root cgroup holds `root`: the fields the collector reads
+    and the main ones beside them, consistent with each other and never above MemTotal."""
+    kernel = root.kernel or 64 * MiB
+    used = min(root.usage_v1 + kernel, mem_total)
+    free = mem_total - used
+    available = min(free + root.inactive_file + root.active_file // 2 + root.slab_reclaimable, mem_total)
+    rows = [
+        ("MemTotal", mem_total),
+        ("MemFree", free),
+        ("MemAvailable", available),
+        ("Buffers", 0),
+        ("Cached", root.file),
+        ("SwapCached", 0),
+        ("Active", root.anon - root.anon // 4 + root.active_file),
+        ("Inactive", root.anon // 4 + root.inactive_file),
+        ("Active(file)", root.active_file),
+        ("Inactive(file)", root.inactive_file),
+        ("SwapTotal", 0),
+        ("SwapFree", 0),
+        ("Shmem", root.shmem),
+        ("SReclaimable", root.slab_reclaimable),
+        ("SUnreclaim", root.slab_unreclaimable),
+    ]
+    text = "".join(f"{k + ':':<16}{v // 1024:>8} kB\n" for k, v in rows)
+    return text + "HugePages_Total:       0\nHugepagesize:       2048 kB\n"
+
+
+def system_share(kubepods: Mem, node: NodeSpec) -> Mem:
+    """What the root cgroup holds outside the pods, so that its working set is the node's: the
+    kernel's (v2: runc's anon + file; v1: usage_in_bytes) minus inactive_file, as the kubelet
+    computes memory.available (reference §2.2). Some page cache besides, within MemTotal."""
+    if node.working_set is None:
+        return DEFAULT_SYSTEM
+    pods_ws = kubepods.anon + kubepods.file - kubepods.inactive_file
+    share = max(node.working_set - pods_ws, 0)
+    room = node.mem_total - node.working_set - kubepods.inactive_file - 256 * MiB
+    cache = max(min(node.mem_total // 10, room), 0)
+    anon = share * 2 // 5
+    return Mem(anon=anon, active_file=share - anon, inactive_file=cache)
+
+
+def pod_limit(pod: PodSpec) -> int | None:
+    if pod.limit != "sum":
+        return pod.limit
+    limits = [c.limit for c in pod.containers]
+    return sum(x for x in limits if x) if limits and all(limits) else None
 
 
 # --- the node ---------------------------------------------------------------------------------
 
 
-def build_node(root: Path, layout: Layout, pods: list[PodSpec], *, meminfo: bool = True) -> Expected:
-    """Write the node's cgroup tree under `root` (the copy of /sys/fs/cgroup)."""
+def build_node(
+    root: Path, layout: Layout, pods: list[PodSpec], *, meminfo: bool = True, node: NodeSpec | None = None
+) -> Expected:
+    """Write the node's cgroup tree under `root` (the copy of /sys/fs/cgroup) for the machine `node`
+    (default: NodeSpec(), a 16 GiB machine whose system share is fixed)."""
+    machine = node or NodeSpec()
     root.mkdir(parents=True, exist_ok=True)
     if layout.version == "v2":
         memroot = root
@@ -420,12 +494,18 @@ def build_node(root: Path, layout: Layout, pods: list[PodSpec], *, meminfo: bool
                 cgs[cpath] = (cm, cm, None, None)
                 exp.mem[cpath] = cm
                 total = total + cm
-        limits = [c.limit for c in pod.containers]
-        pod_limit = sum(x for x in limits if x) if all(limits) else None
-        cgs[pod_path] = (total, Mem(), pod_limit, None)
+        # the kills of instances gone count in the pod's hierarchical events (v2), not in its own
+        total = total + Mem(oom=pod.oom_kills, oom_kill=pod.oom_kills, max_events=pod.oom_kills)
+        limit = pod_limit(pod)
+        # the pod's high-water mark: at least what it holds now and no child's above it; its
+        # children did not all peak at once, but it never passes its own limit
+        peaks = [c.peak if c.peak is not None else c.mem.usage for c in children]
+        peak = max(sum(peaks), total.usage, pod.peak or 0)
+        peak = min(peak, max(limit, total.usage)) if limit is not None else peak
+        cgs[pod_path] = (total, Mem(), limit, peak)
         exp.pods[pod.uid] = pod_path
         exp.mem[pod_path] = total
-        exp.limits[pod_path] = pod_limit
+        exp.limits[pod_path] = limit
         exp.qos[pod.uid] = pod.qos
         if qp:
             tp = "/" + "/".join([*kp_parts, qp])
@@ -436,9 +516,9 @@ def build_node(root: Path, layout: Layout, pods: list[PodSpec], *, meminfo: bool
         cgs[tp] = (m, Mem(), None, None)
         exp.mem[tp] = m
     # the system's own cgroups, and the root (which holds everything)
-    system = Mem(anon=300 * MiB, active_file=500 * MiB, inactive_file=900 * MiB, shmem=20 * MiB)
+    system = system_share(kp_total, machine)
     if layout.qos_cgroups:
-        kp_limit = 15 * 1024 * MiB
+        kp_limit = machine.pods_limit
         cgs[kp_path] = (kp_total, Mem(), kp_limit, None)
         exp.mem[kp_path] = kp_total
         exp.limits[kp_path] = kp_limit
@@ -448,8 +528,9 @@ def build_node(root: Path, layout: Layout, pods: list[PodSpec], *, meminfo: bool
         cgs.setdefault(p, (kp_total, Mem(), None, None))
     decoys = ["system.slice", "system.slice/containerd.service", "system.slice/kubelet.service"]
     decoys += ["user.slice", "init.scope"] if layout.driver == "systemd" else ["system.slice/sshd.service"]
-    for dcy in decoys:
-        cgs.setdefault("/" + dcy, (Mem(anon=10 * MiB), Mem(anon=10 * MiB), None, None))
+    for dcy in decoys:  # each holds a part of the system share, never more than the root has
+        part = Mem(anon=min(10 * MiB, system.anon // (2 * len(decoys))))
+        cgs.setdefault("/" + dcy, (part, part, None, None))
     root_mem = kp_total + system
     exp.root_mem = root_mem
 
@@ -470,5 +551,5 @@ def build_node(root: Path, layout: Layout, pods: list[PodSpec], *, meminfo: bool
         write_v1(memroot, root_mem, system, limit=None, peak=None)
         _w(memroot, "memory.limit_in_bytes", f"{V1_UNLIMITED}\n")
     if meminfo:
-        _w(root, "meminfo", MEMINFO)
+        _w(root, "meminfo", MEMINFO if node is None else meminfo_text(machine.mem_total, root_mem))
     return exp

@@ -10,8 +10,9 @@ as docs/install.md says, if the cluster has none):
 and returns the `PodLife` whose attributes are the fault knobs. A created pod moves Pending →
 Running → Succeeded on a thread (steps of `step_s` seconds). Its log is the real output of the
 collector script, run under busybox sh (or sh) against a synthetic cgroup tree built for the pod's
-node from the cluster's pods: their UIDs, container IDs from status, QoS class, and usage equal to
-the metrics (working set = usage - inactive_file, anon = rss).
+node by sim/kernel.py from the cluster's pods and usage (the Summary API reads the same): their UIDs,
+container IDs from status, QoS class, and usage equal to the metrics (working set = usage -
+inactive_file, anon = rss).
 
 What the real apiserver does, and the sim too:
 - `spec.nodeName` is only checked to be a valid name: a pod bound to a node that does not exist
@@ -24,7 +25,6 @@ What the real apiserver does, and the sim too:
 from __future__ import annotations
 
 import copy
-import dataclasses
 import random
 import re
 import shutil
@@ -40,11 +40,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubectl_mem.kube import collector_access as access
-from kubectl_mem.model.quantity import memory_bytes
 
 from .builders import make_namespace
-from .cgtree import PAGE, Container, Layout, Mem, PodSpec, build_node
+from .cgtree import Layout, build_node
 from .cluster import encode, rfc3339
+from .kernel import node_pods, node_spec
 from .server import ApiError, RequestContext, Response
 
 if TYPE_CHECKING:
@@ -56,7 +56,6 @@ Obj = dict[str, Any]
 PSA_LABEL = access.POD_SECURITY_LABEL
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_QOS = {"Guaranteed": "guaranteed", "Burstable": "burstable", "BestEffort": "besteffort"}
 
 
 class _Stopped(Exception):
@@ -361,7 +360,10 @@ class PodLife:
         shell = [busybox, "sh"] if busybox else ["sh"]
         with tempfile.TemporaryDirectory(prefix="sim-cgroup-") as tmp:
             root = Path(tmp) / "sys-fs-cgroup"
-            build_node(root, self.layout, node_pods(self.server.cluster, node))
+            cluster = self.server.cluster
+            pods = node_pods(cluster, node)
+            node_obj = cluster.get("nodes", node) or {"metadata": {"name": node}}
+            build_node(root, self.layout, pods, node=node_spec(node_obj, pods, cluster.node_usage(node)))
             env = {
                 "PATH": "/usr/local/bin:/usr/bin:/bin",
                 "LC_ALL": "C",
@@ -377,44 +379,6 @@ class PodLife:
                 check=False,
             )
         return proc.stdout.decode("utf-8", errors="replace")
-
-
-def node_pods(cluster: Any, node: str) -> list[PodSpec]:
-    """The cgroup view of the pods bound to `node`: UIDs, container IDs, QoS, usage from the metrics."""
-    out: list[PodSpec] = []
-    for pod in cluster.list("pods"):
-        if pod.get("spec", {}).get("nodeName") != node:
-            continue
-        st = pod.get("status", {})
-        if st.get("phase") not in ("Running", "Pending") or not st.get("containerStatuses"):
-            continue
-        md = pod["metadata"]
-        usage = cluster.pod_usage(md["namespace"], md["name"])
-        per = usage[0] if usage else {}
-        limits = {
-            c["name"]: (c.get("resources", {}).get("limits") or {}).get("memory")
-            for c in pod["spec"].get("containers", [])
-        }
-        ctrs = []
-        for cs in st["containerStatuses"]:
-            cid = (cs.get("containerID") or "").split("://", 1)[-1]
-            if not cid or "running" not in cs.get("state", {}):
-                continue
-            u = per.get(cs["name"])
-            mem = _mem(u.filled()) if u is not None else Mem(anon=8 * 1024 * 1024)
-            lim = _bytes(limits.get(cs["name"]))
-            if lim is not None and mem.usage > lim:
-                # the kernel keeps memory.current under memory.max by reclaiming page cache:
-                # drop inactive cache (the working set stays what the metrics say)
-                over = mem.usage - lim
-                mem = dataclasses.replace(mem, inactive_file=max(0, mem.inactive_file - over))
-            peak = mem.usage + 2 * 1024 * 1024
-            ctrs.append(Container(cid, mem, lim, peak if lim is None else min(peak, lim)))
-        if ctrs:
-            qos = _QOS.get(st.get("qosClass", ""), "besteffort")
-            sandbox = Container(uuid.uuid5(uuid.NAMESPACE_URL, md["uid"]).hex * 2, Mem(anon=40960))
-            out.append(PodSpec(md["uid"], qos, ctrs, sandbox))  # type: ignore[arg-type]
-    return out
 
 
 def _admit(cluster: Any, pod: Obj) -> None:
@@ -449,31 +413,6 @@ def _admit(cluster: Any, pod: Obj) -> None:
     spec["priority"] = pc["value"] if pc else 0
     spec.setdefault("enableServiceLinks", True)
     spec["preemptionPolicy"] = (pc or {}).get("preemptionPolicy", "PreemptLowerPriority")
-
-
-def _mem(u: Any) -> Mem:
-    """Usage as cgroup counters: anon = rss, inactive_file = usage - working set, the rest active."""
-    ws, usage, rss = u.working_set, u.usage, min(u.rss, u.working_set)
-    rest = ws - rss
-    stack = min(rest, 16384)
-    pagetables = min(rest - stack, 8 * PAGE)
-    slab = min(rest - stack - pagetables, 65536)
-    return Mem(
-        anon=rss,
-        active_file=rest - stack - pagetables - slab,
-        inactive_file=max(usage - ws, 0),
-        kernel_stack=stack,
-        pagetables=pagetables,
-        slab_unreclaimable=slab,
-        pgfault=u.page_faults,
-        pgmajfault=u.major_page_faults,
-    )
-
-
-def _bytes(q: str | None) -> int | None:
-    if not q:
-        return None
-    return memory_bytes(q)
 
 
 def _qos_of(pod: Obj) -> str:

@@ -1,9 +1,11 @@
 """The kubelet Summary API document (stats/v1alpha1) of one node, derived from the cluster state.
 
-Numbers follow the kubelet's definitions (reference §2.2, §4.2): node memory is the root cgroup,
-availableBytes = capacity − workingSet; the "pods" system container is the kubepods cgroup whose limit is
-allocatable + the hard eviction threshold; a pod's memory is its pod cgroup, i.e. its containers plus the
-pause container and overhead, so slightly more than the sum metrics-server reports.
+Numbers follow the kubelet's definitions (reference §2.2, §4.2) and are cAdvisor's reading of the
+node's cgroups as sim/kernel.py makes them, the same cgroups the collector pods read: node memory is
+the root cgroup (usage = anon + file, rss = anon, availableBytes = MemTotal − workingSet); the "pods"
+system container is the kubepods cgroup, whose limit is allocatable + the hard eviction threshold; a
+pod's memory is its pod cgroup, i.e. its running containers plus the pause container, so slightly
+more than the sum metrics-server reports.
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from kubectl_mem.model.quantity import memory_bytes
 
+from .cgtree import Mem, pod_limit, system_share
+from .kernel import EVICTION_HARD_BYTES, SYSTEM_OVERHEAD_BYTES, node_spec, pod_cgroups
+
 if TYPE_CHECKING:
     from .cluster import ContainerUsage, NodeUsage
-
-Mi = 1 << 20
 
 __all__ = ["EVICTION_HARD_BYTES", "SYSTEM_OVERHEAD_BYTES", "build_summary"]
 
 Obj = dict[str, Any]
-EVICTION_HARD_BYTES = 100 * Mi
-SYSTEM_OVERHEAD_BYTES = 800 * Mi  # kernel, systemd, kubelet, containerd: the root cgroup's share outside pods
+Mi = 1 << 20
 
 
 def _mem(t: str, ws: int, usage: int, rss: int, pf: int, mpf: int, limit: int | None) -> Obj:
@@ -50,9 +52,10 @@ def _cpu(t: str, nanocores: int, seconds_running: int) -> Obj:
     }
 
 
-def _container_limit(c: Obj) -> int | None:
-    lim = c.get("resources", {}).get("limits", {}).get("memory")
-    return memory_bytes(lim) if lim else None
+def _cg(t: str, m: Mem, limit: int | None) -> Obj:
+    """A cgroup as cAdvisor reads it: usage = memory.current, working set = usage - inactive_file,
+    rss = anon."""
+    return _mem(t, m.usage - m.inactive_file, m.usage, m.anon, m.pgfault, m.pgmajfault, limit)
 
 
 def build_summary(
@@ -69,11 +72,11 @@ def build_summary(
     t = rfc3339(now)
     start = node.get("metadata", {}).get("creationTimestamp", t)
     pod_stats: list[Obj] = []
-    sum_ws = sum_usage = sum_rss = sum_pf = sum_mpf = sum_cpu = 0
+    specs = []
+    kubepods = Mem()
+    sum_cpu = 0
     for pod in pods:
-        md, spec, status = pod["metadata"], pod.get("spec", {}), pod.get("status", {})
-        if status.get("phase") != "Running":
-            continue
+        md, status = pod["metadata"], pod.get("status", {})
         key = (md["namespace"], md["name"])
         per = usage.get(key)
         if per is None and key in metrics:
@@ -83,27 +86,24 @@ def build_summary(
             }
         if per is None:
             continue  # the kubelet has no stats yet: eviction ranks such pods first
+        spec = pod_cgroups(pod, per, overhead.get(key, 512 * 1024))
+        if spec is None:
+            continue
+        specs.append(spec)
         started = status.get("startTime", t)
-        specs = {c["name"]: c for c in spec.get("containers", []) + spec.get("initContainers", [])}
         containers: list[Obj] = []
-        p_ws = p_usage = p_rss = p_pf = p_mpf = p_cpu = 0
-        for cname, u in per.items():
-            f = u.filled()
-            assert f.usage is not None and f.rss is not None
+        p_cpu = 0
+        total = spec.sandbox.mem if spec.sandbox else Mem()
+        for c in spec.containers:
+            total = total + c.mem
+            cpu = per[c.name].cpu_nanocores if c.name in per else 1_000_000
+            p_cpu += cpu
             containers.append(
                 {
-                    "name": cname,
+                    "name": c.name,
                     "startTime": started,
-                    "cpu": _cpu(t, f.cpu_nanocores, 3600),
-                    "memory": _mem(
-                        t,
-                        f.working_set,
-                        f.usage,
-                        f.rss,
-                        f.page_faults,
-                        f.major_page_faults,
-                        _container_limit(specs.get(cname, {})),
-                    ),
+                    "cpu": _cpu(t, cpu, 3600),
+                    "memory": _cg(t, c.mem, c.limit),
                     "rootfs": {
                         "time": t,
                         "availableBytes": 80 * 1024**3,
@@ -125,22 +125,15 @@ def build_summary(
                     "swap": {"time": t, "swapUsageBytes": 0},
                 }
             )
-            p_ws += f.working_set
-            p_usage += f.usage
-            p_rss += f.rss
-            p_pf += f.page_faults
-            p_mpf += f.major_page_faults
-            p_cpu += f.cpu_nanocores
-        extra = overhead.get(key, 512 * 1024)
-        limits = [_container_limit(c) for c in spec.get("containers", [])]
-        pod_limit = sum(x for x in limits if x) if limits and all(limits) else None
+        kubepods = kubepods + total
+        sum_cpu += p_cpu
         pod_stats.append(
             {
                 "podRef": {"name": md["name"], "namespace": md["namespace"], "uid": md.get("uid", "")},
                 "startTime": started,
                 "containers": containers,
                 "cpu": _cpu(t, p_cpu, 3600),
-                "memory": _mem(t, p_ws + extra, p_usage + extra, p_rss + extra // 2, p_pf, p_mpf, pod_limit),
+                "memory": _cg(t, total, pod_limit(spec)),
                 "network": {
                     "time": t,
                     "name": "eth0",
@@ -163,25 +156,12 @@ def build_summary(
                 "swap": {"time": t, "swapUsageBytes": 0},
             }
         )
-        sum_ws += p_ws + extra
-        sum_usage += p_usage + extra
-        sum_rss += p_rss + extra // 2
-        sum_pf += p_pf
-        sum_mpf += p_mpf
-        sum_cpu += p_cpu
 
-    nstatus = node.get("status", {})
-    capacity = memory_bytes(nstatus.get("capacity", {}).get("memory", "0"))
-    allocatable = memory_bytes(nstatus.get("allocatable", {}).get("memory", "0")) or capacity
-    if node_usage is not None:
-        n_ws = node_usage.working_set
-        n_usage = node_usage.usage if node_usage.usage is not None else n_ws + n_ws // 6
-        n_rss = node_usage.rss if node_usage.rss is not None else n_ws * 3 // 4
-        n_cpu = node_usage.cpu_nanocores or sum_cpu + 150_000_000
-    else:
-        n_ws = sum_ws + SYSTEM_OVERHEAD_BYTES
-        n_usage, n_rss, n_cpu = n_ws + n_ws // 6, n_ws * 3 // 4, sum_cpu + 150_000_000
-    kubepods_limit = allocatable + EVICTION_HARD_BYTES
+    machine = node_spec(node, specs, node_usage)
+    root = kubepods + system_share(kubepods, machine)
+    root_usage = root.anon + root.file  # runc's root usage on v2, usage_in_bytes on v1
+    root_ws = max(root_usage - root.inactive_file, 0)
+    n_cpu = (node_usage.cpu_nanocores if node_usage else 0) or sum_cpu + 150_000_000
     system = [
         {
             "name": "kubelet",
@@ -199,7 +179,7 @@ def build_summary(
             "name": "pods",
             "startTime": start,
             "cpu": _cpu(t, sum_cpu, 86400),
-            "memory": _mem(t, sum_ws, sum_usage, sum_rss, sum_pf, sum_mpf, kubepods_limit),
+            "memory": _cg(t, kubepods, machine.pods_limit),
         },
     ]
     return {
@@ -208,7 +188,15 @@ def build_summary(
             "systemContainers": system,
             "startTime": start,
             "cpu": _cpu(t, n_cpu, 86400),
-            "memory": _mem(t, n_ws, n_usage, n_rss, sum_pf + 2_500_000, sum_mpf + 1200, capacity),
+            "memory": _mem(
+                t,
+                root_ws,
+                root_usage,
+                root.anon,
+                kubepods.pgfault + 2_500_000,
+                kubepods.pgmajfault + 1200,
+                machine.mem_total,
+            ),
             "network": {
                 "time": t,
                 "name": "eth0",

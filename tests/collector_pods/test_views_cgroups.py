@@ -24,9 +24,9 @@ from kubectl_mem.model.quantity import format_bytes, memory_bytes
 from kubectl_mem.report.fmt import size
 from kubectl_mem.sim import Rule
 from kubectl_mem.sim import podlife as podlife_module
-from kubectl_mem.sim.cgtree import MEMTOTAL
 
-SANDBOX_ANON = 40960  # podlife: each pod's pause container
+OVERHEAD = 512 * 1024  # the sim's pod overhead: its pause container, half of it anon (sim/kernel.py)
+SANDBOX_ANON = OVERHEAD // 2
 DOCS = Path(__file__).parents[2] / "docs"
 
 
@@ -85,12 +85,28 @@ def expected(ps: PodSim) -> dict[str, dict[str, Any]]:
                 "peak": peak if limit is None else min(peak, limit),
                 "limit": limit,
             }
+        # and the pod cgroup (the sum of the limits, when all have one) holds its containers and the
+        # pause container: their inactive cache goes first, in the containers' order
+        pod_limit = sum(c["limit"] for c in containers.values()) if all(limits.values()) else None
+        if pod_limit is not None:
+            over = sum(c["usage"] for c in containers.values()) + OVERHEAD - pod_limit
+            for c in containers.values():
+                take = max(0, min(over, c["usage"] - c["workingSet"]))
+                c["usage"] -= take
+                over -= take
         out[f"{md['namespace']}/{md['name']}"] = {
             "node": pod["spec"]["nodeName"],
             "uid": md["uid"],
             "containers": containers,
             "anon": sum(c["anon"] for c in containers.values()) + SANDBOX_ANON,
-            "workingSet": sum(c["workingSet"] for c in containers.values()) + SANDBOX_ANON,
+            "workingSet": sum(c["workingSet"] for c in containers.values()) + OVERHEAD,
+            # cgroup v2 (the sim's default): the pod's memory.events counts the kills of the
+            # instances its containers restarted from, which the API records as OOMKilled
+            "oomKills": sum(
+                cs["restartCount"]
+                for cs in statuses
+                if cs.get("lastState", {}).get("terminated", {}).get("reason") == "OOMKilled"
+            ),
         }
     assert len(out) >= 10
     return out
@@ -111,7 +127,7 @@ def test_top_table_shows_the_kernels_figures(podsim: PodSim) -> None:
     for key, want in expected(podsim).items():
         row = by_key[key]
         assert row["ANON"] == size(want["anon"]), key
-        assert row["OOM-KILLS"] == "0", key
+        assert row["OOM-KILLS"] == str(want["oomKills"]), key
     assert podsim.collector_pods() == []
     shown = {row["NODE"] for row in rows} - {"<none>"}
     assert sorted(p["spec"]["nodeName"] for p in podsim.life.created) == sorted(shown)  # one pod per node
@@ -127,7 +143,7 @@ def test_top_json_has_a_cgroup_object_per_pod_and_container(podsim: PodSim) -> N
         cg = item["cgroup"]
         assert cg["source"] == "cgroup" and want["uid"].replace("-", "_") in cg["path"]
         assert cg["workingSet"] == want["workingSet"] and cg["anon"] == want["anon"]
-        assert cg["oomKills"] == 0 and cg["ooms"] == 0
+        assert cg["oomKills"] == cg["ooms"] == want["oomKills"]
         for c in item["containers"]:
             w = want["containers"][c["name"]]
             assert c["cgroup"]["workingSet"] == w["workingSet"]
@@ -145,13 +161,13 @@ def test_top_json_has_a_cgroup_object_per_pod_and_container(podsim: PodSim) -> N
     for n in doc["nodes"]:
         own = n["cgroup"]
         assert n["availableFrom"] == "cgroup" and n["cgroupError"] is None
-        assert own["memTotal"] == MEMTOTAL
+        assert own["memTotal"] == n["capacityBytes"]  # the node's own machine, not one for all
         assert own["memoryAvailable"] == own["memTotal"] - own["rootWorkingSet"] == n["availableBytes"]
         assert n["headroomBytes"] == n["availableBytes"] - n["evictionThresholdBytes"]
         # the kubepods cgroup holds every pod of the node: its working set is their sum, plus the
         # collector pod's own (running while it reads the tree; podlife gives a container without
         # usage 8Mi of anon memory) that the listing made before it does not show
-        assert own["podsWorkingSet"] == pod_ws[n["name"]] + 8 * 1024 * 1024 + SANDBOX_ANON
+        assert own["podsWorkingSet"] == pod_ws[n["name"]] + 8 * 1024 * 1024 + OVERHEAD
     assert doc["warnings"] == []
     assert podsim.collector_pods() == []
 
