@@ -94,10 +94,11 @@ def _env(env: list[wire.EnvVar] | None) -> tuple[r.EnvVar, ...]:
         return ()
     out = []
     for e in env:
-        field = None
+        field = divisor = None
         if e.value_from is not None and e.value_from.resource_field_ref is not None:
             field = e.value_from.resource_field_ref.resource
-        out.append(r.EnvVar(_i(e.name), e.value, field))
+            divisor = e.value_from.resource_field_ref.divisor
+        out.append(r.EnvVar(_i(e.name), e.value, field, divisor, e.value_from is not None))
     return _shared(tuple(out))
 
 

@@ -58,10 +58,12 @@ def _env(env) -> tuple[r.EnvVar, ...]:
         return ()
     out = []
     for e in env:
-        field = None
+        field = divisor = None
         if e.HasField("value_from") and e.value_from.HasField("resource_field_ref"):
-            field = e.value_from.resource_field_ref.resource
-        out.append(r.EnvVar(_i(e.name), e.value or None, field))
+            ref = e.value_from.resource_field_ref
+            field = ref.resource
+            divisor = ref.divisor.string if ref.HasField("divisor") else None
+        out.append(r.EnvVar(_i(e.name), e.value or None, field, divisor, e.HasField("value_from")))
     return _shared(tuple(out))
 
 

@@ -90,6 +90,7 @@ SCHEMA: dict[str, dict[str, list[tuple[str, int, str, str]]]] = {
         "ResourceFieldSelector": [
             ("container_name", 1, "string", "optional"),
             ("resource", 2, "string", "optional"),
+            ("divisor", 3, _Q, "optional"),
         ],
         "EnvVarSource": [("resource_field_ref", 2, "ResourceFieldSelector", "optional")],
         "EnvVar": [

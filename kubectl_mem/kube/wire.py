@@ -56,6 +56,7 @@ class ResourceRequirements(_W):
 class ResourceFieldRef(_W):
     resource: str = ""
     container_name: str = ""
+    divisor: str | None = None
 
 
 class EnvVarSource(_W):

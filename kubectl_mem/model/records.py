@@ -36,6 +36,8 @@ class EnvVar(msgspec.Struct, frozen=True, gc=False):
     value: str | None = None  # None when it comes from valueFrom
     # "limits.memory" etc. when valueFrom.resourceFieldRef is used (the downward API)
     resource_field: str | None = None
+    divisor: str | None = None  # resourceFieldRef.divisor as written; None when the spec has none ("1")
+    value_from: bool = False  # set through valueFrom (resourceFieldRef, a ConfigMap, a Secret ...)
 
 
 class Volume(msgspec.Struct, frozen=True, gc=False):

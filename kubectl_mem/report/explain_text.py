@@ -271,14 +271,23 @@ def _setting(s: Setting) -> str:
     return s.value
 
 
+def _runtime_line(h: RuntimeHint) -> str:
+    """`Go (a guess: the word "go" in image ...)`, `JVM (from env JAVA_TOOL_OPTIONS)`, or unknown."""
+    if h.runtime == "unknown":
+        return "runtime unknown; it was OOM-killed, so these checks apply if it is one of these runtimes"
+    name = RUNTIME_NAMES.get(h.runtime, h.runtime)
+    if h.detection == "guess":
+        return f"{name} (a guess from the image name: {'; '.join(h.evidence)})"
+    return f"{name} (from {', '.join(h.evidence)})"
+
+
 def _runtime(o: _Out, hints: Iterable[RuntimeHint]) -> None:
     hints = list(hints)
     if not hints:
         return
     o.heading("RUNTIME")
     for h in hints:
-        how = "guessed from the image name" if h.detection == "guess" else "from " + ", ".join(h.evidence)
-        o.para(f"{h.container}: {RUNTIME_NAMES.get(h.runtime, h.runtime)} ({how})")
+        o.para(f"{h.container}: {_runtime_line(h)}")
         for s in h.settings:
             o.bullet(f"{_setting(s)}  [{s.source}]" + (f": {s.meaning}" if s.meaning else ""), indent=4)
         if h.heap_limit is not None:
@@ -460,8 +469,7 @@ def _md_pod(lines: list[str], p: PodExplanation, now: str, level: str = "##") ->
     if p.runtime:
         lines += ["", f"{level} Runtime"]
         for h in p.runtime:
-            how = "guessed from the image name" if h.detection == "guess" else "from " + ", ".join(h.evidence)
-            lines += ["", f"**{h.container}**: {RUNTIME_NAMES.get(h.runtime, h.runtime)} ({how})", ""]
+            lines += ["", f"**{h.container}**: {_runtime_line(h)}", ""]
             for s in h.settings:
                 lines.append(f"- `{_setting(s)}` ({s.source})" + (f": {s.meaning}" if s.meaning else ""))
             if h.heap_limit is not None:

@@ -185,3 +185,68 @@ def test_unknown_runtime():
         analyze_container(ContainerSpec("x", image="registry.k8s.io/pause:3.10"), limit=GI).runtime
         == "unknown"
     )
+
+
+# -- issue 10.5: the image's words, conditional advice; 10.7: the downward API's divisor, valueFrom ----
+
+
+@pytest.mark.parametrize(
+    ("image", "runtime"),
+    [
+        ("ghcr.io/acme/api-go:1.4", "go"),  # the seed case: no Go env, only the image says it
+        ("ghcr.io/acme/billing-jvm:5.2.1", "jvm"),
+        ("eclipse-temurin:21-jre", "jvm"),
+        ("registry.example.com/team/orders_golang:3", "go"),
+        ("node:22-alpine", "nodejs"),
+        ("docker.io/calico/node:v3.27.0", "go"),  # a Kubernetes node agent, not Node.js
+        ("quay.io/prometheus/node-exporter:v1.8.0", "go"),
+        ("ghcr.io/acme/gateway:0.9.3", "unknown"),
+        ("mongo:7", "unknown"),  # "mongo" is not "go"
+    ],
+)
+def test_image_words_say_the_runtime_as_a_guess(image: str, runtime: str) -> None:
+    h = analyze_container(ContainerSpec("app", image=image), limit=512 * MI)
+    assert h.runtime == runtime
+    if runtime != "unknown":
+        assert h.detection == "guess" and image in h.evidence[0]
+
+
+def test_go_image_without_gomemlimit_gets_the_hint() -> None:
+    h = analyze_container(ContainerSpec("api", image="ghcr.io/acme/api-go:1.4"), limit=512 * MI)
+    assert codes(h) == ["go-no-gomemlimit"]
+    assert "GOMEMLIMIT" in h.traps[0].fix.yaml
+    assert any("guessed from the image name" in n for n in h.notes)
+
+
+def test_unknown_runtime_oom_killed_gets_conditional_checks_with_yaml() -> None:
+    c = ContainerSpec("app", image="ghcr.io/acme/gateway:0.9.3")
+    assert analyze_container(c, limit=512 * MI).traps == ()  # not killed: nothing to say
+    h = analyze_container(c, limit=512 * MI, oom_killed=True)
+    assert h.runtime == "unknown"
+    assert codes(h) == ["if-go-gomemlimit", "if-jvm-heap", "if-nodejs-heap"]
+    assert h.traps[0].title.startswith("If this is a Go program")
+    assert 'value: "460MiB"' in h.traps[0].fix.yaml
+    assert "MaxRAMPercentage" in h.traps[1].fix.yaml and "--max-old-space-size" in h.traps[2].fix.yaml
+
+
+def _downward(divisor: str | None) -> ContainerSpec:
+    return ContainerSpec(
+        "api",
+        image="ghcr.io/acme/api:1",
+        env=(EnvVar("GOMEMLIMIT", None, "limits.memory", divisor, True),),
+    )
+
+
+def test_downward_gomemlimit_with_a_divisor_other_than_one() -> None:
+    h = analyze_container(_downward("1Mi"), limit=512 * MI)
+    (t,) = [t for t in h.traps if t.code == "go-gomemlimit-divisor"]
+    assert t.severity == "critical" and "512 for the 512Mi limit" in t.detail
+    assert h.heap_limit == 512  # bytes, as Go reads the bare number
+
+
+def test_downward_gomemlimit_without_divisor_says_nothing_it_cannot_know() -> None:
+    h = analyze_container(_downward(None), limit=512 * MI)
+    assert "go-gomemlimit-divisor" not in codes(h)
+    assert not any("cannot tell which divisor" in n for n in h.notes)
+    (t,) = [t for t in h.traps if t.code == "go-gomemlimit-at-limit"]
+    assert "rejects an env var that has both value and valueFrom" in t.fix.why

@@ -260,7 +260,10 @@ def oom_score_section(pv: PodView, node: NodeView | None) -> OomScoreSection:
 
 
 def runtime_hints(pv: PodView, node: NodeView | None, only: str | None) -> tuple[RuntimeHint, ...]:
+    """One hint per container whose runtime is known; for an OOM-killed container whose runtime is
+    not, the runtime checks as conditions ("if this is a Go program ...")."""
     vols = {v.name: v.size_limit or 0 for v in pv.pod.memory_volumes}
+    killed = {c.name for c in pv.containers if c.oom_killed}
     hints = []
     for c in pv.pod.containers:
         if c.kind == "init" or (only and c.name != only):
@@ -273,9 +276,10 @@ def runtime_hints(pv: PodView, node: NodeView | None, only: str | None) -> tuple
                 if node is not None and node.node.capacity_memory
                 else None,
                 memory_volumes=sum(vols.get(n, 0) for n in c.memory_volume_mounts),
+                oom_killed=c.name in killed,
             )
         )
-    return tuple(h for h in hints if h.runtime != "unknown")
+    return tuple(h for h in hints if h.runtime != "unknown" or h.traps)
 
 
 def pod_level_limit(pod: Pod) -> int | None:

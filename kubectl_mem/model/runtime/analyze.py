@@ -10,6 +10,7 @@ from kubectl_mem.model.runtime.hints import RuntimeHint
 from kubectl_mem.model.runtime.jvm import jvm_hint
 from kubectl_mem.model.runtime.nodejs import nodejs_hint
 from kubectl_mem.model.runtime.python import python_hint
+from kubectl_mem.model.runtime.unknown import conditional_hint
 
 
 def analyze_container(
@@ -18,12 +19,14 @@ def analyze_container(
     limit: int | None,
     node_memory: int | None = None,
     memory_volumes: int = 0,
+    oom_killed: bool = False,
 ) -> RuntimeHint:
     """The runtime hint for one container.
 
     `limit`: the container's memory limit in bytes (None: no limit). `node_memory`: the node's
     capacity, for a heap sized from host memory. `memory_volumes`: bytes of memory-backed emptyDir
     size limits the container mounts (memory the runtime's heap accounting does not see).
+    `oom_killed`: its limit OOM-killed it; with the runtime unknown, the checks come as conditions.
     """
     runtime, detection, evidence = detect(c)
     base = RuntimeHint(container=c.name, runtime=runtime, detection=detection, evidence=tuple(evidence))
@@ -37,4 +40,6 @@ def analyze_container(
         return dotnet_hint(c, base, limit)
     if runtime == "python":
         return python_hint(c, base, limit)
+    if oom_killed and limit is not None:
+        return conditional_hint(c, base, limit)
     return base

@@ -1,4 +1,9 @@
-"""Which runtime a container runs, from env, command and args (evidence) or the image name (a guess)."""
+"""Which runtime a container runs, from env, command and args (evidence) or the image name (a guess).
+
+The image name is read two ways (data in `images`): a known image (prometheus, eclipse-temurin,
+calico/node ...), else the words of the reference split on / - _ . : (ghcr.io/acme/api-go:1.4 says
+"go", eclipse-temurin:21-jre says "jre"). Either is a guess and says so.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,10 @@ from kubectl_mem.model.runtime.hints import Detection, RuntimeName
 from kubectl_mem.model.runtime.images import (
     DOTNET_IMAGES,
     EXECUTABLES,
-    GO_IMAGES,
+    IMAGE_TOKENS,
     JVM_ENV,
-    JVM_IMAGES,
-    NODE_IMAGES,
-    PYTHON_IMAGES,
+    KNOWN_IMAGES,
+    OFFICIAL_NODE_IMAGES,
 )
 from kubectl_mem.model.runtime.parse import basename, env_of, image_name, tokens
 
@@ -52,18 +56,31 @@ def detect(c: ContainerSpec) -> tuple[RuntimeName, Detection, list[str]]:
         order: list[RuntimeName] = ["go", "jvm", "nodejs", "dotnet", "python"]
         best = max(order, key=lambda rt: (len(scores.get(rt, [])), -order.index(rt)))
         return best, "evidence", list(dict.fromkeys(scores[best]))
-    repo, last, _tag = image_name(c.image)
-    guess: RuntimeName | None = None
-    if last in GO_IMAGES:
-        guess = "go"
-    elif last in JVM_IMAGES:
-        guess = "jvm"
-    elif last in NODE_IMAGES:
-        guess = "nodejs"
-    elif last in PYTHON_IMAGES:
-        guess = "python"
-    elif "/dotnet/" in f"/{repo}/" and last in DOTNET_IMAGES or last == "dotnet":
-        guess = "dotnet"
+    guess = image_guess(c.image)
     if guess is not None:
-        return guess, "guess", [f'image "{c.image}" (a guess from the image name)']
+        return guess[0], "guess", [guess[1]]
     return "unknown", "none", []
+
+
+_WORDS = re.compile(r"[/\-_.:]+")
+RUNTIME_WORDS = {"go": "Go", "jvm": "JVM", "nodejs": "Node.js", "python": "Python", "dotnet": ".NET"}
+
+
+def image_guess(image: str) -> tuple[RuntimeName, str] | None:
+    """(runtime, why) from the image reference alone, or None when it says nothing (or too much)."""
+    repo, last, _tag = image_name(image)
+    parts = repo.split("/")
+    for key in ("/".join(parts[-2:]), last):
+        rt = KNOWN_IMAGES.get(key)
+        if rt is not None:
+            return rt, f'image "{image}": a {RUNTIME_WORDS[rt]} image'
+    if "/dotnet/" in f"/{repo}/" and last in DOTNET_IMAGES:
+        return "dotnet", f'image "{image}": a .NET image'
+    if repo in OFFICIAL_NODE_IMAGES:
+        return "nodejs", f'image "{image}": the official Node.js image'
+    words = [w for w in _WORDS.split(image.split("@", 1)[0].lower()) if w in IMAGE_TOKENS]
+    found = {IMAGE_TOKENS[w] for w in words}
+    if len(found) == 1:
+        rt = found.pop()
+        return rt, f'the word "{words[0]}" in image "{image}"'
+    return None

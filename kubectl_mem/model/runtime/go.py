@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from kubectl_mem.model.quantity import format_bytes
+from kubectl_mem.model.quantity import format_bytes, memory_bytes
 from kubectl_mem.model.records import ContainerSpec
 from kubectl_mem.model.runtime.common import container_yaml, guess_note
 from kubectl_mem.model.runtime.hints import Fix, RuntimeHint, Setting, Trap
@@ -39,7 +39,7 @@ def go_hint(c: ContainerSpec, h: RuntimeHint, limit: int | None, memory_volumes:
                 )
             )
             if memlimit_from_downward and limit is not None:
-                gomemlimit = limit
+                gomemlimit = -(-limit // _divisor_bytes(ev.divisor))  # the bare number Go reads as bytes
         elif ev.value is None:
             settings.append(
                 Setting(
@@ -142,14 +142,13 @@ def go_hint(c: ContainerSpec, h: RuntimeHint, limit: int | None, memory_volumes:
                 f"GOMEMLIMIT ({format_bytes(gomemlimit)}) leaves no headroom under the "
                 f"{format_bytes(limit)} limit",
                 detail,
-                go_fix(c.name, limit),
+                go_fix(c.name, limit, value_from=ev.value_from),
             )
         )
-    if memlimit_from_downward:
-        notes.append(
-            "The downward API cannot tell which divisor was used; Go reads a bare number as bytes, so "
-            'it must be divisor "1" (the default).'
-        )
+    if memlimit_from_downward and ev is not None:
+        divisor_trap = _divisor(c, ev.divisor, limit)
+        if divisor_trap is not None:
+            traps.append(divisor_trap)
     return msgspec.structs.replace(
         h,
         settings=tuple(settings),
@@ -160,7 +159,52 @@ def go_hint(c: ContainerSpec, h: RuntimeHint, limit: int | None, memory_volumes:
     )
 
 
-def go_fix(name: str, limit: int | None) -> Fix | None:
+def _divisor_bytes(divisor: str | None) -> int:
+    """The downward API's divisor in bytes (1 when absent; 1 when malformed, as a guess is no use)."""
+    if divisor is None:
+        return 1
+    try:
+        d = memory_bytes(divisor)
+    except ValueError:
+        return 1
+    return d if d > 0 else 1
+
+
+def _divisor(c: ContainerSpec, divisor: str | None, limit: int | None) -> Trap | None:
+    """GOMEMLIMIT from `resourceFieldRef: {resource: limits.memory, divisor: D}`: the kubelet writes
+    ceil(limit / D) as a bare number, which Go reads as bytes; only divisor 1 (the default) gives bytes."""
+    if divisor is None:
+        return None  # the default, 1: bytes, as Go reads them
+    try:
+        d = memory_bytes(divisor)
+    except ValueError:
+        d = 0
+    if d == 1:
+        return None
+    if d <= 0:
+        return Trap(
+            "go-gomemlimit-divisor",
+            "warning",
+            f'GOMEMLIMIT\'s resourceFieldRef has divisor "{divisor}", which is not a divisor',
+            "The API server accepts 1, 1k, 1Ki, 1M, 1Mi, 1G, 1Gi ... for limits.memory; GOMEMLIMIT needs "
+            'bytes, so divisor "1" (or none).',
+            go_fix(c.name, limit, value_from=True),
+        )
+    value = f" ({-(-limit // d)} for the {format_bytes(limit)} limit)" if limit else ""
+    return Trap(
+        "go-gomemlimit-divisor",
+        "critical",
+        f'GOMEMLIMIT comes from limits.memory with divisor "{divisor}": Go reads it as bytes',
+        f"The kubelet writes the limit divided by {divisor} as a bare number{value}: Go takes a bare "
+        "number as bytes, so its soft limit is that many bytes and the collector runs without a pause. "
+        'Use divisor "1" (or none), or the literal value below.',
+        go_fix(c.name, limit, value_from=True),
+    )
+
+
+def go_fix(name: str, limit: int | None, *, value_from: bool = False) -> Fix | None:
+    """A literal GOMEMLIMIT at 90% of `limit`. `value_from`: the variable is set through valueFrom
+    now, which this replaces (an env var with both value and valueFrom is rejected)."""
     if limit is None:
         return None
     target = int(limit * GO_MEMLIMIT_SHARE)
@@ -180,4 +224,9 @@ def go_fix(name: str, limit: int | None) -> Fix | None:
         "leaves no headroom; hence the literal value. To compute 90% at start instead, import "
         "github.com/KimMachineGun/automemlimit (default ratio 0.9 of the cgroup limit)."
     )
+    if value_from:
+        why += (
+            " Replace the valueFrom of GOMEMLIMIT with this value, do not add it: the API server "
+            "rejects an env var that has both value and valueFrom."
+        )
     return Fix(f"set GOMEMLIMIT={value} on container {name}", yaml, why)

@@ -206,7 +206,7 @@ def jvm_hint(c: ContainerSpec, h: RuntimeHint, limit: int | None, node_memory: i
             elif limit * mp / 100 < JVM_DEFAULT_MAX_HEAP:
                 basis += "; raised to the 124.8Mi minimum default heap"
     if limit is not None:
-        fix = _jvm_fix(c, limit, flags, xmx, host_sized_reason != "" and xmx is None)
+        fix = jvm_fix(c, limit, flags, xmx, host_sized_reason != "" and xmx is None)
         if host_sized_reason:
             sized = f" (about {format_bytes(heap)})" if heap is not None else ""
             traps.append(
@@ -274,7 +274,7 @@ _HEAP_FLAG = re.compile(
 )
 
 
-def _jvm_fix(
+def jvm_fix(
     c: ContainerSpec,
     limit: int,
     flags: list[tuple[str, str]],
