@@ -16,6 +16,7 @@ from kubectl_mem.model.explain.results import (
     QosSection,
 )
 from kubectl_mem.model.history import describe_termination
+from kubectl_mem.model.oom_score import is_node_critical
 from kubectl_mem.model.quantity import format_bytes
 from kubectl_mem.model.recommend import qos_reason
 from kubectl_mem.model.records import Pod
@@ -242,10 +243,16 @@ def eviction_section(
 def oom_score_section(pv: PodView, node: NodeView | None) -> OomScoreSection:
     scores = tuple((c.name, c.oom_score_adj) for c in pv.containers if c.kind != "init")
     cap = node.node.capacity_memory if node is not None else 0
-    if pv.qos_class == "Guaranteed" or all(s == -997 for _n, s in scores):
+    if is_node_critical(pv.pod, pv.priority):
         meaning = (
-            "-997: when the node runs out of memory the kernel kills these containers last; they "
-            "are protected like system daemons"
+            f"-997: a system-node-critical pod, so the kubelet gives every container the score of a "
+            f"Guaranteed pod whatever its QoS class ({pv.qos_class} here): when the node runs out of "
+            "memory the kernel kills these containers last"
+        )
+    elif pv.qos_class == "Guaranteed":
+        meaning = (
+            "-997: a Guaranteed pod: when the node runs out of memory the kernel kills these containers "
+            "last; they are protected like system daemons"
         )
     elif pv.qos_class == "BestEffort":
         meaning = "1000: when the node runs out of memory the kernel kills these containers first"
