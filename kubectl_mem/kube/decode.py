@@ -8,13 +8,14 @@ Quantities repeat a lot across a cluster ("512Mi", "1Gi"), so their parsing is c
 from __future__ import annotations
 
 import sys
+from fractions import Fraction
 from functools import lru_cache
 
 import msgspec
 
 from kubectl_mem.kube import wire
 from kubectl_mem.model import records as r
-from kubectl_mem.model.quantity import cpu_millis, memory_bytes
+from kubectl_mem.model.quantity import cpu_millis, memory_bytes, parse_quantity
 
 _pod_list = msgspec.json.Decoder(wire.PodList)
 _pod = msgspec.json.Decoder(wire.Pod)
@@ -66,6 +67,20 @@ def _cpu(q: str) -> int:
     return cpu_millis(q)
 
 
+@lru_cache(maxsize=4096)
+def _mem_fraction(q: str) -> Fraction | None:
+    """The exact byte count when `q` is not a whole number of bytes (1.2Gi), else None."""
+    v = parse_quantity(q)
+    return None if v.denominator == 1 else v
+
+
+@lru_cache(maxsize=4096)
+def _cpu_fraction(q: str) -> Fraction | None:
+    """The exact millicores when `q` is not a whole number of them (100.5m), else None."""
+    v = parse_quantity(q) * 1000
+    return None if v.denominator == 1 else v
+
+
 def _opt(values: dict[str, str] | None, key: str, parse) -> int | None:
     if not values:
         return None
@@ -86,6 +101,10 @@ def _resources(res: wire.ResourceRequirements | None) -> r.Resources:
         cpu_request_m=_opt(req, "cpu", _cpu),
         cpu_limit_m=_opt(lim, "cpu", _cpu),
         any_set=any_set,
+        memory_request_exact=_opt(req, "memory", _mem_fraction),
+        memory_limit_exact=_opt(lim, "memory", _mem_fraction),
+        cpu_request_exact=_opt(req, "cpu", _cpu_fraction),
+        cpu_limit_exact=_opt(lim, "cpu", _cpu_fraction),
     )
 
 

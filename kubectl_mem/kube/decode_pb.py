@@ -14,7 +14,7 @@ import time
 from functools import lru_cache
 
 from kubectl_mem.kube import pb, wire
-from kubectl_mem.kube.decode import SUPPORTED_POD_LEVEL, _cpu, _i, _mem, _shared
+from kubectl_mem.kube.decode import SUPPORTED_POD_LEVEL, _cpu, _cpu_fraction, _i, _mem, _mem_fraction, _shared
 from kubectl_mem.model import records as r
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -50,6 +50,10 @@ def _resources(res) -> r.Resources:
         cpu_request_m=_opt(req, "cpu", _cpu),
         cpu_limit_m=_opt(lim, "cpu", _cpu),
         any_set=any_set,
+        memory_request_exact=_opt(req, "memory", _mem_fraction),
+        memory_limit_exact=_opt(lim, "memory", _mem_fraction),
+        cpu_request_exact=_opt(req, "cpu", _cpu_fraction),
+        cpu_limit_exact=_opt(lim, "cpu", _cpu_fraction),
     )
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
+from fractions import Fraction
 from typing import NamedTuple
 
 from kubectl_mem.model.quantity import memory_bytes
@@ -109,7 +110,7 @@ class RankEntry(NamedTuple):
     namespace: str
     name: str
     priority: int
-    request: int
+    request: Fraction | int  # exact: upstream compares quantities, never rounded
     working_set: int | None  # None: unknown to us (a range), or no stats at the kubelet (`no_stats`)
     no_stats: bool = False  # absent from the kubelet's own Summary: upstream ranks it first
 

@@ -10,12 +10,15 @@ Source: `kubernetes/kubernetes pkg/apis/core/v1/helper/qos/qos.go` (`GetPodQOS`,
 - Pod-level branch (gate `PodLevelResources`, beta and on from 1.34): only `spec.resources` counts.
   With `PodLevelResourcesFixKubeletQOSClass` (on from 1.36) an empty `spec.resources` falls back to
   the container branch instead of yielding BestEffort.
+- Quantities are compared exactly (`Quantity.Cmp`): `1.2Gi` is not `1288490189`, although both
+  round up to the same byte count (`Resources.exact_*`).
 - Requests are *not* defaulted from limits here: the API server does that before QoS is computed
   (`SetDefaults_Pod`), so records read from the API already carry them.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Literal
 
 from kubectl_mem.model.records import Pod
@@ -26,7 +29,7 @@ BURSTABLE: QOSClass = "Burstable"
 BEST_EFFORT: QOSClass = "BestEffort"
 
 
-def _positive(v: int | None) -> bool:
+def _positive(v: Fraction | int | None) -> bool:
     return v is not None and v > 0
 
 
@@ -40,37 +43,41 @@ def compute_qos(
 
     The keyword arguments are the feature gates, defaulting to the newest release's values.
     """
-    requests: dict[str, int] = {}
-    limits: dict[str, int] = {}
+    requests: dict[str, Fraction | int] = {}
+    limits: dict[str, Fraction | int] = {}
     guaranteed = True
     pr = pod.pod_resources
     if pod_level_resources and pr is not None and (not fix_kubelet_qos_class or pr.any_set):
         # collectPodLevelResources: container resources are ignored entirely
-        if _positive(pr.cpu_request_m):
-            requests["cpu"] = pr.cpu_request_m or 0
-        if _positive(pr.memory_request):
-            requests["memory"] = pr.memory_request or 0
-        if pr.cpu_limit_m is not None or pr.memory_limit is not None:  # limits map non-empty
-            if _positive(pr.cpu_limit_m):
-                limits["cpu"] = pr.cpu_limit_m or 0
-            if _positive(pr.memory_limit):
-                limits["memory"] = pr.memory_limit or 0
+        cpu_req, mem_req = pr.exact_cpu_request, pr.exact_memory_request
+        cpu_lim, mem_lim = pr.exact_cpu_limit, pr.exact_memory_limit
+        if _positive(cpu_req):
+            requests["cpu"] = cpu_req or 0
+        if _positive(mem_req):
+            requests["memory"] = mem_req or 0
+        if cpu_lim is not None or mem_lim is not None:  # limits map non-empty
+            if _positive(cpu_lim):
+                limits["cpu"] = cpu_lim or 0
+            if _positive(mem_lim):
+                limits["memory"] = mem_lim or 0
             if "cpu" not in limits or "memory" not in limits:
                 guaranteed = False
     else:
         # collectContainerLevelResources: containers + init containers (sidecars are init containers)
         for c in pod.containers:
             r = c.resources
-            if _positive(r.cpu_request_m):
-                requests["cpu"] = requests.get("cpu", 0) + (r.cpu_request_m or 0)
-            if _positive(r.memory_request):
-                requests["memory"] = requests.get("memory", 0) + (r.memory_request or 0)
-            has_cpu_limit = _positive(r.cpu_limit_m)
-            has_mem_limit = _positive(r.memory_limit)
+            cpu_req, mem_req = r.exact_cpu_request, r.exact_memory_request
+            cpu_lim, mem_lim = r.exact_cpu_limit, r.exact_memory_limit
+            if _positive(cpu_req):
+                requests["cpu"] = requests.get("cpu", 0) + (cpu_req or 0)
+            if _positive(mem_req):
+                requests["memory"] = requests.get("memory", 0) + (mem_req or 0)
+            has_cpu_limit = _positive(cpu_lim)
+            has_mem_limit = _positive(mem_lim)
             if has_cpu_limit:
-                limits["cpu"] = limits.get("cpu", 0) + (r.cpu_limit_m or 0)
+                limits["cpu"] = limits.get("cpu", 0) + (cpu_lim or 0)
             if has_mem_limit:
-                limits["memory"] = limits.get("memory", 0) + (r.memory_limit or 0)
+                limits["memory"] = limits.get("memory", 0) + (mem_lim or 0)
             if not (has_cpu_limit and has_mem_limit):
                 guaranteed = False
     if not requests and not limits:

@@ -162,12 +162,14 @@ def recommend_container(
 
 
 def _defaulted(r: Resources) -> Resources:
-    """SetDefaults_Pod: a missing request takes the limit's value."""
-    return msgspec.structs.replace(
-        r,
-        memory_request=r.memory_request if r.memory_request is not None else r.memory_limit,
-        cpu_request_m=r.cpu_request_m if r.cpu_request_m is not None else r.cpu_limit_m,
-    )
+    """SetDefaults_Pod: a missing request takes the limit's value (exactly)."""
+    if r.memory_request is None:
+        r = msgspec.structs.replace(
+            r, memory_request=r.memory_limit, memory_request_exact=r.memory_limit_exact
+        )
+    if r.cpu_request_m is None:
+        r = msgspec.structs.replace(r, cpu_request_m=r.cpu_limit_m, cpu_request_exact=r.cpu_limit_exact)
+    return r
 
 
 def qos_reason(pod: Pod) -> tuple[str, str]:
@@ -187,12 +189,12 @@ def qos_reason(pod: Pod) -> tuple[str, str]:
         if missing:
             parts.append(f"container {c.name} has no {' or '.join(missing)}")
         else:
-            if r.memory_request and r.memory_request != r.memory_limit:
+            if r.memory_request and r.exact_memory_request != r.exact_memory_limit:
                 parts.append(
                     f"container {c.name} requests {format_bytes(r.memory_request)} memory but its limit is "
                     f"{format_bytes(r.memory_limit or 0)}"
                 )
-            if r.cpu_request_m and r.cpu_request_m != r.cpu_limit_m:
+            if r.cpu_request_m and r.exact_cpu_request != r.exact_cpu_limit:
                 parts.append(
                     f"container {c.name} requests {r.cpu_request_m}m cpu but its limit is {r.cpu_limit_m}m"
                 )
@@ -206,7 +208,14 @@ def _with_resources(pod: Pod, recs: dict[str, ContainerRecommendation]) -> Pod:
         r = c.resources
         rec = recs.get(c.name)
         if rec is not None and rec.changed:
-            r = msgspec.structs.replace(r, memory_request=rec.request, memory_limit=rec.limit, any_set=True)
+            r = msgspec.structs.replace(
+                r,
+                memory_request=rec.request,
+                memory_limit=rec.limit,
+                memory_request_exact=None,  # the recommended values are whole
+                memory_limit_exact=None,
+                any_set=True,
+            )
         containers.append(msgspec.structs.replace(c, resources=_defaulted(r)))
     return msgspec.structs.replace(pod, containers=tuple(containers), qos_class="")
 

@@ -8,6 +8,7 @@ memory in bytes (int), CPU in millicores (int), times as RFC 3339 strings (as th
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Literal
 
 import msgspec
@@ -20,6 +21,11 @@ class Resources(msgspec.Struct, frozen=True, gc=False):
     """Requests and limits of one container, or of the pod (`spec.resources`), memory and CPU only.
 
     A quantity of 0 is kept as 0: the QoS rules treat it as absent, other rules may not.
+
+    The ints are upstream's `Value()` (bytes) and `MilliValue()` (millicores), both rounded up: what
+    the kubelet uses for oom_score_adj and cgroup limits. Where a quantity is not a whole number of
+    them (`1.2Gi` is 1288490188.8 bytes), its exact value is kept too (`*_exact`), because QoS and
+    eviction compare quantities exactly (`Quantity.Cmp`); `exact_*` below give whichever applies.
     """
 
     memory_request: int | None = None
@@ -29,6 +35,26 @@ class Resources(msgspec.Struct, frozen=True, gc=False):
     # True when the object had any supported pod-level resource (cpu, memory, hugepages-*):
     # `isPodLevelResourcesSet`. Hugepages make it true but do not count for QoS.
     any_set: bool = False
+    memory_request_exact: Fraction | None = None  # bytes, only when not whole
+    memory_limit_exact: Fraction | None = None
+    cpu_request_exact: Fraction | None = None  # millicores, only when not whole
+    cpu_limit_exact: Fraction | None = None
+
+    @property
+    def exact_memory_request(self) -> Fraction | int | None:
+        return self.memory_request if self.memory_request_exact is None else self.memory_request_exact
+
+    @property
+    def exact_memory_limit(self) -> Fraction | int | None:
+        return self.memory_limit if self.memory_limit_exact is None else self.memory_limit_exact
+
+    @property
+    def exact_cpu_request(self) -> Fraction | int | None:
+        return self.cpu_request_m if self.cpu_request_exact is None else self.cpu_request_exact
+
+    @property
+    def exact_cpu_limit(self) -> Fraction | int | None:
+        return self.cpu_limit_m if self.cpu_limit_exact is None else self.cpu_limit_exact
 
 
 class EnvVar(msgspec.Struct, frozen=True, gc=False):

@@ -20,11 +20,13 @@ under the sum of the others' limits, and so do we.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from fractions import Fraction
+from math import ceil
 
 from kubectl_mem.model.records import ContainerSpec, Pod, Resources
 
 
-def _aggregate(pod: Pod, value: Callable[[Resources], int | None]) -> int:
+def _aggregate(pod: Pod, value: Callable[[Resources], Fraction | int | None]) -> Fraction | int:
     """The KEP-753 aggregation of one resource over a pod's containers (`None` counts as 0)."""
     if all(c.kind == "regular" for c in pod.containers):
         return sum(value(c.resources) or 0 for c in pod.containers)
@@ -45,13 +47,18 @@ def _aggregate(pod: Pod, value: Callable[[Resources], int | None]) -> int:
 
 
 def aggregate_container_requests(pod: Pod) -> int:
-    """`AggregateContainerRequests(pod)[memory]` in bytes."""
-    return _aggregate(pod, lambda r: r.memory_request)
+    """`AggregateContainerRequests(pod)[memory]` in bytes, of each container's `Value()`."""
+    return int(_aggregate(pod, lambda r: r.memory_request))
+
+
+def aggregate_container_requests_exact(pod: Pod) -> Fraction | int:
+    """`AggregateContainerRequests(pod)[memory]`, exact (a sum of quantities, as upstream adds them)."""
+    return _aggregate(pod, lambda r: r.exact_memory_request)
 
 
 def aggregate_container_limits(pod: Pod) -> int:
     """`AggregateContainerLimits(pod)[memory]` in bytes (missing limits count as 0)."""
-    return _aggregate(pod, lambda r: r.memory_limit)
+    return int(_aggregate(pod, lambda r: r.memory_limit))
 
 
 def has_pod_level_resources(pod: Pod, *, pod_level_resources: bool = True) -> bool:
@@ -59,16 +66,22 @@ def has_pod_level_resources(pod: Pod, *, pod_level_resources: bool = True) -> bo
     return pod_level_resources and pod.pod_resources is not None and pod.pod_resources.any_set
 
 
-def pod_memory_request(pod: Pod, *, pod_level_resources: bool = True) -> int:
-    """`GetResourceRequestQuantity(pod, memory)`: the request eviction ranking compares usage with."""
+def pod_memory_request_exact(pod: Pod, *, pod_level_resources: bool = True) -> Fraction | int:
+    """`GetResourceRequestQuantity(pod, memory)`: the request eviction ranking compares usage with,
+    exactly (upstream compares quantities with `Cmp`, never rounded)."""
     if has_pod_level_resources(pod, pod_level_resources=pod_level_resources):
         # SkipContainerLevelResources: only the pod-level request, 0 when it sets none for memory
-        request = (pod.pod_resources.memory_request if pod.pod_resources else None) or 0
+        request: Fraction | int = (pod.pod_resources.exact_memory_request if pod.pod_resources else None) or 0
     else:
-        request = aggregate_container_requests(pod)
+        request = aggregate_container_requests_exact(pod)
     if request and pod.overhead_memory:
         request += pod.overhead_memory  # overhead only for a non-zero request
     return request
+
+
+def pod_memory_request(pod: Pod, *, pod_level_resources: bool = True) -> int:
+    """The same in whole bytes (rounded up, as `Value()`): for display and sums."""
+    return ceil(pod_memory_request_exact(pod, pod_level_resources=pod_level_resources))
 
 
 def pod_memory_limit(pod: Pod, *, pod_level_resources: bool = True) -> int | None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from fractions import Fraction
+from math import ceil
 from typing import NamedTuple
 
 import msgspec
@@ -25,7 +27,7 @@ from kubectl_mem.model.judgement import history_text, verdict
 from kubectl_mem.model.oom_score import pod_oom_score_adjs
 from kubectl_mem.model.qos import effective_qos
 from kubectl_mem.model.records import Node, NodeUsage, Pod, PodUsage, PriorityClass
-from kubectl_mem.model.requests import has_pod_level_resources, pod_memory_limit, pod_memory_request
+from kubectl_mem.model.requests import has_pod_level_resources, pod_memory_limit, pod_memory_request_exact
 from kubectl_mem.model.risk import ended_risk, eviction_risk, oom_risk, overall_risk
 from kubectl_mem.model.status import pod_status
 from kubectl_mem.model.usage import container_views, pod_working_set, worst_container
@@ -44,6 +46,7 @@ class _Facts(NamedTuple):
     qos_computed: bool
     priority: int
     request: int
+    request_exact: Fraction | int
     limit: int | None
     usage: PodUsage | None
     working_set: int | None
@@ -131,17 +134,22 @@ def build_snapshot(
     for p in pods:
         qos, computed = effective_qos(p)
         priority = resolve_priority(p)
-        request = pod_memory_request(p)
+        request_exact = pod_memory_request_exact(p)  # compared exactly, as upstream's Cmp
+        request = ceil(request_exact)
         usage = usage_by_key.get((p.namespace, p.name))
         ws = pod_working_set(usage, p)
         active = is_active(p)
         if active:
             no_stats = ws is None and usage is None and p.node in summary_read
-            by_node[p.node].append(RankEntry(p.namespace, p.name, priority, request, ws, no_stats))
+            by_node[p.node].append(RankEntry(p.namespace, p.name, priority, request_exact, ws, no_stats))
         critical = is_critical(p, priority)
         limit = pod_memory_limit(p)
         status = pod_status(p)
-        facts.append(_Facts(p, qos, computed, priority, request, limit, usage, ws, active, critical, status))
+        facts.append(
+            _Facts(
+                p, qos, computed, priority, request, request_exact, limit, usage, ws, active, critical, status
+            )
+        )
 
     # pass 2: each node's eviction order. Critical pods stay in upstream's ranking but the eviction
     # loop skips them, so they take no place; the others get a place, a range where usage is unknown.
@@ -217,7 +225,20 @@ def build_snapshot(
 
     # pass 3: the pod views
     views: list[PodView] = []
-    for p, qos, computed, priority, request, limit, usage, ws, _active, critical, status in facts:
+    for (
+        p,
+        qos,
+        computed,
+        priority,
+        request,
+        request_exact,
+        limit,
+        usage,
+        ws,
+        _active,
+        critical,
+        status,
+    ) in facts:
         node = node_by_name.get(p.node)
         capacity = node.capacity_memory if node else 0
         scores = pod_oom_score_adjs(p, capacity, qos_class=qos, priority=priority)
@@ -249,7 +270,7 @@ def build_snapshot(
             )
             ev = eviction_risk(
                 place,
-                exceeds_request=(False if place.no_stats else None) if ws is None else ws > request,
+                exceeds_request=(False if place.no_stats else None) if ws is None else ws > request_exact,
                 excess=ws - request if ws is not None else None,
                 qos_class=qos,
                 request=request,
@@ -285,6 +306,7 @@ def build_snapshot(
                 live=live,
                 usage_source=usage.source if usage is not None and ws is not None else None,
                 verdict=verdict(status, live, total.risk),
+                over_request=None if ws is None else ws > request_exact,
             )
         )
     # history per node: evictions and OOM-killed containers, ended pods included

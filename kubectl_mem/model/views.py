@@ -129,6 +129,7 @@ class PodView(msgspec.Struct, frozen=True, gc=False):
     live: bool = True  # False once the pod ended (Succeeded, Failed): history, no live risk
     usage_source: UsageSource | None = None  # where `working_set` was read; None: unknown
     verdict: str = ""  # the judgement in one sentence, as every view says it
+    over_request: bool | None = None  # working set > request, compared exactly; None: usage unknown
 
     @property
     def key(self) -> str:

@@ -197,7 +197,7 @@ def node_doc(
                     "priority": p.priority,
                     "workingSetBytes": p.working_set,
                     "requestBytes": p.request,
-                    "exceedsRequest": None if p.working_set is None else p.working_set > p.request,
+                    "exceedsRequest": p.over_request,
                 }
             order.append(entry)
         doc["evictionOrder"] = order

@@ -172,7 +172,7 @@ def eviction_section(
             if other is not None and other.eviction.last is not None and other.eviction.last < place.first:
                 ahead.append(k)
     ws = pv.working_set
-    exceeds = None if ws is None else ws > pv.request
+    exceeds = pv.over_request
     why: list[str] = []
     if not place.ranked:
         why.append(f"not ranked: the pod is {pv.status or pv.pod.phase or 'not running'}")
