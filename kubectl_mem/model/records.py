@@ -189,6 +189,20 @@ class NodeUsage(msgspec.Struct, frozen=True, gc=False):
     source: UsageSource = "metrics"
 
 
+class Controller(msgspec.Struct, frozen=True, gc=False):
+    """An object that owns pods or their owners: apps/v1 ReplicaSet, Deployment, StatefulSet,
+    DaemonSet, batch/v1 Job. Only what resolving a pod's workload needs."""
+
+    kind: str
+    namespace: str
+    name: str
+    owner_kind: str = ""  # its own controller ownerReference (a ReplicaSet's Deployment, a Job's CronJob)
+    owner_name: str = ""
+    # how many pods it wants: spec.replicas (Deployment, StatefulSet, ReplicaSet),
+    # status.desiredNumberScheduled (DaemonSet); None when not known
+    desired: int | None = None
+
+
 class PriorityClass(msgspec.Struct, frozen=True, gc=False):
     name: str
     value: int

@@ -1,0 +1,561 @@
+"""Memory per workload: each owner's pods rolled up, what DaemonSets cost per node, the totals, and
+one recommendation per workload template.
+
+Pure. The input is the snapshot's pod views, so every figure is the sum of what `top` shows for
+the pods; `explain deploy|sts|ds/x` calls `rollup_one` and `workload_recommendation` for the same
+numbers. Definitions (docs/workloads.md says them too):
+
+- active pods: bound to a node and not finished (`eviction.is_active`): the pods a node holds
+  memory for. PODS shows them against the desired count where the owner says one.
+- REQUESTED: sum of the active pods' memory request as the kubelet computes it
+  (`requests.pod_memory_request`: pod-level resources, else the KEP-753 aggregation of the
+  containers, plus the pod overhead).
+- USED: sum of the active pods' working sets (metrics.k8s.io), over the pods that have one.
+- IDLE: per pod, the sum over its regular and sidecar containers of max(0, request - working set)
+  (a container without a request adds 0); with pod-level resources max(0, pod request - pod
+  working set). Init containers have finished: their request reserves nothing idle to measure.
+- A pod without usage ("unmeasured") adds to REQUESTED but to neither USED nor IDLE; both are then
+  lower bounds and say so (`unmeasured` > 0). IDLE% is IDLE over the REQUESTED of measured pods.
+- LIMITS: sum of the pods' cgroup limits; unbounded as soon as one pod has none, with the count of
+  containers without a limit of their own.
+- OOM kills and evictions: over every pod the API still keeps, finished ones included: containers
+  whose last termination was OOMKilled, pods with status.reason Evicted.
+- DaemonSets: their pods' requests per node; a node's sum is what it pays before any workload runs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+import msgspec
+
+from kubectl_mem.model.eviction import is_active
+from kubectl_mem.model.owners import Owners, WorkloadKey
+from kubectl_mem.model.recommend import ContainerUsageInput, Recommendation, recommend
+from kubectl_mem.model.requests import has_pod_level_resources
+from kubectl_mem.model.views import NodeView, PodView
+
+
+class Spread(msgspec.Struct, frozen=True, gc=False):
+    """Working set per replica: replicas whose memory differs widely grow with something other
+    than their share of the load (data per node, per tenant, a leak)."""
+
+    min: int
+    median: int
+    max: int
+
+
+class WorkloadRecommendation(msgspec.Struct, frozen=True, gc=False):
+    recommendation: Recommendation  # per container, with the command
+    # request freed across the active replicas if applied (negative: more is needed);
+    # None when no usage is known to base it on
+    saving: int | None
+    samples: int  # working-set samples per replica it rests on
+    history: str  # how much history that is, in words
+
+
+class DaemonSetCost(msgspec.Struct, frozen=True, gc=False):
+    nodes: int  # nodes its active pods run on
+    request_per_pod: int  # the largest pod request (equal on every node unless mid-rollout)
+    share_min: float | None  # its pod's request as % of the node's allocatable, smallest node share
+    share_max: float | None
+
+
+class WorkloadRow(msgspec.Struct, frozen=True, gc=False):
+    kind: str
+    namespace: str
+    name: str
+    inferred: bool  # the owner chain was inferred, not read (owners.py)
+    pods: tuple[PodView, ...]  # every pod of it the API keeps, finished ones included
+    active: int
+    desired: int | None
+    requested: int
+    used: int | None  # None: no active pod measured
+    idle: int | None
+    measured_requested: int  # REQUESTED of the measured pods: IDLE% is over this
+    unmeasured: int  # active pods without usage
+    limits: int | None  # None: unbounded
+    containers_without_limit: int  # in pods without a cgroup limit
+    best_effort: int
+    oom_kills: int
+    evictions: int
+    spread: Spread | None
+    recommendation: WorkloadRecommendation | None
+    daemonset: DaemonSetCost | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+    @property
+    def idle_pct(self) -> float | None:
+        if self.idle is None or not self.measured_requested:
+            return None
+        return 100.0 * self.idle / self.measured_requested
+
+    @property
+    def target(self) -> str:
+        """kubectl's name for it: deployment/api."""
+        return f"{self.kind.lower()}/{self.name}"
+
+
+class NamespaceRow(msgspec.Struct, frozen=True, gc=False):
+    namespace: str
+    workloads: int
+    active: int
+    requested: int
+    used: int | None
+    idle: int | None
+    measured_requested: int
+    unmeasured: int
+    limits: int | None
+    containers_without_limit: int
+    best_effort: int
+    oom_kills: int
+    evictions: int
+    saving: int | None
+
+    @property
+    def key(self) -> str:
+        return self.namespace
+
+    @property
+    def idle_pct(self) -> float | None:
+        if self.idle is None or not self.measured_requested:
+            return None
+        return 100.0 * self.idle / self.measured_requested
+
+
+class DaemonSetNode(msgspec.Struct, frozen=True, gc=False):
+    """What one node pays for the DaemonSets before any workload runs."""
+
+    node: str
+    pods: int
+    requested: int
+    used: int | None
+    allocatable: int | None
+    share: float | None  # requested as % of allocatable
+
+
+class Totals(msgspec.Struct, frozen=True, gc=False):
+    """The sums over the rows, and the cluster figures they are read against."""
+
+    nodes: int
+    allocatable: int | None  # sum over the nodes; None when nodes could not be read
+    active: int
+    requested: int
+    used: int | None
+    idle: int | None
+    measured_requested: int
+    unmeasured: int
+    pods_without_limit: int
+    best_effort: int
+    oom_kills: int
+    evictions: int
+    saving: int | None
+    daemonset_requested: int  # over every node
+    daemonset_used: int | None
+    daemonset_per_node_min: int | None  # the least and the most a node pays
+    daemonset_per_node_max: int | None
+
+    @property
+    def idle_pct(self) -> float | None:
+        if self.idle is None or not self.measured_requested:
+            return None
+        return 100.0 * self.idle / self.measured_requested
+
+
+class Workloads(msgspec.Struct, frozen=True, gc=False):
+    rows: tuple[WorkloadRow, ...]  # sorted by idle, largest first
+    namespaces: tuple[NamespaceRow, ...]
+    daemonset_nodes: tuple[DaemonSetNode, ...]  # by node name
+    totals: Totals
+
+
+# ---------------------------------------------------------------------------------------------
+# one pod
+
+
+class _PodFigures(msgspec.Struct, frozen=True, gc=False):
+    active: bool
+    measured: bool
+    request: int
+    working_set: int
+    idle: int
+    limit: int | None
+    without_limit: int
+    best_effort: bool
+
+
+def pod_idle(pv: PodView) -> int | None:
+    """max(0, request - working set) summed over the pod's regular and sidecar containers (pod-level
+    resources: over the pod); None when a working set it needs is unknown."""
+    if has_pod_level_resources(pv.pod):
+        if pv.working_set is None:
+            return None
+        return max(0, pv.request - pv.working_set)
+    idle = 0
+    for c in pv.containers:
+        if c.kind == "init" or not c.request:
+            continue
+        if c.working_set is None:
+            return None
+        idle += max(0, c.request - c.working_set)
+    return idle
+
+
+def _figures(pv: PodView) -> _PodFigures:
+    active = is_active(pv.pod)
+    idle = pod_idle(pv) if active else None
+    measured = active and pv.working_set is not None and idle is not None
+    without = 0
+    if pv.limit is None:
+        without = sum(1 for c in pv.containers if c.kind != "init" and c.limit is None)
+    return _PodFigures(
+        active=active,
+        measured=measured,
+        request=pv.request,
+        working_set=pv.working_set or 0 if measured else 0,
+        idle=idle or 0 if measured else 0,
+        limit=pv.limit,
+        without_limit=without,
+        best_effort=pv.qos_class == "BestEffort",
+    )
+
+
+def _median(values: list[int]) -> int:
+    s = sorted(values)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) // 2
+
+
+# ---------------------------------------------------------------------------------------------
+# the recommendation for a workload's template
+
+
+def _history(active: int, samples: int, peaks: bool, measured: int) -> str:
+    if not measured:
+        return "no usage known for any replica (no metrics): nothing to base a request on"
+    replicas = f"{measured} replica{'s' if measured != 1 else ''}"
+    if peaks:
+        return f"the kernel's memory.peak of {replicas} (since each container started)"
+    if samples <= 1:
+        return (
+            f"one working-set sample (now) of {replicas}: it shows this moment, not the peaks of the last "
+            "days; watch it over a busy period (the interactive view's :workloads) before trusting it"
+        )
+    return f"{samples} working-set samples of {replicas} taken while the view was open: the highest counts"
+
+
+def workload_recommendation(
+    pods: Sequence[PodView],
+    kind: str,
+    name: str,
+    *,
+    container: str | None = None,
+    peaks: Mapping[tuple[str, str], int] | None = None,
+    peak_source: str = "",
+    highest: Mapping[tuple[str, str], int] | None = None,
+    samples: int = 1,
+    limit_kills: Collection[str] | None = None,
+) -> WorkloadRecommendation | None:
+    """One recommendation for the workload's pod template, from its replicas.
+
+    Per container, the highest usage across the active replicas: their working sets now, the
+    highest working set seen over `samples` samples (`highest`, by (pod uid, container)), and the
+    kernel's peak when collected (`peaks`, same keys). A container whose limit OOM-killed it in any
+    replica (finished pods included) gets VPA's OOM bump: `limit_kills` names those containers
+    when the caller knows better (explain, from its events), else each container's last
+    termination decides. None when the workload has no pods.
+    """
+    if not pods:
+        return None
+    active = [pv for pv in pods if is_active(pv.pod)]
+    # the newest pod carries the current template (a rollout in progress leaves older ones)
+    template = max(active or pods, key=lambda pv: (pv.pod.created or "", pv.pod.name)).pod
+    ws: dict[str, int] = {}
+    peak: dict[str, int] = {}
+    killed: set[str] = set()
+    measured = 0
+    for pv in active:
+        if pv.working_set is not None:
+            measured += 1
+        for c in pv.containers:
+            best = c.working_set
+            seen = highest.get((pv.pod.uid, c.name)) if highest is not None else None
+            if seen is not None and (best is None or seen > best):
+                best = seen
+            if best is not None and best > ws.get(c.name, -1):
+                ws[c.name] = best
+            if peaks is not None:
+                p = peaks.get((pv.pod.uid, c.name))
+                if p is not None and p > peak.get(c.name, -1):
+                    peak[c.name] = p
+    if limit_kills is None:
+        killed = {c.name for pv in pods for c in pv.containers if c.oom_killed and c.limit is not None}
+    else:
+        killed = set(limit_kills)
+    usages = {
+        c.name: ContainerUsageInput(
+            c.name,
+            working_set=ws.get(c.name),
+            peak=peak.get(c.name),
+            peak_source=(peak_source or "") if c.name in peak else "",
+            oom_killed=c.name in killed,
+        )
+        for c in template.containers
+    }
+    rec = recommend(
+        template, usages, owner_kind=kind, owner_name=name, containers=(container,) if container else ()
+    )
+    saving: int | None = None
+    by_name = {r.container: r for r in rec.containers}
+    if any(r.basis != "none" for r in rec.containers):
+        saving = 0
+        for pv in active:
+            for c in pv.containers:
+                r = by_name.get(c.name)
+                if r is None or r.basis == "none" or r.request is None:
+                    continue
+                saving += (c.request or 0) - r.request
+    return WorkloadRecommendation(
+        rec, saving, max(samples, 1), _history(len(active), samples, bool(peak), measured)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# rows
+
+
+def rollup_one(
+    kind: str,
+    namespace: str,
+    name: str,
+    pods: Sequence[PodView],
+    *,
+    desired: int | None = None,
+    inferred: bool = False,
+    allocatable: Mapping[str, int] | None = None,
+    highest: Mapping[tuple[str, str], int] | None = None,
+    samples: int = 1,
+    peaks: Mapping[tuple[str, str], int] | None = None,
+    peak_source: str = "",
+) -> WorkloadRow:
+    """The row of one workload from all its pods (what `explain deploy/x` shows as its totals)."""
+    active = requested = used = idle = measured_req = unmeasured = 0
+    limits = 0
+    unbounded = False
+    without = best_effort = oom = evictions = 0
+    measured_ws: list[int] = []
+    nodes: dict[str, int] = {}
+    per_pod_request = 0
+    for pv in pods:
+        oom += pv.oom_kills
+        if pv.evicted is not None:
+            evictions += 1
+        f = _figures(pv)
+        if not f.active:
+            continue
+        active += 1
+        requested += f.request
+        if f.measured:
+            used += f.working_set
+            idle += f.idle
+            measured_req += f.request
+            measured_ws.append(f.working_set)
+        else:
+            unmeasured += 1
+        if f.limit is None:
+            unbounded = True
+            without += f.without_limit
+        else:
+            limits += f.limit
+        if f.best_effort:
+            best_effort += 1
+        if kind == "DaemonSet":
+            nodes[pv.pod.node] = nodes.get(pv.pod.node, 0) + f.request
+            per_pod_request = max(per_pod_request, f.request)
+    spread = Spread(min(measured_ws), _median(measured_ws), max(measured_ws)) if measured_ws else None
+    ds = None
+    if kind == "DaemonSet" and active:
+        shares = [
+            100.0 * req / allocatable[n] for n, req in nodes.items() if allocatable and allocatable.get(n)
+        ]
+        ds = DaemonSetCost(
+            nodes=len(nodes),
+            request_per_pod=per_pod_request,
+            share_min=min(shares) if shares else None,
+            share_max=max(shares) if shares else None,
+        )
+    any_measured = bool(measured_ws)
+    return WorkloadRow(
+        kind=kind,
+        namespace=namespace,
+        name=name,
+        inferred=inferred,
+        pods=tuple(pods),
+        active=active,
+        desired=desired,
+        requested=requested,
+        used=used if any_measured else None,
+        idle=idle if any_measured else None,
+        measured_requested=measured_req,
+        unmeasured=unmeasured,
+        limits=None if unbounded else limits,
+        containers_without_limit=without,
+        best_effort=best_effort,
+        oom_kills=oom,
+        evictions=evictions,
+        spread=spread,
+        recommendation=workload_recommendation(
+            pods, kind, name, highest=highest, samples=samples, peaks=peaks, peak_source=peak_source
+        ),
+        daemonset=ds,
+    )
+
+
+def group_by_workload(
+    pods: Iterable[PodView], owners: Owners
+) -> dict[WorkloadKey, tuple[list[PodView], bool]]:
+    """Pods by the workload they belong to, with whether that owner was inferred (owners.py)."""
+    groups: dict[WorkloadKey, tuple[list[PodView], bool]] = {}
+    for pv in pods:
+        key, inferred = owners.resolve(pv.pod)
+        g = groups.get(key)
+        if g is None:
+            groups[key] = ([pv], inferred)
+        else:
+            g[0].append(pv)
+            if inferred and not g[1]:
+                groups[key] = (g[0], True)
+    return groups
+
+
+def _sum_known(values: Iterable[int | None]) -> int | None:
+    total, known = 0, False
+    for v in values:
+        if v is not None:
+            total += v
+            known = True
+    return total if known else None
+
+
+def _namespace_rows(rows: Sequence[WorkloadRow]) -> tuple[NamespaceRow, ...]:
+    by_ns: dict[str, list[WorkloadRow]] = defaultdict(list)
+    for r in rows:
+        by_ns[r.namespace].append(r)
+    out = []
+    for ns, rs in sorted(by_ns.items()):
+        out.append(
+            NamespaceRow(
+                namespace=ns,
+                workloads=len(rs),
+                active=sum(r.active for r in rs),
+                requested=sum(r.requested for r in rs),
+                used=_sum_known(r.used for r in rs),
+                idle=_sum_known(r.idle for r in rs),
+                measured_requested=sum(r.measured_requested for r in rs),
+                unmeasured=sum(r.unmeasured for r in rs),
+                limits=None if any(r.limits is None for r in rs) else sum(r.limits or 0 for r in rs),
+                containers_without_limit=sum(r.containers_without_limit for r in rs),
+                best_effort=sum(r.best_effort for r in rs),
+                oom_kills=sum(r.oom_kills for r in rs),
+                evictions=sum(r.evictions for r in rs),
+                saving=_sum_known(r.recommendation.saving if r.recommendation else None for r in rs),
+            )
+        )
+    return tuple(out)
+
+
+def _daemonset_nodes(rows: Sequence[WorkloadRow], nodes: Sequence[NodeView]) -> tuple[DaemonSetNode, ...]:
+    allocatable = {n.node.name: n.node.allocatable_memory for n in nodes}
+    pods: dict[str, int] = defaultdict(int)
+    requested: dict[str, int] = defaultdict(int)
+    used: dict[str, int | None] = {}
+    for r in rows:
+        if r.kind != "DaemonSet":
+            continue
+        for pv in r.pods:
+            if not is_active(pv.pod):
+                continue
+            n = pv.pod.node
+            pods[n] += 1
+            requested[n] += pv.request
+            if pv.working_set is not None:
+                used[n] = (used.get(n) or 0) + pv.working_set
+            else:
+                used.setdefault(n, None)
+    out = []
+    for n in sorted(pods):
+        alloc = allocatable.get(n) or None
+        out.append(
+            DaemonSetNode(
+                node=n,
+                pods=pods[n],
+                requested=requested[n],
+                used=used.get(n),
+                allocatable=alloc,
+                share=100.0 * requested[n] / alloc if alloc else None,
+            )
+        )
+    return tuple(out)
+
+
+def rollup(
+    pods: Iterable[PodView],
+    owners: Owners,
+    nodes: Sequence[NodeView] = (),
+    *,
+    kinds: Collection[str] | None = None,
+    highest: Mapping[tuple[str, str], int] | None = None,
+    samples: int = 1,
+    peaks: Mapping[tuple[str, str], int] | None = None,
+    peak_source: str = "",
+) -> Workloads:
+    """Every workload of `pods` (the pods in scope, not the context pods of their nodes), its
+    namespace sums, the DaemonSets' cost per node and the totals. `kinds` keeps only those kinds
+    (the DaemonSets' cost per node is still computed from every DaemonSet in scope: every node pays
+    it whatever is shown)."""
+    allocatable = {n.node.name: n.node.allocatable_memory for n in nodes}
+    all_rows: list[WorkloadRow] = []
+    for key, (members, inferred) in group_by_workload(pods, owners).items():
+        all_rows.append(
+            rollup_one(
+                key.kind,
+                key.namespace,
+                key.name,
+                sorted(members, key=lambda pv: pv.pod.name),
+                desired=owners.desired(key),
+                inferred=inferred,
+                allocatable=allocatable,
+                highest=highest,
+                samples=samples,
+                peaks=peaks,
+                peak_source=peak_source,
+            )
+        )
+    ds_nodes = _daemonset_nodes(all_rows, nodes)
+    rows = [r for r in all_rows if kinds is None or r.kind in kinds]
+    rows.sort(key=lambda r: (-(r.idle or 0), r.namespace, r.kind, r.name))
+    per_node = [d.requested for d in ds_nodes]
+    totals = Totals(
+        nodes=len(nodes),
+        allocatable=sum(allocatable.values()) if nodes else None,
+        active=sum(r.active for r in rows),
+        requested=sum(r.requested for r in rows),
+        used=_sum_known(r.used for r in rows),
+        idle=_sum_known(r.idle for r in rows),
+        measured_requested=sum(r.measured_requested for r in rows),
+        unmeasured=sum(r.unmeasured for r in rows),
+        pods_without_limit=sum(1 for r in rows for pv in r.pods if is_active(pv.pod) and pv.limit is None),
+        best_effort=sum(r.best_effort for r in rows),
+        oom_kills=sum(r.oom_kills for r in rows),
+        evictions=sum(r.evictions for r in rows),
+        saving=_sum_known(r.recommendation.saving if r.recommendation else None for r in rows),
+        daemonset_requested=sum(per_node),
+        daemonset_used=_sum_known(d.used for d in ds_nodes),
+        daemonset_per_node_min=min(per_node) if per_node else None,
+        daemonset_per_node_max=max(per_node) if per_node else None,
+    )
+    return Workloads(tuple(rows), _namespace_rows(rows), ds_nodes, totals)
