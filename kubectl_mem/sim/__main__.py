@@ -15,7 +15,7 @@ from pathlib import Path
 from .auth import ADMIN_TOKEN, Auth
 from .faults import Faults
 from .podlife import install as install_podlife
-from .scenario import demo_cluster, generate
+from .scenario import DEMO_PODS, demo_cluster, generate
 from .server import SimServer
 
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     now = None if args.fixed_time else datetime.now(UTC)
     t0 = time.perf_counter()
     if args.nodes is None and args.pods is None:
-        cluster = demo_cluster(now=now) if now else generate(seed=7, nodes=6, pods=60)
+        cluster = demo_cluster(now=now) if now else generate(seed=7, nodes=6, pods=DEMO_PODS)
     else:
         cluster = generate(seed=args.seed, nodes=args.nodes or 6, pods=args.pods or 60, now=now)
     built = time.perf_counter() - t0

@@ -104,6 +104,13 @@ def _event_fields(o: Obj) -> dict[str, str]:
     return out
 
 
+def _job_fields(o: Obj) -> dict[str, str]:
+    # batch/v1 Jobs select on status.successful too (pkg/registry/batch/job/strategy.go JobToSelectableFields)
+    out = _meta_fields(o)
+    out["status.successful"] = str(o.get("status", {}).get("succeeded", 0))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceType:
     key: str  # qualified resource, as RBAC names it: "pods", "pods.metrics.k8s.io"
@@ -169,6 +176,17 @@ RESOURCES: dict[str, ResourceType] = {
             _meta_fields,
             {"metadata": {"name": ""}},
         ),
+        *(
+            _rt(f"{res}.apps", res, "apps", "v1", kind, True, _meta_fields, _SAMPLE)
+            for res, kind in (
+                ("deployments", "Deployment"),
+                ("replicasets", "ReplicaSet"),
+                ("statefulsets", "StatefulSet"),
+                ("daemonsets", "DaemonSet"),
+            )
+        ),
+        _rt("jobs.batch", "jobs", "batch", "v1", "Job", True, _job_fields, _SAMPLE),
+        _rt("cronjobs.batch", "cronjobs", "batch", "v1", "CronJob", True, _meta_fields, _SAMPLE),
         _rt(
             "pods.metrics.k8s.io",
             "pods",

@@ -33,6 +33,14 @@ from .builders import (
     oom_killed,
 )
 from .cluster import Cluster, ContainerUsage
+from .controllers import (
+    make_cronjob,
+    make_daemonset,
+    make_deployment,
+    make_job,
+    make_replicaset,
+    make_statefulset,
+)
 
 Gi = 1 << 30
 Mi = 1 << 20
@@ -40,6 +48,7 @@ Mi = 1 << 20
 __all__ = ["DEFAULT_NOW", "DEMO_NAMESPACE", "demo_cluster", "generate"]
 
 Obj = dict[str, Any]
+DEMO_PODS = 74  # the demo's size: the app stories (60 pods hold them) plus the workload showcases
 DEFAULT_NOW = datetime(2025, 6, 2, 9, 30, 0, tzinfo=UTC)  # fixed so scenarios are byte-reproducible
 # The demo context's namespace: the showcase workloads (one story each) all live here, so `top --demo`
 # and `explain --demo NAME` (both in the context's namespace, as kubectl) show every story.
@@ -316,6 +325,7 @@ def _job(rng: random.Random, ns: str, i: int) -> _Workload:
 
 class _Gen:
     def __init__(self, seed: int, n_nodes: int, n_pods: int, now: datetime) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.n_nodes = max(n_nodes, 1)
         self.n_pods = max(n_pods, 0)
@@ -326,6 +336,8 @@ class _Gen:
         self.no_metrics: set[tuple[str, str]] = set()
         self.events: list[Obj] = []
         self.node_ws: dict[str, int] = {}
+        self.controllers: list[tuple[str, Obj]] = []  # (resource, object): the pods' owners
+        self.reserved = 0  # pods kept for the workload showcases while the app pods are made
 
     # -- helpers ------------------------------------------------------------------------------
     def uid(self) -> str:
@@ -333,7 +345,7 @@ class _Gen:
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[self.rng.getrandbits(2)]}{h[17:20]}-{h[20:32]}"
 
     def room(self) -> int:
-        return self.n_pods - len(self.pods)
+        return self.n_pods - self.reserved - len(self.pods)
 
     def add(self, pod: Obj, ws: dict[str, int] | None, *, metrics: bool = True) -> None:
         if self.room() <= 0:
@@ -359,7 +371,13 @@ class _Gen:
         ]
         self.node_pods: dict[str, list[Obj]] = {n: [] for n in ([self.cp] if self.cp else []) + self.workers}
         self._system_pods()
+        reserve = _showcase_pods(len(self.workers))
+        # the app pods' stories come first: the workload showcases only where they all still fit
+        self.reserved = reserve if self.room() - reserve >= _APP_STORY_PODS else 0
         self._app_pods(team_ns)
+        if self.reserved:
+            self.reserved = 0
+            self._workload_showcases()
         self._place_and_finish()
         return self.cluster
 
@@ -438,6 +456,7 @@ class _Gen:
         for ds, ns, spec, pc, ws in ds_defs:
             rev = _suffix(rng, 10)
             shared_mf: list[Obj] | None = None
+            before = len(self.pods)
             for node in self.workers:
                 name = f"{ds}-{_suffix(rng, 5)}"
                 pod = make_pod(
@@ -462,6 +481,23 @@ class _Gen:
                 shared_mf = pod["metadata"]["managedFields"]
                 self.add(pod, {spec["name"]: ws(rng)})
                 self.node_pods[node].append(pod)
+            made = len(self.pods) - before
+            self.controllers.append(
+                (
+                    "daemonsets.apps",
+                    make_daemonset(
+                        ds,
+                        ns,
+                        [spec],
+                        desired=len(self.workers),
+                        ready=made,
+                        created=self.now - timedelta(days=11),
+                        labels={"app.kubernetes.io/name": ds},
+                        priority_class_name=pc,
+                        tolerations=ds_tolerations,
+                    ),
+                )
+            )
         for dep, img, mem in (
             ("coredns", "registry.k8s.io/coredns/coredns:v1.11.3", "170Mi"),
             ("metrics-server", "registry.k8s.io/metrics-server/metrics-server:v0.7.2", "200Mi"),
@@ -544,10 +580,13 @@ class _Gen:
             self._emit(w, special=special)
             special += 1
 
-    def _emit(self, w: _Workload, special: int = -1) -> None:
-        """Create the pods of one workload; `special` numbers the first workloads that get a feature."""
+    def _emit(self, w: _Workload, special: int = -1, story: float | None = None) -> list[Obj]:
+        """Create the pods of one workload and its owner objects; `special` numbers the first
+        workloads that get a feature; `story` pins every replica's story roll (0.5: plain running)."""
         rng, now = self.rng, self.now
         created = now - timedelta(hours=rng.randint(2, 24 * 30))
+        w_created = created
+        made: list[Obj] = []
         pc = w.priority_class or "default-priority"
         rs_hash = _suffix(rng, 10) if w.kind == "Deployment" else _suffix(rng, 10)
         owner_name = {"Deployment": f"{w.name}-{rs_hash}", "StatefulSet": w.name, "Job": w.name}.get(
@@ -557,7 +596,7 @@ class _Gen:
         shared_mf: list[Obj] | None = None
         for r in range(w.replicas):
             if self.room() <= 0:
-                return
+                break
             if w.kind == "StatefulSet":
                 name = f"{w.name}-{r}"
                 labels = {
@@ -592,6 +631,8 @@ class _Gen:
             qos: str | None = "auto"
             feature = special if r == 0 else -1
             kind_roll = rng.random()
+            if story is not None:
+                kind_roll = story
             main = w.containers[0].spec["name"]
             has_limit = "memory" in w.containers[0].spec.get("resources", {}).get("limits", {})
             if feature >= 0:
@@ -681,7 +722,250 @@ class _Gen:
                     metrics = False
             elif reason == "Evicted":
                 pod["_evict"] = max(w.containers[0].ws(rng), 64 * Mi)
+            if self.room() > 0:
+                made.append(pod)
             self.add(pod, ws, metrics=metrics)
+        self._owners(w, made, rs_hash, w_created)
+        return made
+
+    def _owners(self, w: _Workload, pods: list[Obj], rs_hash: str, created: datetime) -> None:
+        """The Deployment and its ReplicaSet, the StatefulSet or the Job that made `pods`, with their
+        status as the controllers would write it (no draw from the generator's random stream)."""
+        ready = sum(
+            1
+            for p in pods
+            if p["status"]["phase"] == "Running"
+            and all(cs.get("ready") for cs in p["status"].get("containerStatuses", []))
+        )
+        template = {
+            "init_containers": [p.spec for p in w.init],
+            "volumes": w.volumes,
+            "priority_class_name": w.priority_class,
+        }
+        containers = [p.spec for p in w.containers]
+        if w.kind == "Deployment":
+            dep = make_deployment(
+                w.name,
+                w.namespace,
+                containers,
+                replicas=w.replicas,
+                ready=ready,
+                template_hash=rs_hash,
+                created=created,
+                labels={"app": w.name, **w.labels},
+                **template,
+            )
+            self.controllers.append(("deployments.apps", dep))
+            self.controllers.append(("replicasets.apps", make_replicaset(dep, rs_hash, ready=ready)))
+        elif w.kind == "StatefulSet":
+            sts = make_statefulset(
+                w.name,
+                w.namespace,
+                containers,
+                replicas=w.replicas,
+                ready=ready,
+                revision=f"{w.name}-{rs_hash[:8]}",
+                created=created,
+                labels={"app": w.name, **w.labels},
+                **template,
+            )
+            self.controllers.append(("statefulsets.apps", sts))
+        elif w.kind == "Job" and pods:
+            phase = pods[0]["status"]["phase"]
+            self.controllers.append(
+                (
+                    "jobs.batch",
+                    make_job(
+                        w.name,
+                        w.namespace,
+                        containers,
+                        created=created,
+                        active=int(phase == "Running"),
+                        succeeded=int(phase == "Succeeded"),
+                        finished=created + timedelta(minutes=2),
+                        **template,
+                    ),
+                )
+            )
+
+    def _workload_showcases(self) -> None:
+        """What `kubectl mem workloads` is for: Deployments requesting far more than they use, a
+        workload without limits, a DaemonSet whose pods' memory grows with the number of
+        namespaces (paid on every node), and a CronJob whose runs are OOM-killed."""
+        rng, now = self.rng, self.now
+        # over-requested: a few hundred Mi used of Gi requested, on every replica
+        for name, ns, image, mem, used, replicas in (
+            ("recommender", "team-search", "ghcr.io/acme/recommender:2.3.1", "2Gi", 300 * Mi, 2),
+            ("pdf-render", "team-checkout", "ghcr.io/acme/pdf-render:1.12.0", "1Gi", 120 * Mi, 1),
+        ):
+            spec = make_container(
+                "app",
+                image,
+                requests={"cpu": "250m", "memory": mem},
+                limits={"memory": mem},
+                env={"WORKERS": "4"},
+                ports=[8080],
+                probes=True,
+            )
+            w = _Workload("Deployment", name, ns, [_Plan(spec, _ws_rel(used, 0.9, 1.12))], replicas=replicas)
+            self._emit(w, story=0.5)
+        # no limit: its memory is bounded only by the node's
+        spec = make_container(
+            "indexer",
+            "ghcr.io/acme/search-indexer:7.0.4",
+            requests={"cpu": "500m", "memory": "512Mi"},
+            ports=[9200],
+            command=["indexer"],
+            args=["--shards=8"],
+        )
+        w = _Workload(
+            "Deployment", "search-indexer", "team-search", [_Plan(spec, _ws_rel(512 * Mi, 1.3, 1.6))]
+        )
+        self._emit(w, story=0.5)
+        self._policy_agent()
+        self._nightly_export(rng, now)
+
+    def _policy_agent(self) -> None:
+        """A DaemonSet that caches every namespace's policies: each pod's memory grows with the number of
+        namespaces, far past its request, and every node pays it."""
+        rng = self.rng
+        spec = make_container(
+            "agent",
+            "ghcr.io/acme/policy-agent:1.9.0",
+            requests={"cpu": "50m", "memory": "64Mi"},
+            ports=[9090],
+            args=["--watch-namespaces=*"],
+        )
+        per_pod = (24 + 5 * len(self.namespaces)) * Mi
+        tolerations = [{"operator": "Exists"}]
+        created = self.now - timedelta(days=9)
+        before = len(self.pods)
+        shared_mf: list[Obj] | bool = True
+        for node in self.workers:
+            pod = make_pod(
+                f"policy-agent-{_suffix(rng, 5)}",
+                "kube-system",
+                node,
+                [spec],
+                owner=("DaemonSet", "policy-agent"),
+                priority_class_name="system-node-critical",
+                priority=_PRIORITY["system-node-critical"],
+                created=created,
+                now=self.now,
+                uid=self.uid(),
+                labels={"app.kubernetes.io/name": "policy-agent", "pod-template-generation": "1"},
+                tolerations=tolerations,
+                with_managed_fields=shared_mf,
+            )
+            shared_mf = pod["metadata"]["managedFields"]
+            if self.room() <= 0:
+                break
+            self.add(pod, {"agent": int(per_pod * rng.uniform(0.97, 1.03))})
+            self.node_pods[node].append(pod)
+        self.controllers.append(
+            (
+                "daemonsets.apps",
+                make_daemonset(
+                    "policy-agent",
+                    "kube-system",
+                    [spec],
+                    desired=len(self.workers),
+                    ready=len(self.pods) - before,
+                    created=created,
+                    generation=1,
+                    labels={"app.kubernetes.io/name": "policy-agent"},
+                    priority_class_name="system-node-critical",
+                    tolerations=tolerations,
+                ),
+            )
+        )
+
+    def _nightly_export(self, rng: random.Random, now: datetime) -> None:
+        """A CronJob every 20 minutes whose last finished run was OOM-killed on each of its 3 attempts
+        (restartPolicy Never: one pod per attempt, kept with the failed Job), and a run going now."""
+        spec = make_container(
+            "export",
+            "ghcr.io/acme/exporter:4.1.0",
+            requests={"cpu": "250m", "memory": "256Mi"},
+            limits={"memory": "512Mi"},
+            env={"PYTHONUNBUFFERED": "1"},
+            command=["python", "-m", "exporter"],
+        )
+        ns, cron = "batch", "nightly-export"
+        slot = int(now.timestamp()) // 1200 * 1200  # the schedule's latest tick: */20
+        failed_at = datetime.fromtimestamp(slot - 1200, UTC)
+        running_at = datetime.fromtimestamp(slot, UTC)
+        if running_at >= now - timedelta(minutes=1):  # too young for metrics: take the tick before
+            failed_at, running_at = failed_at - timedelta(minutes=20), running_at - timedelta(minutes=20)
+        failed_job = f"{cron}-{int(failed_at.timestamp()) // 60}"
+        running_job = f"{cron}-{int(running_at.timestamp()) // 60}"
+        attempts = 3
+        for job, start, n in ((failed_job, failed_at, attempts), (running_job, running_at, 1)):
+            for k in range(n):
+                started = start + timedelta(seconds=5 + 150 * k)
+                phase = "Failed" if job == failed_job else "Running"
+                labels = {
+                    "batch.kubernetes.io/controller-uid": _uuid_of(ns, "Job", job),
+                    "batch.kubernetes.io/job-name": job,
+                    "controller-uid": _uuid_of(ns, "Job", job),
+                    "job-name": job,
+                }
+                pod = make_pod(
+                    f"{job}-{_suffix(rng, 5)}",
+                    ns,
+                    "placeholder",
+                    [spec],
+                    phase=phase,
+                    labels=labels,
+                    owner=("Job", job),
+                    priority_class_name="low-priority",
+                    priority=_PRIORITY["low-priority"],
+                    created=started - timedelta(seconds=2),
+                    started=started,
+                    now=now,
+                    uid=self.uid(),
+                )
+                pod["spec"]["restartPolicy"] = "Never"
+                if phase == "Failed":
+                    term = pod["status"]["containerStatuses"][0]["state"]["terminated"]
+                    term["reason"] = "OOMKilled"
+                    term["finishedAt"] = (started + timedelta(seconds=140)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    self.add(pod, None)
+                else:
+                    self.add(pod, {"export": int(512 * Mi * rng.uniform(0.86, 0.93))})
+        self.controllers.append(
+            (
+                "jobs.batch",
+                make_job(
+                    failed_job,
+                    ns,
+                    [spec],
+                    created=failed_at,
+                    cronjob=cron,
+                    failed=attempts,
+                    backoff_limit=attempts - 1,
+                    finished=failed_at + timedelta(minutes=8),
+                ),
+            )
+        )
+        self.controllers.append(
+            ("jobs.batch", make_job(running_job, ns, [spec], created=running_at, cronjob=cron, active=1))
+        )
+        self.controllers.append(
+            (
+                "cronjobs.batch",
+                make_cronjob(
+                    cron,
+                    ns,
+                    [spec],
+                    schedule="*/20 * * * *",
+                    created=now - timedelta(days=30),
+                    last_schedule=running_at,
+                    active=[running_job],
+                    priority_class_name="low-priority",
+                ),
+            )
+        )
 
     def _place_and_finish(self) -> None:
         rng, now, c = self.rng, self.now, self.cluster
@@ -832,6 +1116,11 @@ class _Gen:
                     )
         c.put_many("nodes", nodes)
         c.put_many("pods", self.pods)
+        by_resource: dict[str, list[Obj]] = {}
+        for resource, obj in self.controllers:
+            by_resource.setdefault(resource, []).append(obj)
+        for resource, objs in by_resource.items():
+            c.put_many(resource, objs)
         c.put_many("events", events)
         c.set_pod_usage_many(
             [
@@ -870,6 +1159,20 @@ def _time(rfc3339: str) -> datetime:
     return datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
+_APP_STORY_PODS = 36  # room the first app workloads (_SHOWCASE) need for their stories
+
+
+def _showcase_pods(workers: int) -> int:
+    """Pods the workload showcases take: 2 + 1 + 1 Deployments, a DaemonSet pod per worker, 4 CronJob pods."""
+    return 4 + workers + 4
+
+
+def _uuid_of(namespace: str, kind: str, name: str) -> str:
+    from .builders import _uuid
+
+    return _uuid(f"{namespace}/{kind}/{name}")
+
+
 def _mem_requests(pod: Obj) -> int:
     total = 0
     for ctr in pod["spec"]["containers"]:
@@ -899,5 +1202,6 @@ def generate(seed: int = 1, nodes: int = 6, pods: int = 60, *, now: datetime | N
 
 
 def demo_cluster(now: datetime | None = None) -> Cluster:
-    """The small cluster `kubectl mem top --demo` shows: 6 nodes, 60 pods, times relative to now."""
-    return generate(seed=7, nodes=6, pods=60, now=now or datetime.now(UTC))
+    """The small cluster `--demo` shows: 6 nodes, 74 pods (the pod stories, and the workload
+    showcases of `kubectl mem workloads`), times relative to now."""
+    return generate(seed=7, nodes=6, pods=DEMO_PODS, now=now or datetime.now(UTC))

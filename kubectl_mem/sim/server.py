@@ -206,6 +206,16 @@ class RequestContext:
                 return params.get("v", "v1")
         return None
 
+    @property
+    def partial_metadata(self) -> bool:
+        """The client asked for a PartialObjectMetadataList (metadata only: `kubectl get --raw` users,
+        client-go's metadata informers, kubectl-mem's owner lists)."""
+        for part in self.headers.get("accept", "").split(","):
+            params = dict(p.strip().split("=", 1) for p in part.split(";")[1:] if "=" in p)
+            if params.get("as") == "PartialObjectMetadataList" and params.get("g") == "meta.k8s.io":
+                return True
+        return False
+
     def json(self) -> Any:
         return json.loads(self.body or b"null")
 
@@ -657,15 +667,23 @@ class SimServer:
         return err.response()
 
     # -- list machinery -------------------------------------------------------------------------
-    def _page(self, snap: Snapshot, q: _ListQuery, items: Sequence[Entry], start: int, gz: bool) -> bytes:
-        key = ("list", q.namespace, q.labels.text, q.fields.text, start, q.limit, gz)
-        return snap.cached(key, lambda: self._render_page(snap, q, items, start, gz))
+    def _page(
+        self,
+        snap: Snapshot,
+        q: _ListQuery,
+        items: Sequence[Entry],
+        start: int,
+        gz: bool,
+        partial: bool = False,
+    ) -> bytes:
+        key = ("list", q.namespace, q.labels.text, q.fields.text, start, q.limit, gz, partial)
+        return snap.cached(key, lambda: self._render_page(snap, q, items, start, gz, partial))
 
     def _render_page(
-        self, snap: Snapshot, q: _ListQuery, items: Sequence[Entry], start: int, gz: bool
+        self, snap: Snapshot, q: _ListQuery, items: Sequence[Entry], start: int, gz: bool, partial: bool
     ) -> bytes:
         if gz:
-            return gzip_bytes(self._page(snap, q, items, start, False))
+            return gzip_bytes(self._page(snap, q, items, start, False, partial))
         end = len(items) if q.limit == 0 else min(start + q.limit, len(items))
         rtype = snap.rtype
         meta: Obj = {"resourceVersion": str(snap.rv)} if rtype.has_resource_version else {}
@@ -673,6 +691,19 @@ class SimServer:
             meta["continue"] = encode_continue(snap.rv, items[end - 1].key + "\x00", end, q.qhash)
             if q.labels.empty and q.fields.empty:
                 meta["remainingItemCount"] = len(items) - end
+        if partial:
+            # each item as PartialObjectMetadata: its whole metadata (managedFields too), nothing else
+            raws = [
+                encode(
+                    {
+                        "kind": "PartialObjectMetadata",
+                        "apiVersion": "meta.k8s.io/v1",
+                        "metadata": e.obj.get("metadata", {}),
+                    }
+                )
+                for e in items[start:end]
+            ]
+            return _list_envelope("PartialObjectMetadataList", "meta.k8s.io/v1", meta, raws)
         return _list_envelope(rtype.list_kind, rtype.api_version, meta, [e.raw for e in items[start:end]])
 
     def list_response(self, ctx: RequestContext, resource: str, *, paginate: bool = True) -> Response:
@@ -704,9 +735,10 @@ class SimServer:
             if gz and len(body) >= self.gzip_min_bytes:
                 return Response(200, self._pb_page(snap, q, items, start, True), PROTOBUF, gzipped=True)
             return Response(200, body, PROTOBUF)
-        body = self._page(snap, q, items, start, False)
+        partial = ctx.partial_metadata
+        body = self._page(snap, q, items, start, False, partial)
         if gz and len(body) >= self.gzip_min_bytes:
-            return Response(200, self._page(snap, q, items, start, True), gzipped=True)
+            return Response(200, self._page(snap, q, items, start, True, partial), gzipped=True)
         return Response(200, body)
 
     def _pb_page(self, snap: Snapshot, q: _ListQuery, items: Sequence[Entry], start: int, gz: bool) -> bytes:
@@ -1078,6 +1110,34 @@ SCHEDULING_RESOURCES: list[Obj] = [
         "priorityclasses", "PriorityClass", False, _ALL_VERBS, "priorityclass", ("pc",), hash_="1QwjyaZjj3Y="
     ),
 ]
+_SCALE = ("get", "patch", "update")
+APPS_RESOURCES: list[Obj] = [
+    _res(
+        "controllerrevisions",
+        "ControllerRevision",
+        True,
+        _ALL_VERBS,
+        "controllerrevision",
+        hash_="85nkx63pcBU=",
+    ),
+    _res("daemonsets", "DaemonSet", True, _ALL_VERBS, "daemonset", ("ds",), ("all",), "dd7pWHUlMKQ="),
+    _res("daemonsets/status", "DaemonSet", True, _SCALE),
+    _res("deployments", "Deployment", True, _ALL_VERBS, "deployment", ("deploy",), ("all",), "8aSe+NMegvE="),
+    {**_res("deployments/scale", "Scale", True, _SCALE), "group": "autoscaling", "version": "v1"},
+    _res("deployments/status", "Deployment", True, _SCALE),
+    _res("replicasets", "ReplicaSet", True, _ALL_VERBS, "replicaset", ("rs",), ("all",), "P1RzHs8/mWQ="),
+    {**_res("replicasets/scale", "Scale", True, _SCALE), "group": "autoscaling", "version": "v1"},
+    _res("replicasets/status", "ReplicaSet", True, _SCALE),
+    _res("statefulsets", "StatefulSet", True, _ALL_VERBS, "statefulset", ("sts",), ("all",), "H+vl74LkKdo="),
+    {**_res("statefulsets/scale", "Scale", True, _SCALE), "group": "autoscaling", "version": "v1"},
+    _res("statefulsets/status", "StatefulSet", True, _SCALE),
+]
+BATCH_RESOURCES: list[Obj] = [
+    _res("cronjobs", "CronJob", True, _ALL_VERBS, "cronjob", ("cj",), ("all",), "sd5LIXh4Fjs="),
+    _res("cronjobs/status", "CronJob", True, _SCALE),
+    _res("jobs", "Job", True, _ALL_VERBS, "job", (), ("all",), "mudhfqk/qZY="),
+    _res("jobs/status", "Job", True, _SCALE),
+]
 METRICS_RESOURCES: list[Obj] = [
     _res("nodes", "NodeMetrics", False, ("get", "list")),
     _res("pods", "PodMetrics", True, ("get", "list")),
@@ -1085,7 +1145,7 @@ METRICS_RESOURCES: list[Obj] = [
 
 
 def _groups(ctx: RequestContext) -> list[Obj]:
-    groups = [("scheduling.k8s.io", "v1")]
+    groups = [("apps", "v1"), ("batch", "v1"), ("scheduling.k8s.io", "v1")]
     if ctx.server.faults.metrics != "absent":
         groups.append(("metrics.k8s.io", "v1beta1"))
     return [
@@ -1189,6 +1249,18 @@ def default_router() -> Router:
     r.add("GET", "/api", _api_versions, **nonres)
     r.add("GET", "/api/v1", _resource_list("v1", CORE_RESOURCES), **nonres)
     r.add("GET", "/apis", _api_groups, **nonres)
+    for group, resources in (("apps", APPS_RESOURCES), ("batch", BATCH_RESOURCES)):
+        r.add("GET", f"/apis/{group}", _api_group(group), **nonres)
+        r.add("GET", f"/apis/{group}/v1", _resource_list(f"{group}/v1", resources), **nonres)
+        for res in (
+            x["name"] for x in resources if "/" not in x["name"] and x["name"] != "controllerrevisions"
+        ):
+            key, g = f"{res}.{group}", {"resource": res, "group": group}
+            r.add("GET", f"/apis/{group}/v1/{res}", _list(key), verb="list", **g)
+            r.add("GET", f"/apis/{group}/v1/namespaces/{{namespace}}/{res}", _list(key), verb="list", **g)
+            r.add(
+                "GET", f"/apis/{group}/v1/namespaces/{{namespace}}/{res}/{{name}}", _get(key), verb="get", **g
+            )
     r.add("GET", "/apis/scheduling.k8s.io", _api_group("scheduling.k8s.io"), **nonres)
     r.add(
         "GET",
