@@ -24,13 +24,13 @@ from kubectl_mem.errors import (
     KubectlMemError,
     NotFoundError,
 )
-from kubectl_mem.kube import codecs, decode
+from kubectl_mem.kube import codecs, decode, owners
 from kubectl_mem.kube.codecs import Codec
 from kubectl_mem.kube.http import Transport, malformed
 from kubectl_mem.kube.lists import list_all
 from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, DEFAULT_STREAMING, Protocol
 from kubectl_mem.kube.watch import list_objects
-from kubectl_mem.model.records import Node, NodeUsage, Pod, PodUsage, PriorityClass
+from kubectl_mem.model.records import Controller, Node, NodeUsage, Pod, PodUsage, PriorityClass
 
 T = TypeVar("T")
 
@@ -45,6 +45,7 @@ class Scope:
     label_selector: str = ""
     field_selector: str = ""
     node: str = ""
+    owners: bool = False  # also list the pods' owners (ReplicaSets, Deployments ...: kube/owners.py)
 
     @property
     def narrowed(self) -> bool:
@@ -80,6 +81,8 @@ class ClusterData:
     taken_at: str
     problems: list[Problem] = field(default_factory=list)
     summary_nodes: list[str] = field(default_factory=list)  # nodes whose kubelet Summary API was read
+    controllers: list[Controller] | None = None  # the pods' owners; None: not asked for
+    owner_kinds_listed: frozenset[str] = frozenset()  # the owner kinds whose list was read
 
 
 def now_rfc3339() -> str:
@@ -157,6 +160,7 @@ def fetch(
         f_priority = pool.submit(
             list_all, transport, "/apis/scheduling.k8s.io/v1/priorityclasses", decode.priority_classes_page
         )
+        f_owners = owners.submit(pool, transport, scope.namespace) if scope.owners else None
 
         pods = f_pods.result()  # required: its error is the command's error
         nodes = _optional(f_nodes, problems, "nodes", _nodes_problem) or []
@@ -185,6 +189,9 @@ def fetch(
             if context_usage:
                 have = {u.key for u in pod_usage}
                 pod_usage = pod_usage + [u for u in context_usage if u.key not in have]
+        owned = owners.collect(f_owners, scope.namespace) if f_owners is not None else None
+    if owned is not None:
+        problems += [Problem(source, message) for source, message in owned.problems]
     data = ClusterData(
         pods=pods,
         shown=shown,
@@ -195,6 +202,8 @@ def fetch(
         metrics_available=metrics_available,
         taken_at=taken_at,
         problems=problems,
+        controllers=owned.controllers if owned is not None else None,
+        owner_kinds_listed=owned.listed if owned is not None else frozenset(),
     )
     from kubectl_mem.kube.summary import fill_usage_gaps
 

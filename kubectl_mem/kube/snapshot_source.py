@@ -13,6 +13,7 @@ from kubectl_mem.kube.fetch import ClusterData, Problem, Scope, Wire, fetch
 from kubectl_mem.kube.http import Transport
 from kubectl_mem.kube.live import LiveCluster
 from kubectl_mem.kube.protocol import DEFAULT_PROTOCOL, DEFAULT_STREAMING, Protocol
+from kubectl_mem.model.owners import Owners
 from kubectl_mem.model.snapshot import build_snapshot
 from kubectl_mem.model.views import PodView, Snapshot
 
@@ -22,6 +23,7 @@ class Loaded:
     snapshot: Snapshot
     shown: list[PodView]  # the pods in scope (context pods of their nodes left out)
     problems: list[Problem] = field(default_factory=list)
+    owners: Owners | None = None  # the pods' owners, when listed (SnapshotSource.owners)
 
     @property
     def partial(self) -> bool:
@@ -41,6 +43,7 @@ class SnapshotSource:
     eviction_threshold: str = "100Mi"
     protocol: Protocol = DEFAULT_PROTOCOL  # --protocol
     streaming: bool = DEFAULT_STREAMING  # streaming lists where offered (KUBE_FEATURE_WatchListClient)
+    owners: bool = False  # also list the pods' owners (for `workloads` and :workloads)
     _conn: Connection | None = None
     _transport: Transport | None = None
     _metrics_transport: Transport | None = None
@@ -71,6 +74,7 @@ class SnapshotSource:
             label_selector=self.label_selector,
             field_selector=self.field_selector,
             node=self.node,
+            owners=self.owners,
         )
 
     def fetch(self) -> ClusterData:
@@ -125,4 +129,7 @@ def build(data: ClusterData, eviction_threshold: str) -> Loaded:
         summary_nodes=data.summary_nodes,
     )
     shown = list(snapshot.pods) if data.shown is None else [p for p in snapshot.pods if p.key in data.shown]
-    return Loaded(snapshot, shown, data.problems)
+    owned = None
+    if data.controllers is not None:
+        owned = Owners(data.controllers, data.owner_kinds_listed)
+    return Loaded(snapshot, shown, data.problems, owned)
