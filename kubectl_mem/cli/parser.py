@@ -149,6 +149,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _collector_flags(nodes, switch=True)
 
+    wl = sub.add_parser(
+        "workloads",
+        help="memory per workload: requested, used and idle, DaemonSets per node, the fix and its saving",
+    )
+    _common(wl)
+    wl.add_argument("-A", "--all-namespaces", action="store_true", help="workloads in all namespaces")
+    wl.add_argument("-l", "--selector", default="", help="label selector on the pods, e.g. app=api")
+    wl.add_argument(
+        "--kind",
+        default="",
+        help="only these kinds, comma-separated: deploy, sts, ds, rs, job, cronjob, pod, node (mirror pods)",
+    )
+    wl.add_argument(
+        "--by",
+        choices=("workload", "namespace"),
+        default="workload",
+        help="one row per workload (default) or per namespace",
+    )
+    wl.add_argument(
+        "--sort-by",
+        default="idle",
+        help="idle (default), idle-pct, requested, used, limit, pods, oom, evictions, saving, name, ...",
+    )
+
     explain = sub.add_parser(
         "explain", help="the story of one pod's (or workload's) memory: cause, evidence, fix"
     )

@@ -75,6 +75,10 @@ def _command(name: str) -> Callable[[argparse.Namespace, Env], ExitStatus]:
         from kubectl_mem.cli.nodes import nodes
 
         return nodes
+    if name == "workloads":
+        from kubectl_mem.cli.workloads import workloads
+
+        return workloads
     if name == "explain":
         from kubectl_mem.cli.explain import explain
 

@@ -46,6 +46,7 @@ class Scope:
     field_selector: str = ""
     node: str = ""
     owners: bool = False  # also list the pods' owners (ReplicaSets, Deployments ...: kube/owners.py)
+    context: bool = True  # fetch the other pods of the shown pods' nodes (eviction ranks need them)
 
     @property
     def narrowed(self) -> bool:
@@ -160,9 +161,9 @@ def fetch(
         f_priority = pool.submit(
             list_all, transport, "/apis/scheduling.k8s.io/v1/priorityclasses", decode.priority_classes_page
         )
-        f_owners = owners.submit(pool, transport, scope.namespace) if scope.owners else None
 
         pods = f_pods.result()  # required: its error is the command's error
+        f_owners = owners.submit(pool, transport, scope.namespace) if scope.owners else None
         nodes = _optional(f_nodes, problems, "nodes", _nodes_problem) or []
         metrics_available = True
         try:
@@ -180,7 +181,7 @@ def fetch(
         priority_classes = _optional(f_priority, problems, "priorityclasses", _priority_problem) or []
 
         shown: set[str] | None = None
-        if scope.narrowed and pods:
+        if scope.narrowed and scope.context and pods:
             shown = {p.key for p in pods}
             context, context_usage = _context(
                 pool, transport, mt, scope, pods, metrics_available, problems, wire

@@ -44,6 +44,7 @@ class SnapshotSource:
     protocol: Protocol = DEFAULT_PROTOCOL  # --protocol
     streaming: bool = DEFAULT_STREAMING  # streaming lists where offered (KUBE_FEATURE_WatchListClient)
     owners: bool = False  # also list the pods' owners (for `workloads` and :workloads)
+    context_pods: bool = True  # False: no eviction ranks wanted, so not the other pods of their nodes
     _conn: Connection | None = None
     _transport: Transport | None = None
     _metrics_transport: Transport | None = None
@@ -75,6 +76,7 @@ class SnapshotSource:
             field_selector=self.field_selector,
             node=self.node,
             owners=self.owners,
+            context=self.context_pods,
         )
 
     def fetch(self) -> ClusterData:

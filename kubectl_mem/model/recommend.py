@@ -241,6 +241,7 @@ SET_RESOURCES_KINDS = {
     "StatefulSet": "statefulset",
     "DaemonSet": "daemonset",
     "ReplicaSet": "replicaset",
+    "CronJob": "cronjob",  # kubectl set resources edits spec.jobTemplate.spec.template (polymorphichelpers)
 }
 
 

@@ -1,0 +1,289 @@
+"""`kubectl mem workloads` end to end against the simulated cluster: every figure of every row checked
+against sums over its pods computed here, independently, from the cluster's own objects (pods,
+ReplicaSets, Jobs, PodMetrics); the totals against the rows; forbidden owner lists; the table."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubectl_mem.cli.env import Env
+from kubectl_mem.cli.run import main
+from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Rule, generate
+from kubectl_mem.sim.builders import pod_memory_request
+from kubectl_mem.sim.quantity import parse_bytes
+
+Obj = dict[str, Any]
+
+
+def run(argv: list[str], kubeconfig: Path | str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main([*argv, "--kubeconfig", str(kubeconfig)], Env(stdout=out, stderr=err, stdout_isatty=False))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module", params=[(7, 6, 74), (3, 12, 400)], ids=["demo", "medium"])
+def cluster(request: pytest.FixtureRequest) -> Cluster:
+    seed, nodes, pods = request.param
+    return generate(seed=seed, nodes=nodes, pods=pods, now=DEFAULT_NOW)
+
+
+# -- the figures, computed here from the cluster's objects -------------------------------------------
+
+
+def _controller(obj: Obj) -> tuple[str, str] | None:
+    for ref in obj["metadata"].get("ownerReferences", []):
+        if ref.get("controller"):
+            return ref["kind"], ref["name"]
+    return None
+
+
+def expected(c: Cluster) -> dict[tuple[str, str, str], dict[str, Any]]:
+    owners = {
+        (kind, o["metadata"]["namespace"], o["metadata"]["name"]): _controller(o)
+        for kind, res in (("ReplicaSet", "replicasets.apps"), ("Job", "jobs.batch"))
+        for o in c.list(res)
+    }
+    usage = {
+        (m["metadata"]["namespace"], m["metadata"]["name"]): {
+            x["name"]: parse_bytes(x["usage"]["memory"]) for x in m["containers"]
+        }
+        for m in c.list("pods.metrics.k8s.io")
+    }
+    rows: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(
+        lambda: {"active": 0, "requested": 0, "used": 0, "idle": 0, "unmeasured": 0, "oom": 0, "evicted": 0}
+    )
+    for p in c.list("pods"):
+        md, spec, st = p["metadata"], p["spec"], p["status"]
+        ns = md["namespace"]
+        owner = _controller(p)
+        if owner is None:
+            key = ("Pod", ns, md["name"])
+        elif owner[0] in ("ReplicaSet", "Job") and owners.get((owner[0], ns, owner[1])):
+            key = (*owners[(owner[0], ns, owner[1])][:1], ns, owners[(owner[0], ns, owner[1])][1])
+        else:
+            key = (owner[0], ns, owner[1])
+        row = rows[key]
+        row["oom"] += sum(
+            1
+            for s in st.get("containerStatuses", []) + st.get("initContainerStatuses", [])
+            if "OOMKilled"
+            in (
+                s.get("state", {}).get("terminated", {}).get("reason"),
+                s.get("lastState", {}).get("terminated", {}).get("reason"),
+            )
+        )
+        row["evicted"] += st.get("reason") == "Evicted"
+        if not spec.get("nodeName") or st["phase"] in ("Succeeded", "Failed"):
+            continue
+        row["active"] += 1
+        row["requested"] += pod_memory_request(p)
+        ws = usage.get((ns, md["name"]))
+        if ws is None:
+            row["unmeasured"] += 1
+            continue
+        row["used"] += sum(ws.values())
+        for ctr in spec["containers"] + [
+            i for i in spec.get("initContainers", []) if i.get("restartPolicy") == "Always"
+        ]:
+            req = (ctr.get("resources", {}).get("requests") or {}).get("memory")
+            if req:
+                row["idle"] += max(0, parse_bytes(req) - ws[ctr["name"]])
+    return rows
+
+
+# -- the checks ------------------------------------------------------------------------------------------
+
+
+def test_every_row_and_the_totals_equal_the_sums_over_their_pods(sim_factory, cluster: Cluster) -> None:
+    srv = sim_factory(cluster)
+    code, out, err = run(["workloads", "-A", "-o", "json"], srv.kubeconfig)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["kind"] == "WorkloadMemoryList" and doc["apiVersion"].startswith("kubectl-mem.io/")
+    want = expected(cluster)
+    got = {(i["kind"], i["namespace"], i["name"]): i for i in doc["items"]}
+    assert set(got) == set(want)
+    for key, w in want.items():
+        item = got[key]
+        assert item["pods"]["active"] == w["active"], key
+        assert item["requestedBytes"] == w["requested"], key
+        assert item["pods"]["unmeasured"] == w["unmeasured"], key
+        measured = w["active"] - w["unmeasured"]
+        assert item["usedBytes"] == (w["used"] if measured else None), key
+        assert item["idleBytes"] == (w["idle"] if measured else None), key
+        assert (item["oomKills"], item["evictions"]) == (w["oom"], w["evicted"]), key
+        assert not item["ownerInferred"]
+    totals = doc["metadata"]["totals"]
+    items = doc["items"]
+    assert totals["requestedBytes"] == sum(i["requestedBytes"] for i in items)
+    assert totals["usedBytes"] == sum(i["usedBytes"] or 0 for i in items)
+    assert totals["idleBytes"] == sum(i["idleBytes"] or 0 for i in items)
+    assert totals["activePods"] == sum(i["pods"]["active"] for i in items)
+    assert totals["unmeasuredPods"] == sum(i["pods"]["unmeasured"] for i in items)
+    assert totals["oomKills"] == sum(i["oomKills"] for i in items)
+    assert totals["allocatableBytes"] == sum(
+        parse_bytes(n["status"]["allocatable"]["memory"]) for n in cluster.list("nodes")
+    )
+
+
+def test_daemonsets_cost_per_node_and_in_total(sim_factory, cluster: Cluster) -> None:
+    srv = sim_factory(cluster)
+    doc = json.loads(run(["workloads", "-A", "-o", "json"], srv.kubeconfig)[1])
+    per_node: dict[str, int] = defaultdict(int)
+    for p in cluster.list("pods"):
+        owner = _controller(p)
+        if owner and owner[0] == "DaemonSet" and p["status"]["phase"] == "Running":
+            per_node[p["spec"]["nodeName"]] += pod_memory_request(p)
+    ds = doc["metadata"]["daemonSets"]
+    assert {n["node"]: n["requestedBytes"] for n in ds["perNode"]} == per_node
+    assert ds["requestedBytes"] == sum(per_node.values())
+    assert ds["perNodeMaxBytes"] == max(per_node.values())
+    desired = {
+        d["metadata"]["name"]: d["status"]["desiredNumberScheduled"] for d in cluster.list("daemonsets.apps")
+    }
+    for item in doc["items"]:
+        if item["kind"] == "DaemonSet":
+            assert item["pods"]["desired"] == desired[item["name"]]
+            assert (
+                item["requestedBytes"] == item["daemonSet"]["nodes"] * item["daemonSet"]["requestPerPodBytes"]
+            )
+
+
+def test_by_namespace_sums_the_workload_rows(sim_factory, cluster: Cluster) -> None:
+    srv = sim_factory(cluster)
+    rows = json.loads(run(["workloads", "-A", "-o", "json"], srv.kubeconfig)[1])["items"]
+    code, out, _ = run(["workloads", "-A", "-o", "yaml", "--by", "namespace"], srv.kubeconfig)
+    doc = yaml.safe_load(out)
+    assert code == 0 and doc["kind"] == "NamespaceMemoryList"
+    for ns in doc["items"]:
+        mine = [r for r in rows if r["namespace"] == ns["namespace"]]
+        assert ns["workloads"] == len(mine)
+        assert ns["requestedBytes"] == sum(r["requestedBytes"] for r in mine)
+        assert ns["idleBytes"] == (
+            sum(r["idleBytes"] or 0 for r in mine) if any(r["idleBytes"] is not None for r in mine) else None
+        )
+    assert sum(ns["workloads"] for ns in doc["items"]) == len(rows)
+
+
+def test_the_showcases_tell_their_stories(sim_factory) -> None:
+    srv = sim_factory(generate(seed=7, nodes=6, pods=74, now=DEFAULT_NOW))
+    items = {
+        i["name"]: i for i in json.loads(run(["workloads", "-A", "-o", "json"], srv.kubeconfig)[1])["items"]
+    }
+    rec = items["recommender"]
+    assert rec["kind"] == "Deployment" and rec["idlePercent"] > 70
+    assert rec["recommendation"]["savingBytes"] > 2 << 30
+    assert rec["recommendation"]["command"].startswith(
+        "kubectl set resources deployment/recommender -n team-search -c=app --requests=memory="
+    )
+    assert (
+        items["search-indexer"]["limitsBytes"] is None
+        and items["search-indexer"]["containersWithoutLimit"] == 1
+    )
+    agent = items["policy-agent"]
+    assert agent["kind"] == "DaemonSet" and agent["usedBytes"] > agent["requestedBytes"]
+    assert agent["limitsBytes"] is None
+    export = items["nightly-export"]
+    assert export["kind"] == "CronJob" and export["oomKills"] == 3 and export["pods"]["active"] == 1
+    (c,) = export["recommendation"]["containers"]
+    assert c["oomBump"] and c["limitBytes"] > c["currentLimitBytes"]
+    assert export["recommendation"]["command"].startswith(
+        "kubectl set resources cronjob/nightly-export -n batch"
+    )
+
+
+def test_the_recommended_command_runs_as_printed(sim_factory, kubectl) -> None:
+    """The exact command, through the real kubectl (--dry-run=client: the sim accepts no writes)."""
+    srv = sim_factory(generate(seed=7, nodes=6, pods=74, now=DEFAULT_NOW))
+    items = {
+        i["name"]: i for i in json.loads(run(["workloads", "-A", "-o", "json"], srv.kubeconfig)[1])["items"]
+    }
+    for name in ("recommender", "nightly-export"):
+        rec = items[name]["recommendation"]
+        (c,) = rec["containers"]
+        args = rec["command"].split()[1:] + ["--dry-run=client", "-o", "json"]
+        r = kubectl(srv.kubeconfig, *args, check=True)
+        obj = json.loads(r.stdout)
+        spec = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
+        (ctr,) = spec["template"]["spec"]["containers"]
+        assert parse_bytes(ctr["resources"]["requests"]["memory"]) == c["requestBytes"]
+        assert parse_bytes(ctr["resources"]["limits"]["memory"]) == c["limitBytes"]
+
+
+def test_forbidden_owner_lists_are_said_and_the_rest_still_resolves(sim_factory) -> None:
+    pods_only = [
+        Rule(
+            verbs=("list", "get"), resources=("pods", "nodes", "pods.metrics.k8s.io", "nodes.metrics.k8s.io")
+        ),
+        Rule(verbs=("list",), resources=("deployments.apps", "daemonsets.apps", "statefulsets.apps")),
+    ]
+    srv = sim_factory(
+        generate(seed=7, nodes=6, pods=74, now=DEFAULT_NOW), auth=Auth({"t": ("alice", pods_only)})
+    )
+    kubeconfig = srv.write_kubeconfig(Path(srv.kubeconfig).parent / "alice", token="t")
+    code, out, err = run(["workloads", "-A", "-o", "json"], kubeconfig)
+    assert code == 3
+    lines = err.splitlines()
+    assert any(
+        line.startswith("warning: cannot list replicasets.apps in all namespaces (forbidden)")
+        for line in lines
+    )
+    assert any(
+        line.startswith("warning: cannot list jobs.batch in all namespaces (forbidden)") for line in lines
+    )
+    doc = json.loads(out)
+    assert doc["metadata"]["ownersNotListed"] == ["Job", "ReplicaSet"]
+    items = {(i["kind"], i["name"]): i for i in doc["items"]}
+    # the Deployment is found by its ReplicaSet's name and says so; its desired count comes from its list
+    rec = items[("Deployment", "recommender")]
+    assert rec["ownerInferred"] and rec["pods"]["desired"] == 2
+    # a Job's CronJob cannot be known without the Job: each Job is its own row
+    assert ("CronJob", "nightly-export") not in items
+    assert {k for k in items if k[0] == "Job"} == {
+        ("Job", j["metadata"]["name"]) for j in srv.cluster.list("jobs.batch")
+    }
+    # the table marks the inferred owners and says why
+    code, out, err = run(["workloads", "-A"], kubeconfig)
+    assert "recommender*" in out and out.rstrip().endswith(
+        "* owner inferred, not read from the API (see the warnings)"
+    )
+
+
+def test_the_table_first_line_columns_and_flags(sim_factory) -> None:
+    srv = sim_factory(generate(seed=7, nodes=6, pods=74, now=DEFAULT_NOW))
+    code, out, err = run(["workloads", "-A"], srv.kubeconfig)
+    assert code == 0, err
+    first, header, *rows = out.splitlines()
+    assert (
+        first.startswith("cluster: ") and "DaemonSets request" in first and "without a memory limit" in first
+    )
+    assert header.split()[:5] == ["KIND", "NAMESPACE", "NAME", "PODS", "REQUESTED"]
+    assert rows[0].split()[2] == "recommender"  # the most idle first
+    code, out, _ = run(
+        ["workloads", "-n", "team-search", "--kind", "deploy", "--sort-by", "name", "--no-headers"],
+        srv.kubeconfig,
+    )
+    names = [line.split()[1] for line in out.splitlines()]  # no NAMESPACE column with -n, no totals line
+    assert code == 0 and names == sorted(names) and "recommender" in names
+    assert all(line.split()[0] == "Deployment" for line in out.splitlines())
+    code, out, _ = run(["workloads", "-A", "-o", "wide", "--kind", "ds"], srv.kubeconfig)
+    assert "WS MIN/MEDIAN/MAX" in out and "%NODE ALLOC" in out
+    for argv, message in (
+        (
+            ["workloads", "--kind", "svc"],
+            'error: --kind "svc": expected deploy, sts, ds, rs, job, cronjob, pod or node',
+        ),
+        (["workloads", "-A", "-n", "x"], "error: -A and -n cannot be used together"),
+        (["workloads", "--sort-by", "age"], 'error: --sort-by "age": expected one of'),
+    ):
+        code, _, err = run(argv, srv.kubeconfig)
+        assert code == 2 and err.startswith(message)
+    code, _, err = run(["workloads", "-n", "nothing-here"], srv.kubeconfig)
+    assert code == 0 and err.strip() == "No resources found in nothing-here namespace."
