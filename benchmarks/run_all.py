@@ -18,6 +18,7 @@ BENCHMARKS = {
     "collector": "bench_collector.py",  # the node script under busybox, and a node end to end
     "startup": "bench_startup.py",  # the release binary vs pip vs kubectl version --client
     "apiserver": "bench_apiserver.py",  # what each wire and the open view cost the (simulated) apiserver
+    "workloads": "bench_workloads.py",  # workloads -A -o json vs top -A -o json at 20k pods
 }
 
 
