@@ -15,9 +15,9 @@ import yaml
 
 from kubectl_mem.cli.env import Env
 from kubectl_mem.cli.run import main
+from kubectl_mem.model.quantity import memory_bytes as parse_bytes
 from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Rule, generate
 from kubectl_mem.sim.builders import pod_memory_request
-from kubectl_mem.sim.quantity import parse_bytes
 
 Obj = dict[str, Any]
 
