@@ -201,28 +201,24 @@ def totals_line(w: Workloads, *, namespace: str | None, metrics: bool = True) ->
     """The first line: what the rows add up to, against the cluster's allocatable memory."""
     t: Totals = w.totals
     scope = "cluster" if namespace is None else f"namespace {namespace}"
-    parts = [f"{scope}: {t.active} pods"]
+    head = f"{scope}: {t.active} pods"
     if t.allocatable is not None:
-        parts[0] += f" on {t.nodes} node{'s' if t.nodes != 1 else ''} (allocatable {size(t.allocatable)})"
-    parts.append(
-        f"requested {size(t.requested)}" + (_share(t.requested, t.allocatable) if namespace is None else "")
-    )
+        nodes = f"{t.nodes} node{'s' if t.nodes != 1 else ''}, allocatable {size(t.allocatable)}"
+        head += f" on {nodes}" if namespace is None else f" (the cluster: {nodes})"
+    parts = [head, f"requested {size(t.requested)}" + _share(t.requested, t.allocatable)]
     if metrics and t.used is not None:
-        used = f"used {lower_bound(t.used, t.unmeasured)}, idle {lower_bound(t.idle, t.unmeasured)}"
-        if t.idle_pct is not None:
-            used += f" ({pct(t.idle_pct)} of what they request)"
+        parts.append(f"used {lower_bound(t.used, t.unmeasured)}")
+        idle = f"idle {lower_bound(t.idle, t.unmeasured)}"
+        notes = [f"{pct(t.idle_pct)} of requested"] if t.idle_pct is not None else []
         if t.unmeasured:
-            used += f", {t.unmeasured} pod{'s' if t.unmeasured != 1 else ''} without usage not counted"
-        parts.append(used)
+            notes.append(f"{t.unmeasured} pod{'s' if t.unmeasured != 1 else ''} without usage")
+        parts.append(idle + (f" ({'; '.join(notes)})" if notes else ""))
     else:
         parts.append("used unknown (no metrics)")
     if w.daemonset_nodes:
         lo, hi = t.daemonset_per_node_min, t.daemonset_per_node_max
         per_node = size(hi) if lo == hi else f"{size(lo)}-{size(hi)}"
-        parts.append(
-            f"DaemonSets request {per_node} on each of {len(w.daemonset_nodes)} nodes "
-            f"({size(t.daemonset_requested)} in all)"
-        )
+        parts.append(f"DaemonSets {per_node} per node ({size(t.daemonset_requested)} in all)")
     parts.append(
         f"{t.pods_without_limit} pod{'s' if t.pods_without_limit != 1 else ''} without a memory limit"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -287,3 +288,18 @@ def test_the_table_first_line_columns_and_flags(sim_factory) -> None:
         assert code == 2 and err.startswith(message)
     code, _, err = run(["workloads", "-n", "nothing-here"], srv.kubeconfig)
     assert code == 0 and err.strip() == "No resources found in nothing-here namespace."
+
+
+def test_every_field_of_the_documents_is_described_in_docs(sim_factory) -> None:
+    from json_keys import json_keys
+
+    text = (Path(__file__).parents[2] / "docs" / "workloads.md").read_text()
+    text = re.sub(r"```.*?```", "", text, flags=re.S)  # the examples: only the described fields count
+    srv = sim_factory(generate(seed=7, nodes=6, pods=74, now=DEFAULT_NOW))
+    keys: set[str] = set()
+    for by in ("workload", "namespace"):
+        keys |= json_keys(json.loads(run(["workloads", "-A", "-o", "json", "--by", by], srv.kubeconfig)[1]))
+    documented = {
+        w for span in re.findall(r"`([^`]+)`", text) for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", span)
+    }
+    assert sorted(keys - documented) == []
