@@ -211,7 +211,7 @@ def test_the_documented_role_is_enough_and_forbidden_lists_are_said(
 
 
 def _sim_get(srv: SimServer, path: str, accept: str = "application/json") -> Obj:
-    ctx = ssl.create_default_context(cafile=str(srv.ca_file))
+    ctx = ssl.create_default_context(cadata=srv.ca_pem)
     conn = http.client.HTTPSConnection(srv.host, srv.port, context=ctx, timeout=30)
     conn.request("GET", path, headers={"Accept": accept, "Authorization": f"Bearer {ADMIN_TOKEN}"})
     r = conn.getresponse()

@@ -17,6 +17,7 @@ import yaml
 from kubectl_mem.cli.env import Env
 from kubectl_mem.cli.run import main
 from kubectl_mem.model.quantity import memory_bytes as parse_bytes
+from kubectl_mem.report.fmt import size
 from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Rule, generate
 from kubectl_mem.sim.builders import pod_memory_request
 
@@ -262,9 +263,15 @@ def test_the_table_first_line_columns_and_flags(sim_factory) -> None:
     code, out, err = run(["workloads", "-A"], srv.kubeconfig)
     assert code == 0, err
     first, header, *rows = out.splitlines()
+    t = json.loads(run(["workloads", "-A", "-o", "json"], srv.kubeconfig)[1])["metadata"]
+    totals, ds = t["totals"], t["daemonSets"]
+    assert first.startswith(f"cluster: {totals['activePods']} pods on {totals['nodes']} nodes, ")
+    assert f"; requested {size(totals['requestedBytes'])} (" in first
+    assert f"; idle ≥{size(totals['idleBytes'])} (" in first  # some pods have no usage: a lower bound
     assert (
-        first.startswith("cluster: ") and "DaemonSets request" in first and "without a memory limit" in first
+        f"; DaemonSets {size(ds['perNodeMaxBytes'])} per node ({size(ds['requestedBytes'])} in all)" in first
     )
+    assert first.endswith(f"; {totals['podsWithoutLimit']} pods without a memory limit")
     assert header.split()[:5] == ["KIND", "NAMESPACE", "NAME", "PODS", "REQUESTED"]
     assert rows[0].split()[2] == "recommender"  # the most idle first
     code, out, _ = run(
