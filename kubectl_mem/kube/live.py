@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_mem.errors import ApiNotFoundError, ForbiddenError, KubectlMemError
-from kubectl_mem.kube import decode
+from kubectl_mem.kube import decode, owners
 from kubectl_mem.kube.fetch import (
     METRICS,
     ClusterData,
@@ -72,6 +72,9 @@ class LiveCluster:
         self._context: Reflector | None = None  # every pod, when the view is narrowed (eviction ranks)
         self._nodes_problem: Problem | None = None
         self._context_problem: Problem | None = None
+        self._owners: owners.OwnersResult | None = None  # with scope.owners (:workloads)
+        self._owners_at = 0.0
+        self._owner_keys: set[tuple[str, str, str]] = set()
 
     def _reflector(self, path: str, params: list[tuple[str, str]], codec, key) -> Reflector:
         return Reflector(
@@ -178,6 +181,9 @@ class LiveCluster:
             elif self._context is not None and pods:
                 wanted = {p.node for p in pods if p.node}
                 pods = pods + [p for p in self._context.items() if p.node in wanted and p.key not in shown]
+        owned = self._owner_lists(pods) if scope.owners else None
+        if owned is not None:
+            problems += [Problem(source, message) for source, message in owned.problems]
         data = ClusterData(
             pods=pods,
             shown=shown,
@@ -188,8 +194,34 @@ class LiveCluster:
             metrics_available=metrics_available,
             taken_at=taken_at,
             problems=problems,
+            controllers=owned.controllers if owned is not None else None,
+            owner_kinds_listed=owned.listed if owned is not None else frozenset(),
         )
         return fill_usage_gaps(self.transport, data)
+
+    OWNERS_EVERY = 60.0  # seconds: owners change with rollouts and scaling, not at every refresh
+
+    def _owner_lists(self, pods: list[Any]) -> owners.OwnersResult:
+        """The pods' owners (kube/owners.py), listed again after OWNERS_EVERY, or at once when a pod
+        names a ReplicaSet or Job the last lists did not have (a rollout, a new run)."""
+        now = time.monotonic()
+        fresh = self._owners is not None and now - self._owners_at < self.OWNERS_EVERY
+        if fresh and self._owners is not None:
+            listed = self._owners.listed
+            known = self._owner_keys
+            fresh = all(
+                (p.owner_kind, p.namespace, p.owner_name) in known
+                for p in pods
+                if p.owner_kind in ("ReplicaSet", "Job") and p.owner_kind in listed
+            )
+        if not fresh or self._owners is None:
+            with ThreadPoolExecutor(max_workers=len(owners.OWNER_LISTS)) as pool:
+                result = owners.collect(
+                    owners.submit(pool, self.transport, self.scope.namespace), self.scope.namespace
+                )
+            self._owners, self._owners_at = result, now
+            self._owner_keys = {(c.kind, c.namespace, c.name) for c in result.controllers}
+        return self._owners
 
     def state(self) -> LiveState:
         live = [

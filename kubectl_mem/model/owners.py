@@ -49,7 +49,7 @@ class Owners:
             (c.kind, c.namespace, c.name): c for c in controllers
         }
         self.listed = frozenset(listed)
-        self._cache: dict[tuple[str, str, str, str], Resolved] = {}
+        self._cache: dict[tuple[str, str, str], Resolved] = {}
 
     def get(self, kind: str, namespace: str, name: str) -> Controller | None:
         return self._by_key.get((kind, namespace, name))
@@ -63,22 +63,22 @@ class Owners:
         kind = pod.owner_kind
         if not kind:
             return Resolved(WorkloadKey("Pod", pod.namespace, pod.name), False)
-        # the hash decides the inference, so it is part of the cache key
-        template_hash = _label(pod, "pod-template-hash") if kind == "ReplicaSet" else ""
-        ck = (kind, pod.namespace, pod.owner_name, template_hash)
+        # one answer per owner: a ReplicaSet's pods all carry the hash that is part of its name
+        ck = (kind, pod.namespace, pod.owner_name)
         hit = self._cache.get(ck)
         if hit is None:
-            hit = self._cache[ck] = self._resolve(kind, pod.namespace, pod.owner_name, template_hash)
+            hit = self._cache[ck] = self._resolve(kind, pod.namespace, pod.owner_name, pod)
         return hit
 
-    def _resolve(self, kind: str, namespace: str, name: str, template_hash: str) -> Resolved:
+    def _resolve(self, kind: str, namespace: str, name: str, pod: Pod) -> Resolved:
         if kind in ("ReplicaSet", "Job"):
             c = self._by_key.get((kind, namespace, name))
             if c is not None:
                 if c.owner_kind and c.owner_name:
                     return Resolved(WorkloadKey(c.owner_kind, namespace, c.owner_name), False)
                 return Resolved(WorkloadKey(kind, namespace, name), False)
-            if kind == "ReplicaSet" and template_hash and name.endswith(f"-{template_hash}"):
+            template_hash = _label(pod, "pod-template-hash") if kind == "ReplicaSet" else ""
+            if template_hash and name.endswith(f"-{template_hash}"):
                 deployment = name[: -len(template_hash) - 1]
                 return Resolved(WorkloadKey("Deployment", namespace, deployment), True)
             # a Job whose list was not read may still belong to a CronJob: say it was not checked

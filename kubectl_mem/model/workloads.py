@@ -234,7 +234,7 @@ def _median(values: list[int]) -> int:
 # the recommendation for a workload's template
 
 
-def _history(active: int, samples: int, peaks: bool, measured: int) -> str:
+def _history(samples: int, peaks: bool, measured: int) -> str:
     if not measured:
         return "no usage known for any replica (no metrics): nothing to base a request on"
     replicas = f"{measured} replica{'s' if measured != 1 else ''}"
@@ -245,7 +245,10 @@ def _history(active: int, samples: int, peaks: bool, measured: int) -> str:
             f"one working-set sample (now) of {replicas}: it shows this moment, not the peaks of the last "
             "days; watch it over a busy period (the interactive view's :workloads) before trusting it"
         )
-    return f"{samples} working-set samples of {replicas} taken while the view was open: the highest counts"
+    return (
+        f"up to {samples} working-set samples of each of {replicas}, taken while the view was open "
+        "(the highest counts); a longer watch over a busy period shows more"
+    )
 
 
 def workload_recommendation(
@@ -274,24 +277,23 @@ def workload_recommendation(
     active = [pv for pv in pods if is_active(pv.pod)]
     # the newest pod carries the current template (a rollout in progress leaves older ones)
     template = max(active or pods, key=lambda pv: (pv.pod.created or "", pv.pod.name)).pod
-    ws: dict[str, int] = {}
-    peak: dict[str, int] = {}
-    killed: set[str] = set()
+    session = highest if highest is not None and samples > 1 else None
+    ws: dict[str, int] = {}  # the highest working set now
+    peak: dict[str, tuple[int, str]] = {}  # the highest peak known, and where it comes from
     measured = 0
+    seen_source = f"the highest working set in up to {samples} samples taken while the view was open"
     for pv in active:
         if pv.working_set is not None:
             measured += 1
         for c in pv.containers:
-            best = c.working_set
-            seen = highest.get((pv.pod.uid, c.name)) if highest is not None else None
-            if seen is not None and (best is None or seen > best):
-                best = seen
-            if best is not None and best > ws.get(c.name, -1):
-                ws[c.name] = best
-            if peaks is not None:
-                p = peaks.get((pv.pod.uid, c.name))
-                if p is not None and p > peak.get(c.name, -1):
-                    peak[c.name] = p
+            if c.working_set is not None and c.working_set > ws.get(c.name, -1):
+                ws[c.name] = c.working_set
+            for found, source in (
+                (session.get((pv.pod.uid, c.name)) if session is not None else None, seen_source),
+                (peaks.get((pv.pod.uid, c.name)) if peaks is not None else None, peak_source),
+            ):
+                if found is not None and found > peak.get(c.name, (-1, ""))[0]:
+                    peak[c.name] = (found, source)
     if limit_kills is None:
         killed = {c.name for pv in pods for c in pv.containers if c.oom_killed and c.limit is not None}
     else:
@@ -300,8 +302,8 @@ def workload_recommendation(
         c.name: ContainerUsageInput(
             c.name,
             working_set=ws.get(c.name),
-            peak=peak.get(c.name),
-            peak_source=(peak_source or "") if c.name in peak else "",
+            peak=peak[c.name][0] if c.name in peak else None,
+            peak_source=peak[c.name][1] if c.name in peak else "",
             oom_killed=c.name in killed,
         )
         for c in template.containers
@@ -319,9 +321,8 @@ def workload_recommendation(
                 if r is None or r.basis == "none" or r.request is None:
                     continue
                 saving += (c.request or 0) - r.request
-    return WorkloadRecommendation(
-        rec, saving, max(samples, 1), _history(len(active), samples, bool(peak), measured)
-    )
+    cgroup_peaks = peaks is not None and any(src == peak_source for _, src in peak.values())
+    return WorkloadRecommendation(rec, saving, max(samples, 1), _history(samples, cgroup_peaks, measured))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -72,7 +72,8 @@ def _ds_share(r: WorkloadRow) -> str:
     d = r.daemonset
     if d is None or d.share_min is None or d.share_max is None:
         return "-"
-    lo, hi = pct(d.share_min), pct(d.share_max)
+    # a DaemonSet's share is often below 1%: one decimal, so it does not read as nothing
+    lo, hi = f"{d.share_min:.1f}%", f"{d.share_max:.1f}%"
     return lo if lo == hi else f"{lo}-{hi}"
 
 

@@ -33,6 +33,7 @@ from kubectl_mem.tui.screens.command import CommandPrompt
 from kubectl_mem.tui.screens.help import HelpScreen
 from kubectl_mem.tui.screens.nodes import NodesScreen
 from kubectl_mem.tui.screens.pods import PodsScreen
+from kubectl_mem.tui.screens.workloads import WorkloadsScreen
 from kubectl_mem.tui.viewstate import Command, CommandError, parse_command
 
 
@@ -43,7 +44,11 @@ def utc_now() -> dt.datetime:
 class KubectlMemApp(App[None]):
     TITLE = "kubectl mem"
     CSS_PATH = "app.tcss"
-    MODES: ClassVar[dict[str, type[Screen]]] = {"pods": PodsScreen, "nodes": NodesScreen}  # type: ignore[assignment]
+    MODES: ClassVar[dict[str, type[Screen]]] = {  # type: ignore[assignment]
+        "pods": PodsScreen,
+        "nodes": NodesScreen,
+        "workloads": WorkloadsScreen,
+    }
     DEFAULT_MODE = "pods"
     COMMANDS = App.COMMANDS | {KubectlMemCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -174,7 +179,8 @@ class KubectlMemApp(App[None]):
 
     def set_namespace(self, namespace: str | None) -> None:
         self._rescope(self.source.with_namespace(namespace), f"namespace {namespace or 'all'}")
-        self.run_command("pods")
+        # :ns scopes the workloads too; from any other screen it shows the namespace's pods
+        self.run_command("workloads" if self.current_mode == "workloads" else "pods")
 
     def set_context(self, context: str) -> None:
         self._rescope(self.source.with_context(context), f"context {context}")
@@ -182,6 +188,19 @@ class KubectlMemApp(App[None]):
     def action_all_namespaces(self) -> None:
         if not self.source.all_namespaces:
             self.set_namespace(None)
+
+    # ------------------------------------------------------------ workloads
+
+    def want_workloads(self) -> None:
+        """:workloads was opened: list the pods' owners and roll them up at every refresh from now on
+        (not before: a view that never shows workloads does not pay for their lists)."""
+        if self.refresher.workloads_wanted:
+            return
+        self.refresher.workloads_wanted = True
+        want = getattr(self.source, "want_owners", None)
+        if want is not None:
+            want()
+        self.refresher.request()
 
     # ------------------------------------------------------------ cgroups (key c)
 
@@ -265,7 +284,7 @@ class KubectlMemApp(App[None]):
         return True
 
     def action_command(self) -> None:
-        suggestions = ["pods", "nodes", "ns all", "q"] + [f"ns {ns}" for ns in self.namespaces()]
+        suggestions = ["pods", "nodes", "workloads", "ns all", "q"] + [f"ns {ns}" for ns in self.namespaces()]
         self.push_screen(CommandPrompt(suggestions), self._command_entered)
 
     def _command_entered(self, text: str | None) -> None:
@@ -284,7 +303,7 @@ class KubectlMemApp(App[None]):
             self.exit()
         elif cmd.name == "help":
             self.action_help()
-        elif cmd.name in ("pods", "nodes"):
+        elif cmd.name in ("pods", "nodes", "workloads"):
             if self.current_mode != cmd.name:
                 self.switch_mode(cmd.name)
             while len(self.screen_stack) > 1:

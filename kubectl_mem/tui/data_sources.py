@@ -16,6 +16,7 @@ from typing import Protocol
 from kubectl_mem.errors import KubectlMemError
 from kubectl_mem.kube.live import LiveCluster, LiveState
 from kubectl_mem.kube.snapshot_source import Loaded, SnapshotSource, build
+from kubectl_mem.model.workloads import Workloads
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Fetched:
     context: str
     namespace: str | None  # None: all namespaces
     live: LiveState | None = None  # the watches behind it (None: not watched, e.g. a fixed snapshot)
+    workloads: Workloads | None = None  # the roll-up, once :workloads is wanted (tui/refresh.py)
 
 
 class TuiSource(Protocol):
@@ -71,6 +73,12 @@ class ClusterSource:
                 gc.enable()
         namespace = None if self.source.all_namespaces else conn.namespace
         return Fetched(loaded, conn.context, namespace, self._live.state())
+
+    def want_owners(self) -> None:
+        """List the pods' owners too, from the next load on (:workloads)."""
+        self.source.owners = True
+        if self._live is not None:
+            self._live.scope.owners = True
 
     def _replace(self, **changes: object) -> ClusterSource:
         fresh = dataclasses.replace(
@@ -126,7 +134,7 @@ class FixedSource:
         loaded = self._make()
         if self.namespace is not None:
             shown = [p for p in loaded.shown if p.pod.namespace == self.namespace]
-            loaded = Loaded(loaded.snapshot, shown, loaded.problems)
+            loaded = Loaded(loaded.snapshot, shown, loaded.problems, loaded.owners)
         return Fetched(loaded, self.context, self.namespace)
 
     def _copy(self, **changes: object) -> FixedSource:

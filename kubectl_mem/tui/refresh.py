@@ -10,12 +10,14 @@ refresh right after it.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kubectl_mem.errors import KubectlMemError
+from kubectl_mem.model.workloads import Workloads, rollup
 from kubectl_mem.tui.data_sources import Fetched, TuiSource
 from kubectl_mem.tui.messages import RefreshFailed, SnapshotReady
 from kubectl_mem.tui.samples import Samples
@@ -49,6 +51,7 @@ class Refresher:
         self.completed = 0
         self.scope = 0  # bumped by a scope change
         self.source: TuiSource | None = None
+        self.workloads_wanted = False  # :workloads was opened: roll the pods up at each refresh
 
     def set_source(self, source: TuiSource) -> None:
         old = self.source
@@ -75,6 +78,24 @@ class Refresher:
         )
         return True
 
+    def _workloads(self, fetched: Fetched) -> Workloads:
+        """The roll-up, here in the worker (a second at 20k pods), from the samples seen so far."""
+        loaded = fetched.loaded
+        assert loaded.owners is not None
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return rollup(
+                loaded.shown,
+                loaded.owners,
+                loaded.snapshot.nodes,
+                highest=self.samples.highest(),
+                samples=min(len(self.samples.times), self.samples.max_samples),
+            )
+        finally:
+            if enabled:
+                gc.enable()
+
     def request(self) -> None:
         """Refresh now, or right after the running refresh."""
         if not self.tick():
@@ -89,6 +110,8 @@ class Refresher:
                 self.samples.record(self.clock().timestamp(), fetched.loaded.snapshot)
                 if len(self.samples.times) % 30 == 0:
                     self.samples.forget({p.pod.uid for p in fetched.loaded.snapshot.pods})
+                if self.workloads_wanted and fetched.loaded.owners is not None:
+                    fetched.workloads = self._workloads(fetched)
             message = SnapshotReady(fetched, scope, time.perf_counter() - start)
         except KubectlMemError as e:
             message = RefreshFailed(str(e), type(e).__name__, scope)

@@ -81,6 +81,19 @@ class Samples:
         times = self.times
         return [(times[s.first + j], v << 10) for j, v in enumerate(s.values) if v != GAP]
 
+    def highest(self) -> dict[tuple[str, str], int]:
+        """The highest working set seen of each container, in bytes, by (pod uid, container): what
+        the workload recommendations build on while the view is open."""
+        out = {}
+        for key, s in self._series.items():
+            top = max(s.values)  # GAP is the largest uint32: only a series with a gap needs a scan
+            if top == GAP:
+                top = max((v for v in s.values if v != GAP), default=GAP)
+                if top == GAP:
+                    continue
+            out[key] = top << 10
+        return out
+
     def forget(self, live_uids: set[str]) -> None:
         """Drop the series of pods that are gone."""
         for key in [k for k in self._series if k[0] not in live_uids]:

@@ -19,7 +19,9 @@ from operator import is_
 from typing import Any, Generic, TypeVar
 
 from kubectl_mem.model.views import ContainerView, NodeView, PodView
+from kubectl_mem.model.workloads import WorkloadRow
 from kubectl_mem.report import columns as cols
+from kubectl_mem.report import workloads as wl
 
 R = TypeVar("R")
 
@@ -170,6 +172,27 @@ POD_SORT_KEYS: tuple[SortKey, ...] = _sort_keys(
 NODE_SORT_KEYS: tuple[SortKey, ...] = _sort_keys(
     cols.NODE_COLUMNS,
     (("H", "headroom"), ("M", "memory"), ("N", "name"), ("U", "requests"), ("L", "limits"), ("P", "pods")),
+)
+
+
+def _workload_sort(id_: str, key: str, sort_name: str, label: str) -> SortKey:
+    column, descending = wl.WORKLOAD_SORTS[sort_name]
+    return SortKey(id_, key, column, descending, label)
+
+
+WORKLOAD_SORT_KEYS: tuple[SortKey, ...] = (
+    _workload_sort("sort-idle", "I", "idle", "idle"),
+    _workload_sort("sort-idle-pct", "D", "idle-pct", "idle %"),
+    _workload_sort("sort-requested", "U", "requested", "requested"),
+    _workload_sort("sort-used", "M", "used", "used"),
+    _workload_sort("sort-limit", "L", "limit", "limits"),
+    _workload_sort("sort-saving", "S", "saving", "saving"),
+    _workload_sort("sort-oom", "K", "oom", "OOM kills"),
+    _workload_sort("sort-evictions", "V", "evictions", "evictions"),
+    _workload_sort("sort-pods", "O", "pods", "pods"),
+    _workload_sort("sort-name", "N", "name", "name"),
+    _workload_sort("sort-namespace", "P", "namespace", "namespace"),
+    _workload_sort("sort-kind", "T", "kind", "kind"),
 )
 
 
@@ -377,6 +400,20 @@ class NodeState(TableState[NodeView]):
         )
 
 
+class WorkloadState(TableState[WorkloadRow]):
+    """Workloads (report/workloads.py's columns), the most idle first; `-l` matches the labels of
+    their pods' template (the first pod's)."""
+
+    def __init__(self, sort: SortSpec | None = None) -> None:
+        super().__init__(
+            wl.WORKLOAD_COLUMNS,
+            key=lambda r: r.key,
+            haystack=lambda r: f"{r.kind} {r.namespace}/{r.name}",
+            labels=lambda r: r.pods[0].pod.labels if r.pods else (),
+            sort=sort or SortSpec("idle", True),
+        )
+
+
 def follow(rows_len: int, new_index: int | None, old_index: int) -> int:
     """Where the cursor goes after the rows changed: to its row if still there, else the same
     position clamped (the row below moves up into the place of one that left)."""
@@ -408,6 +445,9 @@ _ALIASES = {
     "pods": "pods",
     "pod": "pods",
     "po": "pods",
+    "workloads": "workloads",
+    "workload": "workloads",
+    "wl": "workloads",
     "ns": "ns",
     "namespace": "ns",
     "namespaces": "ns",
@@ -424,6 +464,7 @@ _ALIASES = {
 COMMAND_HELP: dict[str, str] = {
     "pods": "pods by risk (also :po)",
     "nodes": "nodes by headroom to their eviction threshold (also :no)",
+    "workloads": "workloads by idle memory: requested, used, the fix and its saving (also :wl)",
     "ns NAME": "show the pods of one namespace; :ns all (or key 0) for all",
     "ctx NAME": "switch to another kubeconfig context",
     "help": "the keys of this screen",
@@ -443,7 +484,9 @@ class CommandLine:
             return CommandError("empty command")
         name = self.aliases.get(words[0].lower())
         if name is None:
-            return CommandError(f"unknown command :{words[0]} (try :pods, :nodes, :ns NAME, :ctx NAME, :q)")
+            return CommandError(
+                f"unknown command :{words[0]} (try :pods, :nodes, :workloads, :ns NAME, :ctx NAME, :q)"
+            )
         args = words[1:]
         if name in ("ns", "ctx"):
             if len(args) != 1:

@@ -189,7 +189,7 @@ def test_samples_seen_while_the_view_was_open_raise_the_usage_and_say_so() -> No
     )
     (c,) = row.recommendation.recommendation.containers
     assert c.usage == 400 * MI and row.recommendation.samples == 12
-    assert row.recommendation.history.startswith("12 working-set samples")
+    assert row.recommendation.history.startswith("up to 12 working-set samples")
 
 
 def test_rollup_rows_namespaces_daemonsets_and_totals_add_up() -> None:

@@ -1,0 +1,199 @@
+"""`:workloads` (`:wl`): workloads by idle memory, the rows of `kubectl mem workloads`; enter shows one
+workload: its figures, the recommendation with what it rests on (the samples taken while the view is
+open) and the exact command, and its pods (enter again: a pod)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.widgets import Footer, Static
+
+from kubectl_mem.model.workloads import WorkloadRow
+from kubectl_mem.report import workloads as wl
+from kubectl_mem.report.fmt import pct, size
+from kubectl_mem.tui.refresh import ViewData
+from kubectl_mem.tui.screens.base import TableScreen, sort_bindings
+from kubectl_mem.tui.screens.pods import POD_BINDINGS
+from kubectl_mem.tui.viewstate import WORKLOAD_SORT_KEYS, PodState, SortSpec, WorkloadState, row_pod
+from kubectl_mem.tui.widgets.pod_table import PodTable
+from kubectl_mem.tui.widgets.table import LineTable
+from kubectl_mem.tui.widgets.workload_table import WorkloadTable
+
+
+def _rows(data: ViewData) -> tuple[WorkloadRow, ...] | None:
+    f = data.fetched
+    if f is None or f.workloads is None:
+        return None
+    return f.workloads.rows
+
+
+class WorkloadsScreen(TableScreen):
+    BINDINGS: ClassVar[list[BindingType]] = sort_bindings(WORKLOAD_SORT_KEYS)
+    TITLE_NAME = "workloads"
+
+    def __init__(self) -> None:
+        super().__init__(id="workloads")
+        self.state = WorkloadState()
+        self.table = WorkloadTable(self.state, id="workload-table")
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield Static(id="workload-totals")
+        yield from self.compose_title()
+        yield self.table
+        yield from self.compose_filter()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.kapp.want_workloads()  # the owners are listed, and the roll-up made, from now on
+        super().on_mount()
+        self.table.focus()
+
+    def title_scope(self) -> str:
+        f = self.kapp.data.fetched
+        return "all" if f is None or f.namespace is None else f.namespace
+
+    def show_data(self, data: ViewData, new_snapshot: bool) -> None:
+        rows = _rows(data)
+        if new_snapshot and rows is not None and data.fetched is not None:
+            f = data.fetched
+            assert f.workloads is not None
+            self.table.all_namespaces = f.namespace is None
+            self.table.has_metrics = f.loaded.snapshot.metrics_available
+            self.state.set_rows(rows)
+            self.table.new_rows()
+            self.query_one("#workload-totals", Static).update(
+                wl.totals_line(
+                    f.workloads, namespace=f.namespace, metrics=f.loaded.snapshot.metrics_available
+                ).rstrip()
+            )
+        self.update_title()
+
+    def empty_message(self) -> str:
+        data = self.kapp.data
+        if data.fetched is not None and data.fetched.workloads is None and not data.error:
+            return "listing the pods' owners…"
+        if data.fetched is None or self.state.filter.active:
+            return super().empty_message().replace("nothing matches", "no workloads match")
+        return "no workloads here"
+
+    def on_line_table_selected(self, event: LineTable.Selected) -> None:
+        self.app.push_screen(WorkloadDetailScreen(event.row.key))
+
+
+def workload_summary(r: WorkloadRow) -> Text:
+    """The workload's figures, and its recommendation with what it rests on and the command."""
+    t = Text()
+    t.append(f"{r.target}", style="bold")
+    t.append(f"  namespace {r.namespace}  pods {wl.pods_text(r.active, r.desired)}")
+    if r.unmeasured:
+        t.append(f" ({r.unmeasured} without usage)")
+    if r.inferred:
+        t.append("  owner inferred, not read from the API", style="bold")
+    t.append(
+        f"\nrequested {size(r.requested)}  used {wl.lower_bound(r.used, r.unmeasured)}"
+        f"  idle {wl.lower_bound(r.idle, r.unmeasured)} ({pct(r.idle_pct)})"
+        f"  limits {wl.limits_text(r.limits, r.containers_without_limit)}"
+        f"  OOM kills {r.oom_kills}  evictions {r.evictions}"
+    )
+    if r.spread is not None:
+        s = r.spread
+        t.append(
+            f"\nworking set per replica {size(s.min)} / {size(s.median)} / {size(s.max)} (min / median / max)"
+        )
+    if r.daemonset is not None:
+        d = r.daemonset
+        share = (
+            "" if d.share_max is None else f", {pct(d.share_min)}-{pct(d.share_max)} of a node's allocatable"
+        )
+        t.append(f"\non {d.nodes} nodes: {size(d.request_per_pod)} requested per node{share}")
+    w = r.recommendation
+    if w is None:
+        return t
+    t.append("\nrecommendation", style="bold")
+    t.append(f" from {w.history}")
+    for c in w.recommendation.containers:
+        if c.basis == "none" and not c.oom_bump:
+            t.append(f"\n  {c.container}: unchanged ({c.usage_source})")
+            continue
+        t.append(
+            f"\n  {c.container}: request {size(c.current_request, missing='none')} → "
+            f"{size(c.request, missing='none')}, limit {size(c.current_limit, missing='none')} → "
+            f"{size(c.limit, missing='none')}" + (" (bumped after an OOM kill)" if c.oom_bump else "")
+        )
+    if w.saving is not None:
+        verb = "frees" if w.saving >= 0 else "asks for"
+        t.append(f"\n  {verb} {size(abs(w.saving))} of request across {r.active} replicas")
+    if w.recommendation.command:
+        t.append("\n")
+        t.append(w.recommendation.command, style="bold")
+    for caveat in w.recommendation.caveats:
+        t.append(f"\n  {caveat}", style="italic")
+    return t
+
+
+class WorkloadDetailScreen(TableScreen):
+    """One workload: its figures and recommendation above, its pods below (finished ones dimmed)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = POD_BINDINGS
+    TITLE_NAME = "pods"
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.workload_key = key
+        settings = self.kapp.settings
+        self.state = PodState(SortSpec("memory", True))
+        self.table = PodTable(
+            self.state, warn_pct=settings.warn_pct, critical_pct=settings.critical_pct, id="workload-pods"
+        )
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield Static(id="workload-summary")
+        yield from self.compose_title()
+        yield self.table
+        yield from self.compose_filter()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.table.focus()
+
+    def title_scope(self) -> str:
+        kind, _, rest = self.workload_key.partition("/")
+        return f"{kind.lower()}/{rest.partition('/')[2]}"
+
+    def show_data(self, data: ViewData, new_snapshot: bool) -> None:
+        rows = _rows(data)
+        if rows is None:
+            return
+        summary = self.query_one("#workload-summary", Static)
+        row = next((r for r in rows if r.key == self.workload_key), None)
+        if row is None:
+            summary.update(Text(f"{self.title_scope()} is gone (no pods in the last refresh)", style="bold"))
+            self.state.set_rows([])
+            self.table.new_rows()
+            return
+        summary.update(workload_summary(row))
+        if new_snapshot and data.fetched is not None:
+            self.table.all_namespaces = False
+            self.table.has_metrics = data.fetched.loaded.snapshot.metrics_available
+            self.state.set_rows(row.pods)
+            self.table.new_rows()
+        self.update_title()
+
+    def on_line_table_selected(self, event: LineTable.Selected) -> None:
+        from kubectl_mem.tui.screens.pod_detail import PodDetailScreen
+
+        self.app.push_screen(PodDetailScreen(row_pod(event.row).pod.uid))
+
+    def action_toggle_containers(self) -> None:
+        assert isinstance(self.table, PodTable)
+        self.table.toggle_expanded()
+
+    def action_collect_cgroups(self) -> None:
+        nodes = sorted({pv.pod.node for pv in self.state.all if pv.pod.node})
+        self.kapp.collect_cgroups(nodes)

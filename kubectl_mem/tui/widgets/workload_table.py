@@ -1,0 +1,78 @@
+"""The workloads table of `:workloads` (the columns of `kubectl mem workloads`, report/workloads.py):
+idle memory in the colours of a warning when most of a request sits idle, OOM kills in red, and
+workloads without limits marked in words as well as colour."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+
+from kubectl_mem.model.workloads import WorkloadRow
+from kubectl_mem.report import columns as cols
+from kubectl_mem.tui.viewstate import WorkloadState
+from kubectl_mem.tui.widgets.table import LineTable
+
+IDLE_WARN_PCT = 50.0  # more than half of what it requests unused
+
+
+class WorkloadTable(LineTable[WorkloadRow]):
+    VALUE_WIDTHS: ClassVar[dict[str, int]] = {
+        "kind": 10,
+        "pods": 5,
+        "requested": 7,
+        "used": 7,
+        "idle": 7,
+        "idle_pct": 5,
+        "limit": 13,
+        "besteffort": 3,
+        "oom": 3,
+        "evictions": 3,
+        "spread": 20,
+        "ds_share": 9,
+        "saving": 7,
+    }
+    FLEX: ClassVar[dict[str, tuple[int, int, int]]] = {
+        "name": (14, 28, 63),
+        "namespace": (6, 16, 32),
+        "rec_request": (6, 12, 40),
+        "rec_limit": (6, 12, 40),
+    }
+    DROP_ORDER: ClassVar[tuple[str, ...]] = (
+        "spread",
+        "ds_share",
+        "besteffort",
+        "evictions",
+        "rec_limit",
+        "rec_request",
+        "limit",
+        "used",
+        "kind",
+    )
+    SHORT_TITLES: ClassVar[dict[str, str]] = {
+        "requested": "REQ",
+        "besteffort": "BE",
+        "evictions": "EVCT",
+        "rec_request": "REC REQ",
+        "rec_limit": "REC LIM",
+        "namespace": "NS",
+        "spread": "WS MIN/MED/MAX",
+        "ds_share": "%ALLOC",
+    }
+
+    def __init__(self, state: WorkloadState, *, id: str | None = None) -> None:
+        super().__init__(state, id=id)
+
+    def cell_style(self, row: WorkloadRow, column: cols.Column) -> Style | None:
+        key = column.key
+        if key in ("idle", "idle_pct") and row.idle_pct is not None and row.idle_pct >= IDLE_WARN_PCT:
+            return self.style("warn")
+        if key == "oom" and row.oom_kills:
+            return self.style("critical")
+        if key == "limit" and row.limits is None:
+            return self.style("marked")
+        if key == "besteffort" and row.best_effort:
+            return self.style("marked")
+        if key == "saving" and row.recommendation is not None and (row.recommendation.saving or 0) < 0:
+            return self.style("dim")
+        return None
