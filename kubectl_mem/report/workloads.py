@@ -9,9 +9,20 @@ leading `≥`; a recommendation or saving that rests on nothing is `-`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from kubectl_mem.model.workloads import NamespaceRow, Totals, WorkloadRow, Workloads
-from kubectl_mem.report.columns import Column
+from kubectl_mem.report.columns import (
+    BYTES,
+    COUNT,
+    LIMIT,
+    NODE_COLUMNS,
+    PERCENT,
+    POD_COLUMNS,
+    TEXT,
+    Column,
+    sorts,
+)
 from kubectl_mem.report.fmt import pct, size
 
 # kubectl's short names, as --kind takes them
@@ -77,121 +88,237 @@ def _ds_share(r: WorkloadRow) -> str:
     return lo if lo == hi else f"{lo}-{hi}"
 
 
+_POD = {c.key: c for c in POD_COLUMNS}
+_NODE = {c.key: c for c in NODE_COLUMNS}
+_PODS_TEXT = replace(COUNT, width=5)
+
+
+def _spread_max(r: WorkloadRow) -> int | None:
+    return r.spread.max if r.spread else None
+
+
+def _share_max(r: WorkloadRow) -> float | None:
+    return r.daemonset.share_max if r.daemonset else None
+
+
+# The same facts as `top` and `nodes` keep their keys, titles and formats (report/columns/).
 WORKLOAD_COLUMNS: list[Column[WorkloadRow]] = [
-    Column("kind", "KIND", lambda r: r.kind, lambda r: r.kind),
-    Column("namespace", "NAMESPACE", lambda r: r.namespace, lambda r: r.namespace, namespaced=True),
-    Column("name", "NAME", lambda r: r.name, lambda r: r.name + ("*" if r.inferred else "")),
-    Column("pods", "PODS", lambda r: r.active, lambda r: pods_text(r.active, r.desired), "right"),
-    Column("requested", "REQUESTED", lambda r: r.requested, lambda r: size(r.requested), "right"),
+    Column(
+        "kind",
+        "KIND",
+        lambda r: r.kind,
+        TEXT,
+        "the workload's kind: its pods' owner, a ReplicaSet's Deployment, a Job's CronJob; Pod: no owner",
+        json="kind",
+        sort=("kind",),
+    ),
+    replace(
+        _POD["namespace"],
+        value=lambda r: r.namespace,
+        help="the workload's namespace (shown when several are listed)",
+    ),
+    replace(
+        _POD["name"],
+        value=lambda r: r.name,
+        help="the workload's name (*: its owner inferred, not read from the API)",
+        flex=(14, 28, 63),
+        cell=lambda r: r.name + ("*" if r.inferred else ""),
+    ),
+    Column(
+        "workload_pods",
+        "PODS",
+        lambda r: r.active,
+        _PODS_TEXT,
+        "pods on a node and not finished / the desired count where the owner says one",
+        json="pods.active",
+        sort=("pods",),
+        descending=True,
+        cell=lambda r: pods_text(r.active, r.desired),
+    ),
+    Column(
+        "requested",
+        "REQUESTED",
+        lambda r: r.requested,
+        BYTES,
+        "sum of the pods' memory requests as the kubelet computes a pod's request",
+        json="requestedBytes",
+        sort=("requested",),
+        descending=True,
+    ),
     Column(
         "used",
         "USED",
         lambda r: r.used,
-        lambda r: lower_bound(r.used, r.unmeasured),
-        "right",
+        BYTES,
+        "sum of the pods' working sets (≥: some pods have no usage yet)",
+        json="usedBytes",
+        sort=("used",),
+        descending=True,
         needs_metrics=True,
+        cell=lambda r: lower_bound(r.used, r.unmeasured),
     ),
     Column(
         "idle",
         "IDLE",
         lambda r: r.idle,
-        lambda r: lower_bound(r.idle, r.unmeasured),
-        "right",
+        BYTES,
+        "requested but not used: per container max(0, request - working set), summed",
+        json="idleBytes",
+        sort=("idle",),
+        descending=True,
+        needs_metrics=True,
+        cell=lambda r: lower_bound(r.idle, r.unmeasured),
+    ),
+    Column(
+        "idle_pct",
+        "IDLE%",
+        lambda r: r.idle_pct,
+        PERCENT,
+        "IDLE as a share of what the measured pods request",
+        json="idlePercent",
+        sort=("idle-pct",),
+        descending=True,
         needs_metrics=True,
     ),
-    Column("idle_pct", "IDLE%", lambda r: r.idle_pct, lambda r: pct(r.idle_pct), "right", needs_metrics=True),
-    Column(
-        "limit",
-        "LIMITS",
-        lambda r: r.limits,
-        lambda r: limits_text(r.limits, r.containers_without_limit),
-        "right",
+    replace(
+        _NODE["limits"],
+        value=lambda r: r.limits,
+        format=replace(LIMIT, width=13),
+        help="sum of the pods' memory limits; unbounded (N): N containers without a limit",
+        sort=("limit", "limits"),
+        cell=lambda r: limits_text(r.limits, r.containers_without_limit),
     ),
-    Column("besteffort", "BESTEFFORT", lambda r: r.best_effort, lambda r: str(r.best_effort), "right"),
-    Column("oom", "OOM", lambda r: r.oom_kills, lambda r: str(r.oom_kills), "right"),
-    Column("evictions", "EVICTED", lambda r: r.evictions, lambda r: str(r.evictions), "right"),
+    Column(
+        "besteffort",
+        "BESTEFFORT",
+        lambda r: r.best_effort,
+        COUNT,
+        "pods of QoS class BestEffort (evicted and OOM-killed first)",
+        json="bestEffortPods",
+    ),
+    replace(
+        _POD["oom"],
+        value=lambda r: r.oom_kills,
+        help="containers of its pods (finished ones too) whose last termination was an OOM kill",
+    ),
+    Column(
+        "evictions",
+        "EVICTED",
+        lambda r: r.evictions,
+        COUNT,
+        "its pods the kubelet evicted, as long as the API keeps them",
+        json="evictions",
+        sort=("evictions",),
+        descending=True,
+    ),
     Column(
         "spread",
         "WS MIN/MEDIAN/MAX",
-        lambda r: r.spread.max if r.spread else None,
-        _spread,
-        "right",
+        _spread_max,
+        replace(BYTES, width=20),
+        "working set per replica: replicas far apart grow with something other than their load",
+        json="workingSetPerReplica.maxBytes",
         wide=True,
         needs_metrics=True,
+        cell=_spread,
     ),
     Column(
         "ds_share",
         "%NODE ALLOC",
-        lambda r: r.daemonset.share_max if r.daemonset else None,
-        _ds_share,
-        "right",
+        _share_max,
+        replace(PERCENT, width=11),
+        "DaemonSets: their pod's request as a share of each node's allocatable memory",
+        json="daemonSet.allocatableShareMaxPercent",
         wide=True,
+        cell=_ds_share,
     ),
     Column(
         "rec_request",
         "REC REQUEST",
         lambda r: _per_container(r, "request"),
-        lambda r: _per_container(r, "request"),
+        TEXT,
+        "the recommended request of each container (name=value when several)",
+        flex=(6, 12, 40),
     ),
     Column(
-        "rec_limit", "REC LIMIT", lambda r: _per_container(r, "limit"), lambda r: _per_container(r, "limit")
+        "rec_limit",
+        "REC LIMIT",
+        lambda r: _per_container(r, "limit"),
+        TEXT,
+        "the recommended limit of each container",
+        flex=(6, 12, 40),
     ),
-    Column("saving", "SAVING", saving, lambda r: size(saving(r)), "right", needs_metrics=True),
+    Column(
+        "saving",
+        "SAVING",
+        saving,
+        BYTES,
+        "request freed across the replicas by the recommendation (negative: it asks for more)",
+        json="recommendation.savingBytes",
+        sort=("saving",),
+        descending=True,
+        needs_metrics=True,
+    ),
 ]
+
+_WL = {c.key: c for c in WORKLOAD_COLUMNS}
 
 NAMESPACE_COLUMNS: list[Column[NamespaceRow]] = [
-    Column("namespace", "NAMESPACE", lambda r: r.namespace, lambda r: r.namespace),
-    Column("workloads", "WORKLOADS", lambda r: r.workloads, lambda r: str(r.workloads), "right"),
-    Column("pods", "PODS", lambda r: r.active, lambda r: str(r.active), "right"),
-    Column("requested", "REQUESTED", lambda r: r.requested, lambda r: size(r.requested), "right"),
+    replace(
+        _POD["namespace"],
+        value=lambda r: r.namespace,
+        help="the namespace",
+        namespaced=False,
+        sort=("namespace", "name"),
+    ),
     Column(
-        "used",
-        "USED",
-        lambda r: r.used,
-        lambda r: lower_bound(r.used, r.unmeasured),
-        "right",
+        "workloads",
+        "WORKLOADS",
+        lambda r: r.workloads,
+        COUNT,
+        "workloads in the namespace",
+        json="workloads",
+        sort=("workloads",),
+        descending=True,
+    ),
+    Column(
+        "ns_pods",
+        "PODS",
+        lambda r: r.active,
+        _PODS_TEXT,
+        "pods on a node and not finished",
+        json="activePods",
+        sort=("pods",),
+        descending=True,
+    ),
+    *(
+        replace(_WL[k], value=get, cell=cell)
+        for k, get, cell in (
+            ("requested", lambda r: r.requested, None),
+            ("used", lambda r: r.used, lambda r: lower_bound(r.used, r.unmeasured)),
+            ("idle", lambda r: r.idle, lambda r: lower_bound(r.idle, r.unmeasured)),
+            ("idle_pct", lambda r: r.idle_pct, None),
+            ("limits", lambda r: r.limits, lambda r: limits_text(r.limits, r.containers_without_limit)),
+            ("besteffort", lambda r: r.best_effort, None),
+            ("oom", lambda r: r.oom_kills, None),
+            ("evictions", lambda r: r.evictions, None),
+        )
+    ),
+    Column(
+        "ns_saving",
+        "SAVING",
+        lambda r: r.saving,
+        BYTES,
+        "request its workloads' recommendations free (negative: they ask for more)",
+        json="savingBytes",
+        sort=("saving",),
+        descending=True,
         needs_metrics=True,
     ),
-    Column(
-        "idle",
-        "IDLE",
-        lambda r: r.idle,
-        lambda r: lower_bound(r.idle, r.unmeasured),
-        "right",
-        needs_metrics=True,
-    ),
-    Column("idle_pct", "IDLE%", lambda r: r.idle_pct, lambda r: pct(r.idle_pct), "right", needs_metrics=True),
-    Column(
-        "limit",
-        "LIMITS",
-        lambda r: r.limits,
-        lambda r: limits_text(r.limits, r.containers_without_limit),
-        "right",
-    ),
-    Column("besteffort", "BESTEFFORT", lambda r: r.best_effort, lambda r: str(r.best_effort), "right"),
-    Column("oom", "OOM", lambda r: r.oom_kills, lambda r: str(r.oom_kills), "right"),
-    Column("evictions", "EVICTED", lambda r: r.evictions, lambda r: str(r.evictions), "right"),
-    Column("saving", "SAVING", lambda r: r.saving, lambda r: size(r.saving), "right", needs_metrics=True),
 ]
 
-# --sort-by keys, with their natural direction (True: largest first)
-WORKLOAD_SORTS: dict[str, tuple[str, bool]] = {
-    "idle": ("idle", True),
-    "idle-pct": ("idle_pct", True),
-    "requested": ("requested", True),
-    "used": ("used", True),
-    "limit": ("limit", True),
-    "pods": ("pods", True),
-    "oom": ("oom", True),
-    "evictions": ("evictions", True),
-    "saving": ("saving", True),
-    "name": ("name", False),
-    "namespace": ("namespace", False),
-    "kind": ("kind", False),
-}
-NAMESPACE_SORTS: dict[str, tuple[str, bool]] = {
-    k: v for k, v in WORKLOAD_SORTS.items() if k not in ("name", "kind")
-} | {"name": ("namespace", False), "workloads": ("workloads", True)}
+WORKLOAD_SORTS: dict[str, tuple[str, bool]] = sorts(WORKLOAD_COLUMNS)
+NAMESPACE_SORTS: dict[str, tuple[str, bool]] = sorts(NAMESPACE_COLUMNS)
 
 
 def _share(part: int | None, whole: int | None) -> str:

@@ -58,7 +58,7 @@ async def test_the_rows_of_the_cli_the_most_idle_first_then_pods_then_a_pod() ->
         assert rows_of(app) == [r.name for r in want.rows]
         assert rows_of(app)[0] == "report"  # 512Mi requested, 100Mi used: the most idle
         text = screen_text(app)
-        assert "workloads(all)[7]" in text and "sort idle↓" in text
+        assert "workloads(all)[7]" in text and "sort IDLE↓" in text
         assert f"requested {size(want.totals.requested)}" in text  # the totals line
         report = next(line for line in text.splitlines() if " report " in line)
         assert "412Mi" in report and "80%" in report  # IDLE, IDLE%

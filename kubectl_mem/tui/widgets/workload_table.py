@@ -17,27 +17,6 @@ IDLE_WARN_PCT = 50.0  # more than half of what it requests unused
 
 
 class WorkloadTable(LineTable[WorkloadRow]):
-    VALUE_WIDTHS: ClassVar[dict[str, int]] = {
-        "kind": 10,
-        "pods": 5,
-        "requested": 7,
-        "used": 7,
-        "idle": 7,
-        "idle_pct": 5,
-        "limit": 13,
-        "besteffort": 3,
-        "oom": 3,
-        "evictions": 3,
-        "spread": 20,
-        "ds_share": 9,
-        "saving": 7,
-    }
-    FLEX: ClassVar[dict[str, tuple[int, int, int]]] = {
-        "name": (14, 28, 63),
-        "namespace": (6, 16, 32),
-        "rec_request": (6, 12, 40),
-        "rec_limit": (6, 12, 40),
-    }
     DROP_ORDER: ClassVar[tuple[str, ...]] = (
         "spread",
         "ds_share",
@@ -45,20 +24,10 @@ class WorkloadTable(LineTable[WorkloadRow]):
         "evictions",
         "rec_limit",
         "rec_request",
-        "limit",
+        "limits",
         "used",
         "kind",
     )
-    SHORT_TITLES: ClassVar[dict[str, str]] = {
-        "requested": "REQ",
-        "besteffort": "BE",
-        "evictions": "EVCT",
-        "rec_request": "REC REQ",
-        "rec_limit": "REC LIM",
-        "namespace": "NS",
-        "spread": "WS MIN/MED/MAX",
-        "ds_share": "%ALLOC",
-    }
 
     def __init__(self, state: WorkloadState, *, id: str | None = None) -> None:
         super().__init__(state, id=id)
@@ -69,7 +38,7 @@ class WorkloadTable(LineTable[WorkloadRow]):
             return self.style("warn")
         if key == "oom" and row.oom_kills:
             return self.style("critical")
-        if key == "limit" and row.limits is None:
+        if key == "limits" and row.limits is None:
             return self.style("marked")
         if key == "besteffort" and row.best_effort:
             return self.style("marked")
