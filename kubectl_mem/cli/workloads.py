@@ -11,6 +11,7 @@ from kubectl_mem.cli.shared import outcome, sort_spec, source_from
 from kubectl_mem.errors import ExitStatus, UsageError
 from kubectl_mem.model.owners import LISTED_KINDS, Owners
 from kubectl_mem.model.workloads import rollup
+from kubectl_mem.report import columns as cols
 from kubectl_mem.report import document, table
 from kubectl_mem.report import workloads as wl
 from kubectl_mem.report.columns import sort_rows, visible
@@ -37,7 +38,7 @@ def workloads(opts: argparse.Namespace, env: Env) -> ExitStatus:
     kinds = parse_kinds(opts.kind)
     by_namespace = opts.by == "namespace"
     sort_column, descending = sort_spec(
-        opts.sort_by, wl.NAMESPACE_SORTS if by_namespace else wl.WORKLOAD_SORTS
+        opts.sort_by, cols.NAMESPACE_SORTS if by_namespace else cols.WORKLOAD_SORTS
     )
     opts.node_filter = ""
     src = source_from(opts)
@@ -63,13 +64,15 @@ def workloads(opts: argparse.Namespace, env: Env) -> ExitStatus:
     out = opts.output or "table"
     if by_namespace:
         ns_rows = sort_rows(
-            list(result.namespaces), wl.NAMESPACE_COLUMNS, sort_column, descending, tie=lambda r: r.key
+            list(result.namespaces), cols.NAMESPACE_COLUMNS, sort_column, descending, tie=lambda r: r.key
         )
         rows: list = ns_rows
-        columns: list = wl.NAMESPACE_COLUMNS
+        columns: list = cols.NAMESPACE_COLUMNS
     else:
-        rows = sort_rows(list(result.rows), wl.WORKLOAD_COLUMNS, sort_column, descending, tie=lambda r: r.key)
-        columns = wl.WORKLOAD_COLUMNS
+        rows = sort_rows(
+            list(result.rows), cols.WORKLOAD_COLUMNS, sort_column, descending, tie=lambda r: r.key
+        )
+        columns = cols.WORKLOAD_COLUMNS
     if out in ("json", "yaml"):
         doc = workloads_document(
             result,

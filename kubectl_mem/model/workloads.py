@@ -100,6 +100,47 @@ class WorkloadRow(msgspec.Struct, frozen=True, gc=False):
         return f"{self.kind.lower()}/{self.name}"
 
 
+class WorkloadFigures(msgspec.Struct, frozen=True, gc=False):
+    """A workload row's figures without its pods: what `explain deploy/x` shows, equal to the row."""
+
+    active_pods: int
+    desired_pods: int | None
+    unmeasured_pods: int
+    requested: int
+    used: int | None
+    idle: int | None
+    idle_percent: float | None
+    limits: int | None  # None: unbounded
+    containers_without_limit: int
+    best_effort_pods: int
+    oom_kills: int
+    evictions: int
+    saving: int | None
+    samples: int
+    history: str
+
+
+def figures_of(r: WorkloadRow) -> WorkloadFigures:
+    w = r.recommendation
+    return WorkloadFigures(
+        active_pods=r.active,
+        desired_pods=r.desired,
+        unmeasured_pods=r.unmeasured,
+        requested=r.requested,
+        used=r.used,
+        idle=r.idle,
+        idle_percent=r.idle_pct,
+        limits=r.limits,
+        containers_without_limit=r.containers_without_limit,
+        best_effort_pods=r.best_effort,
+        oom_kills=r.oom_kills,
+        evictions=r.evictions,
+        saving=w.saving if w is not None else None,
+        samples=w.samples if w is not None else 0,
+        history=w.history if w is not None else "",
+    )
+
+
 class NamespaceRow(msgspec.Struct, frozen=True, gc=False):
     namespace: str
     workloads: int
@@ -342,8 +383,12 @@ def rollup_one(
     samples: int = 1,
     peaks: Mapping[tuple[str, str], int] | None = None,
     peak_source: str = "",
+    limit_kills: Collection[str] | None = None,
+    container: str | None = None,
 ) -> WorkloadRow:
-    """The row of one workload from all its pods (what `explain deploy/x` shows as its totals)."""
+    """The row of one workload from all its pods; `explain deploy/x` takes its figures and its
+    recommendation from here, with what it knows more (the kernel's peaks, which OOM kills its
+    events show were the container's own limit, `-c`)."""
     active = requested = used = idle = measured_req = unmeasured = 0
     limits = 0
     unbounded = False
@@ -410,7 +455,15 @@ def rollup_one(
         evictions=evictions,
         spread=spread,
         recommendation=workload_recommendation(
-            pods, kind, name, highest=highest, samples=samples, peaks=peaks, peak_source=peak_source
+            pods,
+            kind,
+            name,
+            container=container,
+            highest=highest,
+            samples=samples,
+            peaks=peaks,
+            peak_source=peak_source,
+            limit_kills=limit_kills,
         ),
         daemonset=ds,
     )

@@ -20,8 +20,9 @@ from kubectl_mem.model.quantity import canonical_binary
 from kubectl_mem.model.recommend import Recommendation
 from kubectl_mem.model.runtime import RuntimeHint, Setting
 from kubectl_mem.model.words import ago
+from kubectl_mem.model.workloads import WorkloadFigures
 from kubectl_mem.report import columns as cols
-from kubectl_mem.report.fmt import size
+from kubectl_mem.report.fmt import pct, size
 
 CAUSE_TITLES = {
     "container-oom-kill": "container limit reached (cgroup OOM kill)",
@@ -345,6 +346,37 @@ def _pod_sections(o: _Out, p: PodExplanation, now: str) -> None:
     _runtime(o, p.runtime)
 
 
+def figures_sentence(f: WorkloadFigures) -> str:
+    """The workload's row of `kubectl mem workloads`, in words."""
+    pods = f"{f.active_pods} pod{'s' if f.active_pods != 1 else ''} running"
+    if f.desired_pods is not None:
+        pods += f" of {f.desired_pods} desired"
+    if f.used is None:
+        usage = "used unknown (no usage for any of them)"
+    else:
+        at_least = "at least " if f.unmeasured_pods else ""
+        usage = f"used {at_least}{size(f.used)}, idle {at_least}{size(f.idle)}"
+        if f.idle_percent is not None:
+            usage += f" ({pct(f.idle_percent)} of what they request)"
+        if f.unmeasured_pods:
+            usage += f"; {f.unmeasured_pods} without usage, not counted"
+    if f.limits is not None:
+        limits = f"limits {size(f.limits)}"
+    else:
+        n = f.containers_without_limit
+        limits = f"unbounded: {n} container{'s' if n != 1 else ''} without a limit"
+    text = (
+        f"{pods}: requested {size(f.requested)}, {usage}; {limits}; "
+        f"OOM kills {f.oom_kills}, evictions {f.evictions}."
+    )
+    if f.saving is not None:
+        verb = "frees" if f.saving >= 0 else "asks for"
+        text += f" The recommendation below {verb} {size(abs(f.saving))} of request across them."
+    if f.history:
+        text += f" It rests on {f.history}."
+    return text
+
+
 def render_text(e: Explanation, *, width: int = 100) -> str:
     o = _Out(width)
     if e.workload is None:
@@ -365,6 +397,9 @@ def render_text(e: Explanation, *, width: int = 100) -> str:
     o.heading("VERDICT")
     o.para(e.verdict)
     if e.workload is not None:
+        if e.figures is not None:
+            o.heading("MEMORY ACROSS THE PODS (as kubectl mem workloads counts it)")
+            o.para(figures_sentence(e.figures))
         o.heading("SHARED BY THE PODS")
         for s in e.shared:
             o.bullet(s)
@@ -505,6 +540,8 @@ def render_markdown(e: Explanation) -> str:
         lines += ["", f"Node {p0.node or '<none>'}, status {p0.status or '?'}, risk {risk}."]
     lines += ["", "## Verdict", "", e.verdict]
     if e.workload is not None:
+        if e.figures is not None:
+            lines += ["", "## Memory across the pods", "", figures_sentence(e.figures)]
         lines += ["", "## Shared by the pods", "", *[f"- {s}" for s in e.shared]]
         lines += [
             "",

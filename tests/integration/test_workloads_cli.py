@@ -310,3 +310,51 @@ def test_every_field_of_the_documents_is_described_in_docs(sim_factory) -> None:
         w for span in re.findall(r"`([^`]+)`", text) for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", span)
     }
     assert sorted(keys - documented) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(7, 6, 74), (3, 12, 400)], ids=["demo", "medium"])
+def test_explain_tells_the_same_numbers_as_the_workloads_row(sim_factory, size) -> None:
+    """One computation: `explain deploy|sts|ds/x` shows the row's figures and recommendation."""
+    seed, nodes, pods = size
+    srv = sim_factory(generate(seed=seed, nodes=nodes, pods=pods, now=DEFAULT_NOW))
+    items = json.loads(run(["workloads", "-A", "-o", "json"], srv.kubeconfig)[1])["items"]
+    chosen: list[dict[str, Any]] = []
+    for kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        of_kind = [i for i in items if i["kind"] == kind]
+        # the most pods, OOM-killed, the most idle, evicted: different stories
+        picks = [max(of_kind, key=lambda i: i["pods"]["active"], default=None)]
+        picks.append(max(of_kind, key=lambda i: i["oomKills"], default=None))
+        picks.append(max(of_kind, key=lambda i: i["idleBytes"] or 0, default=None))
+        picks.append(max(of_kind, key=lambda i: i["evictions"], default=None))  # finished pods count
+        chosen += [p for p in picks if p is not None and p not in chosen]
+    assert {i["kind"] for i in chosen} == (
+        {"Deployment", "DaemonSet"} | ({"StatefulSet"} if seed == 3 else set())
+    )
+    short = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
+    for item in chosen:
+        target = f"{short[item['kind']]}/{item['name']}"
+        code, out, err = run(["explain", target, "-n", item["namespace"], "-o", "json"], srv.kubeconfig)
+        assert code == 0, err
+        e = json.loads(out)
+        f = e["figures"]
+        assert (f["activePods"], f["unmeasuredPods"]) == (
+            item["pods"]["active"],
+            item["pods"]["unmeasured"],
+        ), target
+        assert (f["requested"], f["used"], f["idle"]) == (
+            item["requestedBytes"],
+            item["usedBytes"],
+            item["idleBytes"],
+        ), target
+        assert (f["limits"], f["oomKills"], f["evictions"]) == (
+            item["limitsBytes"],
+            item["oomKills"],
+            item["evictions"],
+        ), target
+        rec, row_rec = e["recommendation"], item["recommendation"]
+        assert f["saving"] == row_rec["savingBytes"], target
+        assert [(c["container"], c["request"], c["limit"]) for c in rec["containers"]] == [
+            (c["name"], c["requestBytes"], c["limitBytes"]) for c in row_rec["containers"]
+        ], target
+        assert (rec["command"] or None) == row_rec["command"], target

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from kubectl_mem.model.cgroup import CgroupOverlay, PodCgroup
 from kubectl_mem.model.explain.causes import container_cause, eviction_cause, kernel_cause
 from kubectl_mem.model.explain.evidence import EVENT_TTL_NOTE, parse_time, pod_kernel_evidence
-from kubectl_mem.model.explain.recommendation import usage_inputs, workload_recommendation
+from kubectl_mem.model.explain.recommendation import usage_inputs, workload_row
 from kubectl_mem.model.explain.results import (
     CAUSE_ORDER,
     Cause,
@@ -40,6 +40,7 @@ from kubectl_mem.model.history import describe_termination
 from kubectl_mem.model.recommend import recommend
 from kubectl_mem.model.records import Pod
 from kubectl_mem.model.views import PodView, Snapshot
+from kubectl_mem.model.workloads import figures_of
 
 
 def explain_pod(
@@ -222,7 +223,9 @@ def explain(
             missing=tuple(dict.fromkeys(missing)),
             taken_at=snapshot.taken_at,
         )
-    rec = workload_recommendation(targets, pods, workload, container, cgroups)
+    row = workload_row(targets, pods, workload, namespace, container, cgroups)
+    assert row.recommendation is not None  # targets is not empty
+    rec = row.recommendation.recommendation
     return Explanation(
         namespace=namespace,
         target=target,
@@ -237,4 +240,5 @@ def explain(
         metrics_available=snapshot.metrics_available,
         missing=tuple(dict.fromkeys(missing)),
         taken_at=snapshot.taken_at,
+        figures=figures_of(row),
     )

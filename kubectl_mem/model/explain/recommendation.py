@@ -9,8 +9,9 @@ from kubectl_mem.model.cgroup import CgroupOverlay
 from kubectl_mem.model.explain.evidence import PEAK_SOURCE
 from kubectl_mem.model.explain.results import Cause, PodExplanation, WorkloadRef
 from kubectl_mem.model.explain.sections import container_peaks
-from kubectl_mem.model.recommend import ContainerUsageInput, Recommendation, recommend
+from kubectl_mem.model.recommend import ContainerUsageInput, Recommendation
 from kubectl_mem.model.views import PodView
+from kubectl_mem.model.workloads import WorkloadRow, rollup_one
 
 
 def usage_inputs(
@@ -32,39 +33,47 @@ def usage_inputs(
     }
 
 
+def workload_row(
+    targets: Sequence[PodView],
+    pods: Sequence[PodExplanation],
+    w: WorkloadRef,
+    namespace: str,
+    container: str | None,
+    cgroups: CgroupOverlay | None = None,
+) -> WorkloadRow:
+    """The workload's row as `kubectl mem workloads` computes it (model/workloads.py: one
+    computation for both), told what explain knows more: the containers its causes show were
+    OOM-killed by their own limit (a node-level OOM kill is no reason to raise a limit), and the
+    kernel's memory.peak of each replica (--cgroups)."""
+    killed = {c.container for p in pods for c in (p.cause, *p.other_causes) if c.kind == "container-oom-kill"}
+    peaks = {
+        (pv.pod.uid, name): value
+        for pv in targets
+        for name, value in container_peaks(cgroups.pod(pv.pod.uid) if cgroups is not None else None).items()
+    }
+    return rollup_one(
+        w.kind,
+        namespace,
+        w.name,
+        targets,
+        peaks=peaks or None,
+        peak_source=PEAK_SOURCE + " (the highest of the replicas)",
+        limit_kills=killed,
+        container=container,
+    )
+
+
 def workload_recommendation(
     targets: Sequence[PodView],
     pods: Sequence[PodExplanation],
     w: WorkloadRef,
     container: str | None,
     cgroups: CgroupOverlay | None = None,
+    namespace: str = "",
 ) -> Recommendation:
     """One recommendation for the template: the highest usage of each container across replicas
     (working set, and the cgroup peak where collected), and an OOM bump if any replica was
-    OOM-killed by its limit."""
-    ws: dict[str, int | None] = {}
-    peak: dict[str, int] = {}
-    killed = {c.container for p in pods for c in (p.cause, *p.other_causes) if c.kind == "container-oom-kill"}
-    for pv in targets:
-        peaks = container_peaks(cgroups.pod(pv.pod.uid) if cgroups is not None else None)
-        for c in pv.containers:
-            if c.working_set is not None and (ws.get(c.name) is None or c.working_set > (ws[c.name] or 0)):
-                ws[c.name] = c.working_set
-            else:
-                ws.setdefault(c.name, None)
-            if c.name in peaks and peaks[c.name] > peak.get(c.name, -1):
-                peak[c.name] = peaks[c.name]
-    best = {
-        name: ContainerUsageInput(
-            name,
-            working_set=w_,
-            peak=peak.get(name),
-            peak_source=PEAK_SOURCE + " (the highest of the replicas)" if name in peak else "",
-            oom_killed=name in killed,
-        )
-        for name, w_ in ws.items()
-    }
-    template = max(targets, key=lambda pv: pv.working_set or 0).pod
-    return recommend(
-        template, best, owner_kind=w.kind, owner_name=w.name, containers=(container,) if container else ()
-    )
+    OOM-killed by its limit (workload_row's)."""
+    row = workload_row(targets, pods, w, namespace or targets[0].pod.namespace, container, cgroups)
+    assert row.recommendation is not None  # targets is not empty
+    return row.recommendation.recommendation

@@ -13,6 +13,7 @@ import msgspec
 
 from kubectl_mem.model.recommend import Recommendation
 from kubectl_mem.model.runtime import RuntimeHint
+from kubectl_mem.model.workloads import WorkloadFigures
 
 CauseKind = Literal["container-oom-kill", "node-pressure-eviction", "node-oom-kill", "no-memory-kill"]
 
@@ -193,3 +194,5 @@ class Explanation(msgspec.Struct, frozen=True, gc=False):
     metrics_available: bool
     missing: tuple[str, ...]  # sources that were not available and what that hides
     taken_at: str
+    # a workload's figures, the row `kubectl mem workloads` shows for it (model/workloads.py)
+    figures: WorkloadFigures | None = None

@@ -52,6 +52,12 @@ from kubectl_mem.report.columns.spec import (
     sorts,
     visible,
 )
+from kubectl_mem.report.columns.workloads import (
+    NAMESPACE_COLUMNS,
+    NAMESPACE_SORTS,
+    WORKLOAD_COLUMNS,
+    WORKLOAD_SORTS,
+)
 
 __all__ = [
     "BYTES",
@@ -61,6 +67,8 @@ __all__ = [
     "COUNT",
     "FIGURE_COLUMNS",
     "LIMIT",
+    "NAMESPACE_COLUMNS",
+    "NAMESPACE_SORTS",
     "NODE_COLUMNS",
     "NODE_SORTS",
     "PERCENT",
@@ -70,6 +78,8 @@ __all__ = [
     "REQUEST",
     "TEXT",
     "VIEW_FIGURES",
+    "WORKLOAD_COLUMNS",
+    "WORKLOAD_SORTS",
     "Align",
     "Column",
     "ContainerRow",

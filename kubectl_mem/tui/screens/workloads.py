@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 
 from kubectl_mem.model.workloads import WorkloadRow
 from kubectl_mem.report import workloads as wl
+from kubectl_mem.report.columns.workloads import limits_text, lower_bound, pods_text
 from kubectl_mem.report.fmt import pct, size
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.screens.base import TableScreen, sort_bindings
@@ -88,15 +89,15 @@ def workload_summary(r: WorkloadRow) -> Text:
     """The workload's figures, and its recommendation with what it rests on and the command."""
     t = Text()
     t.append(f"{r.target}", style="bold")
-    t.append(f"  namespace {r.namespace}  pods {wl.pods_text(r.active, r.desired)}")
+    t.append(f"  namespace {r.namespace}  pods {pods_text(r.active, r.desired)}")
     if r.unmeasured:
         t.append(f" ({r.unmeasured} without usage)")
     if r.inferred:
         t.append("  owner inferred, not read from the API", style="bold")
     t.append(
-        f"\nrequested {size(r.requested)}  used {wl.lower_bound(r.used, r.unmeasured)}"
-        f"  idle {wl.lower_bound(r.idle, r.unmeasured)} ({pct(r.idle_pct)})"
-        f"  limits {wl.limits_text(r.limits, r.containers_without_limit)}"
+        f"\nrequested {size(r.requested)}  used {lower_bound(r.used, r.unmeasured)}"
+        f"  idle {lower_bound(r.idle, r.unmeasured)} ({pct(r.idle_pct)})"
+        f"  limits {limits_text(r.limits, r.containers_without_limit)}"
         f"  OOM kills {r.oom_kills}  evictions {r.evictions}"
     )
     if r.spread is not None:
