@@ -52,12 +52,23 @@ def expected(c: Cluster) -> dict[tuple[str, str, str], dict[str, Any]]:
         for kind, res in (("ReplicaSet", "replicasets.apps"), ("Job", "jobs.batch"))
         for o in c.list(res)
     }
-    usage = {
-        (m["metadata"]["namespace"], m["metadata"]["name"]): {
-            x["name"]: parse_bytes(x["usage"]["memory"]) for x in m["containers"]
-        }
-        for m in c.list("pods.metrics.k8s.io")
-    }
+    # working sets: metrics-server's per container; where it has none, the kubelet's Summary API
+    # (pod cgroup and containers), as kubectl-mem reads it for such pods
+    usage: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}
+    for m in c.list("pods.metrics.k8s.io"):
+        per = {x["name"]: parse_bytes(x["usage"]["memory"]) for x in m["containers"]}
+        usage[(m["metadata"]["namespace"], m["metadata"]["name"])] = (sum(per.values()), per)
+    for node in c.list("nodes"):
+        for sp in (c.summary(node["metadata"]["name"]) or {}).get("pods", []):
+            key = (sp["podRef"]["namespace"], sp["podRef"]["name"])
+            pod_ws = sp.get("memory", {}).get("workingSetBytes")
+            if key not in usage and pod_ws is not None:
+                per = {
+                    x["name"]: x["memory"]["workingSetBytes"]
+                    for x in sp.get("containers", [])
+                    if x.get("memory", {}).get("workingSetBytes") is not None
+                }
+                usage[key] = (pod_ws, per)
     rows: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(
         lambda: {"active": 0, "requested": 0, "used": 0, "idle": 0, "unmeasured": 0, "oom": 0, "evicted": 0}
     )
@@ -86,17 +97,19 @@ def expected(c: Cluster) -> dict[tuple[str, str, str], dict[str, Any]]:
             continue
         row["active"] += 1
         row["requested"] += pod_memory_request(p)
-        ws = usage.get((ns, md["name"]))
-        if ws is None:
+        found = usage.get((ns, md["name"]))
+        sidecars = [i for i in spec.get("initContainers", []) if i.get("restartPolicy") == "Always"]
+        requests = {
+            ctr["name"]: parse_bytes(req)
+            for ctr in spec["containers"] + sidecars
+            if (req := (ctr.get("resources", {}).get("requests") or {}).get("memory"))
+        }
+        if found is None or any(name not in found[1] for name in requests):
             row["unmeasured"] += 1
             continue
-        row["used"] += sum(ws.values())
-        for ctr in spec["containers"] + [
-            i for i in spec.get("initContainers", []) if i.get("restartPolicy") == "Always"
-        ]:
-            req = (ctr.get("resources", {}).get("requests") or {}).get("memory")
-            if req:
-                row["idle"] += max(0, parse_bytes(req) - ws[ctr["name"]])
+        pod_ws, per = found
+        row["used"] += pod_ws
+        row["idle"] += sum(max(0, req - per[name]) for name, req in requests.items())
     return rows
 
 
