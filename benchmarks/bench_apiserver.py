@@ -312,11 +312,7 @@ def run_all(server: Server, args: argparse.Namespace, plugin: str) -> dict[str, 
             [plugin, "top", "-A", "-o", "json", "--protocol", "json"],
             env["paged"],
         ),
-        (
-            "top -A -o json, protobuf-paged",
-            [plugin, "top", "-A", "-o", "json", "--protocol", "protobuf"],
-            env["paged"],
-        ),
+        ("top -A -o json, protobuf-paged (default)", [plugin, "top", "-A", "-o", "json"], env["paged"]),
         (
             "top -A -o json, streaming (JSON)",
             [plugin, "top", "-A", "-o", "json", "--protocol", "json"],
