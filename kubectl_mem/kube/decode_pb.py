@@ -75,7 +75,9 @@ _containers: dict[tuple[bytes, str, frozenset[str]], r.ContainerSpec] = {}
 
 
 def _container(c, kind: r.ContainerKind, memory_volumes: set[str]) -> r.ContainerSpec:
-    """Replicas carry byte-identical containers: decode each distinct one once."""
+    """Replicas carry byte-identical containers: decode each distinct one once. The key holds only the
+    fields we read (the rest, probes, security contexts..., is dropped first: smaller keys, less memory)."""
+    c.DiscardUnknownFields()
     key = (c.SerializeToString(), kind, frozenset(memory_volumes))
     hit = _containers.get(key)
     if hit is None:
