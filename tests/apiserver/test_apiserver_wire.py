@@ -281,7 +281,7 @@ async def _settle(pilot) -> None:
         await pilot.pause()
 
 
-async def test_the_view_shows_changes_at_the_next_refresh_without_listing_again(cluster):
+async def test_the_view_shows_changes_at_the_next_refresh_without_listing_again(cluster, monkeypatch):
     from kubectl_mem.kube.snapshot_source import SnapshotSource
     from kubectl_mem.tui.app import make_app
     from kubectl_mem.tui.config import Settings
@@ -292,12 +292,24 @@ async def test_the_view_shows_changes_at_the_next_refresh_without_listing_again(
         await _settle(pilot)
         shown = {p.pod.name for p in app.data.fetched.loaded.shown}
         assert {"web-0", "web-3"} <= shown
-        transport = source.transport
-        before = transport.requests
+        live = app.refresher.source._live
+        _eventually(lambda: live.state().watching)  # every watch is open: what follows is the refresh's
+        asked: list[str] = []  # what the refresh asks the server for (every Transport)
+        request, stream = Transport.request, Transport.stream
+
+        def recorded_request(self, method, path, params=(), **kw):
+            asked.append(f"{method} {path}")
+            return request(self, method, path, params, **kw)
+
+        def recorded_stream(self, path, params=(), **kw):
+            asked.append(f"WATCH {path}")
+            return stream(self, path, params, **kw)
+
+        monkeypatch.setattr(Transport, "request", recorded_request)
+        monkeypatch.setattr(Transport, "stream", recorded_stream)
         cluster.request("DELETE", f"/api/v1/namespaces/{NS}/pods/web-3?gracePeriodSeconds=0")
         pod = json.loads(cluster.request("GET", f"/api/v1/namespaces/{NS}/pods/web-2")[2])
         _put_status(cluster, _status_with_oom_kill(pod, restarts=7))
-        live = app.refresher.source._live
         _eventually(lambda: live.state().events >= 2)
         app.refresher.tick()
         await _settle(pilot)
@@ -305,8 +317,14 @@ async def test_the_view_shows_changes_at_the_next_refresh_without_listing_again(
         assert "web-3" not in views
         app_status = next(s for s in views["web-2"].pod.statuses if s.name == "app")
         assert app_status.restart_count == 7 and app_status.last_termination.reason == "OOMKilled"
-        # the refresh asked for PriorityClasses only (metrics go through their own transport): no pod list
-        assert transport.requests - before == 1
+        # metrics, PriorityClasses (and, without metrics, the kubelets' Summary API): no pod or node list
+        assert "GET /apis/scheduling.k8s.io/v1/priorityclasses" in asked
+        core = [
+            a
+            for a in asked
+            if a.split()[1] in (f"/api/v1/namespaces/{NS}/pods", "/api/v1/pods", "/api/v1/nodes")
+        ]
+        assert core == []
         assert live.state().relists == 0
     cluster.apply(f"/api/v1/namespaces/{NS}/pods", _pod("web-3", NODES[1]))
 
