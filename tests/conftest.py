@@ -24,9 +24,21 @@ from typing import Any
 
 import pytest
 from envtest import AssetsMissing, ControlPlane, find_assets
+from hypothesis import HealthCheck, settings
 from needs import install_hint
 
 from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Faults, SimServer, generate
+
+# Property tests judge results, not speed: hypothesis's 200 ms deadline per example and its too-slow
+# health check fail on a loaded machine (CI shares 2 CPUs). Under CI the examples are derandomized,
+# so a run's outcome is the one seen before landing.
+settings.register_profile(
+    "kubectl-mem",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=os.environ.get("CI", "").lower() in ("1", "true", "yes"),
+)
+settings.load_profile("kubectl-mem")
 
 SimFactory = Callable[..., SimServer]
 REAL_TIERS = ("apiserver", "realnode")  # markers of the tiers on real Kubernetes binaries

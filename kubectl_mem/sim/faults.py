@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +39,8 @@ class Faults:
     malform(prefix)   truncate the JSON body of responses whose path starts with prefix
     expire_continue(n) the next n requests carrying a continue token get 410 Expired
     continue_ttl_seconds  continue tokens older than this expire (None: never)
+    clock             the seconds continue-token ages are measured in (time.monotonic; a test passes
+                      a clock it moves by hand, so a TTL holds however slow the machine is)
     watch_list        False: refuse streaming lists (sendInitialEvents) with 400, as servers before
                       v1.27 or with the WatchList feature off do
     protobuf          False: answer JSON to every request, as a server or proxy without protobuf would
@@ -48,8 +52,10 @@ class Faults:
         latency_ms: float = 0.0,
         metrics: MetricsMode = "available",
         continue_ttl_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lock = threading.Lock()
+        self.clock = clock
         self._latency_ms = latency_ms
         self._metrics: MetricsMode = metrics
         self._continue_ttl = continue_ttl_seconds

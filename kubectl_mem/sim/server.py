@@ -726,7 +726,7 @@ class SimServer:
             token = encode_continue(snap.rv, items[end - 1].key + "\x00", end, q.qhash)
             if len(self._issued) > 100_000:
                 self._issued.clear()
-            self._issued[token] = time.monotonic()
+            self._issued[token] = self.faults.clock()
         if (version := ctx.table_version) is not None:
             return self._table_list(ctx, snap, q, items, start, version)
         gz = ctx.accepts_gzip
@@ -936,7 +936,7 @@ class SimServer:
         expired = (
             snap_at is None
             or self.faults.take_continue_expiry()
-            or (ttl is not None and (issued is None or time.monotonic() - issued > ttl))
+            or (ttl is not None and (issued is None or self.faults.clock() - issued > ttl))
         )
         if expired:
             if snap_at is not None and snap_at is self.cluster.snapshot(q.resource):

@@ -241,7 +241,7 @@ def test_streaming_lists_are_offered_and_equal_the_paged_list(cluster, transport
     assert len(streamed) == 6
 
 
-def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
+def _eventually(check: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "condition not met in time"

@@ -62,7 +62,7 @@ def interrupt_mid_collection(ps: PodSim, args: list[str], sig: int) -> subproces
         text=True,
         env=env,
     )
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while not ps.collector_pods():
         assert time.monotonic() < deadline, "no collector pod appeared"
         assert proc.poll() is None, proc.communicate()

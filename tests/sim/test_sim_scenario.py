@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
+from cost import cpu_seconds
 
 from kubectl_mem.model.quantity import cpu_millis, memory_bytes
 from kubectl_mem.sim import DEFAULT_NOW, RESOURCES, Cluster, generate
@@ -208,7 +208,10 @@ def test_objects_look_real(cluster: Cluster) -> None:
 
 @pytest.mark.slow
 def test_twenty_thousand_pods_build_fast() -> None:
-    t0 = time.perf_counter()
-    c = generate(seed=1, nodes=200, pods=20000)
-    assert time.perf_counter() - t0 < 10
+    """20,000 pods on 200 nodes cost about ten times 2,000 on 20 (per pod as cheap at scale), in CPU
+    seconds measured in this run (a wall-clock budget failed on a loaded machine; see tests/cost.py;
+    benchmarks/ has the times)."""
+    small, _ = cpu_seconds(lambda: generate(seed=1, nodes=20, pods=2000), repeat=2)
+    big, c = cpu_seconds(lambda: generate(seed=1, nodes=200, pods=20000))
     assert c.counts()["pods"] == 20000 and c.counts()["nodes"] == 200
+    assert big < 20 * small, f"20k pods {big:.2f}s CPU, 2k pods {small:.2f}s: grows faster than the pods"

@@ -118,4 +118,4 @@ def test_a_watch_ends_at_its_timeout_and_a_closed_client_frees_the_server(sim, t
     )
     t0 = time.monotonic()
     assert list(w) == []  # nothing changed; the server ends it after timeoutSeconds
-    assert 0.9 < time.monotonic() - t0 < 5
+    assert 0.9 < time.monotonic() - t0 < 60  # not before its timeout; and it does end (no hang)

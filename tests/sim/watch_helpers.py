@@ -9,7 +9,7 @@ from collections.abc import Callable
 from kubectl_mem.kube.watch import Event, Watch
 
 
-def next_events(w: Watch, at_least: int, done: Callable[[Event], bool], timeout: float = 10.0) -> list[Event]:
+def next_events(w: Watch, at_least: int, done: Callable[[Event], bool], timeout: float = 60.0) -> list[Event]:
     """Events of `w` until `done(event)` after at least `at_least` events; fails after `timeout` s."""
     q: queue.Queue[Event | BaseException | None] = queue.Queue()
 

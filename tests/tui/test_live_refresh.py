@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import time
+from collections.abc import Callable
 
 import pytest
 from tui_factories import fixed_clock, screen_text, settle
@@ -17,6 +18,14 @@ from kubectl_mem.tui.app import make_app
 from kubectl_mem.tui.config import Settings
 
 SIZE = (160, 48)
+
+
+def _wait_until(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Waits for what the watch threads do in the background, however loaded the machine."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what}"
+        time.sleep(0.02)
 
 
 def _core_requests(srv) -> list:
@@ -47,7 +56,18 @@ async def _changes_show_without_listing_again(srv, pilot, app) -> None:
     restarts = target["status"]["containerStatuses"][0].get("restartCount", 0)
     srv.cluster.delete("pods", gone["name"], gone["namespace"])
     _oom_restart(srv, target)
-    time.sleep(0.3)  # the events travel while the view waits for its next refresh
+    # the events travel while the view waits for its next refresh (as long as they take)
+    live = app.refresher.source._live
+    gone_key = f"{gone['namespace']}/{gone['name']}"
+    target_key = f"{target['metadata']['namespace']}/{target['metadata']['name']}"
+
+    def arrived() -> bool:
+        watched = {p.key: p for p in live._pods.items()}
+        return gone_key not in watched and any(
+            s.restart_count == restarts + 1 for s in watched[target_key].statuses
+        )
+
+    _wait_until("the watch to bring the deletion and the restart", arrived)
     app.refresher.tick()
     await settle(pilot)
     shown = {p.pod.key: p for p in app.data.fetched.loaded.shown}
@@ -96,19 +116,19 @@ async def test_a_lost_watch_is_said_in_the_header_and_comes_back(sim_factory) ->
         await settle(pilot)
         srv.faults.fail(2, status=503, path_prefix="/api/v1/pods")
         srv.drop_watches()
-        deadline = time.monotonic() + 10
-        while app.refresher.source._live.state().watching and time.monotonic() < deadline:
-            time.sleep(0.05)
+        live = app.refresher.source._live
+        _wait_until("the view to see its watch lost", lambda: not live.state().watching)
         app.refresher.tick()
         await settle(pilot)
         text = screen_text(app)
         assert "watch lost, reconnecting" in text and "was cut" in text
         gone = srv.cluster.list("pods")[0]["metadata"]
         srv.cluster.delete("pods", gone["name"], gone["namespace"])
-        deadline = time.monotonic() + 20
-        while not app.refresher.source._live.state().watching and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.2)
+        gone_key = f"{gone['namespace']}/{gone['name']}"
+        _wait_until(
+            "the watch to come back with the deletion",
+            lambda: live.state().watching and gone_key not in {p.key for p in live._pods.items()},
+        )
         app.refresher.tick()
         await settle(pilot)
         assert "watching" in screen_text(app)

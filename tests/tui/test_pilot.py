@@ -7,7 +7,8 @@ import re
 import threading
 
 import pytest
-from tui_factories import SteppingClock, fixed_clock, loaded, screen_text, settle
+from textual.command import CommandList
+from tui_factories import SteppingClock, fixed_clock, loaded, screen_text, settle, until
 
 from kubectl_mem.errors import ForbiddenError, UnreachableError
 from kubectl_mem.kube.snapshot_source import SnapshotSource
@@ -121,12 +122,15 @@ async def test_keys_typed_ahead_of_the_filter_box_and_the_prompt_are_not_lost() 
         await settle(pilot)
         screen = pods_screen(app)
         burst(app, "/shop\n")  # the letters must not move the cursor (k is up) or be dropped
-        await pilot.pause(0.3)
+        await until(
+            pilot,
+            lambda: screen.state.filter.text == "shop" and app.focused is screen.table,
+            "the filter typed ahead to apply",
+        )
         assert screen.state.filter.text == "shop"
         assert app.focused is screen.table and "filter /shop" in screen_text(app)
         burst(app, ":nodes\n")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, NodesScreen)
+        await until(pilot, lambda: isinstance(app.screen, NodesScreen), "the nodes screen")
 
 
 async def test_cursor_keys() -> None:
@@ -474,7 +478,13 @@ async def test_command_palette_runs_our_commands() -> None:
         await settle(pilot)
         await pilot.press("ctrl+p")
         await type_text(pilot, "Nodes")
-        await pilot.pause(0.3)
+        palette = app.screen.query_one(CommandList)
+
+        def found() -> bool:
+            at = palette.highlighted
+            return at is not None and "Nodes" in str(palette.get_option_at_index(at).prompt)
+
+        await until(pilot, found, "the palette to find Nodes")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, NodesScreen)

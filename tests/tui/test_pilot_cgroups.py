@@ -193,7 +193,7 @@ async def test_keys_work_while_it_collects_and_quitting_deletes_the_pods(cluster
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press("c")
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while not collector_pods(srv):
             assert time.monotonic() < deadline, "no collector pod appeared"
             await pilot.pause(0.05)

@@ -85,7 +85,7 @@ def test_top_in_tmux(tmp_path: Path) -> None:
         wait_for(session, r"nodes\(cluster\)")
 
         tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while not status.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert status.read_text().strip() == "EXIT=0"

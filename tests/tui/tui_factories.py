@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from kubectl_mem.kube.snapshot_source import Loaded
 from kubectl_mem.model.cgroup import CgroupOverlay, ContainerCgroup, Figures, NodeCgroup, PodCgroup, overlay
@@ -190,6 +191,15 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def until(pilot, check, what: str, timeout: float = 60.0) -> None:
+    """Lets the app run until `check()` holds (messages and workers take their time on a loaded
+    machine: a fixed pause was a race); fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what}"
+        await pilot.pause(0.02)
 
 
 def cgroups_of_node_a() -> CgroupOverlay:
