@@ -380,7 +380,7 @@ class Collector:
             result.summary = _decode(self.t.get(f"/api/v1/nodes/{node}/proxy/stats/summary").body)
         except ForbiddenError:
             result.error, result.kind = (
-                f'no fallback for node "{node}": the Summary API needs get nodes/proxy',
+                "no Summary API fallback either: it needs get nodes/proxy",  # alike on every node
                 "rbac",
             )
         except KubectlMemError as e:
@@ -409,9 +409,12 @@ class Collector:
         for i, r in enumerate(results):
             if r.kind == "rbac" and not self.can_create:
                 fb = self.summary(r.node)
-                fb.warnings.append(
-                    f'{r.error}: falling back to the kubelet Summary API for node "{r.node}" '
-                    f"(RSS, usage, working set, page faults; missing: {MISSING_WITHOUT_PODS})"
-                )
+                if fb.summary is not None:
+                    fb.warnings.append(
+                        f'{r.error}: falling back to the kubelet Summary API for node "{r.node}" '
+                        f"(RSS, usage, working set, page faults; missing: {MISSING_WITHOUT_PODS})"
+                    )
+                else:  # nothing to show: one error with both reasons, no word of a fallback used
+                    fb.error = f"{r.error}; {fb.error}"
                 results[i] = fb
         return results

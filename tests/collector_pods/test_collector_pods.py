@@ -186,17 +186,39 @@ def test_no_rbac_falls_back_to_the_summary_api(podsim: PodSim, tmp_path) -> None
         "(RBAC: needs create, get, list and delete pods and get pods/log)" in r.err
     )
     assert "falling back to the kubelet Summary API" in r.err and "OOM kills" in r.err
+    assert [line.split(":")[0] for line in r.err.splitlines()] == ["warning"]  # used: no error
     assert f"node {podsim.node} (kubelet Summary API): working set" in r.out
     assert podsim.life.created == []
     j = json.loads(podsim.run(f"node/{podsim.node}", "-o", "json", kubeconfig=kc).out)
     assert j["items"][0]["source"] == "summary" and j["items"][0]["summary"]["node"]["memory"]
 
 
+NO_CREATE = (
+    'not allowed to create pods in namespace "kubectl-mem" '
+    "(RBAC: needs create, get, list and delete pods and get pods/log)"
+)
+
+
 def test_no_rbac_and_no_proxy(podsim: PodSim, tmp_path) -> None:
+    """Nothing to show: one error line with both reasons, and no word of a fallback that failed."""
     podsim.srv.auth.add_user("v2", "v2", [Rule(verbs=("get", "list"), resources=("pods", "nodes"))])
     r = podsim.run(f"node/{podsim.node}", kubeconfig=podsim.srv.write_kubeconfig(tmp_path / "kc", token="v2"))
-    assert r.code == 1
-    assert "needs get nodes/proxy" in r.err
+    assert r.code == 1 and r.out == ""
+    assert r.err == (f"error: {NO_CREATE}; no Summary API fallback either: it needs get nodes/proxy\n")
+
+
+def test_no_rbac_and_the_summary_api_failing(podsim: PodSim, tmp_path) -> None:
+    podsim.srv.auth.add_user(
+        "viewer", "viewer", [Rule(verbs=("get", "list"), resources=("pods", "nodes", "nodes/proxy"))]
+    )
+    podsim.srv.faults.fail(100, status=500, path_prefix=f"/api/v1/nodes/{podsim.node}/proxy/stats/summary")
+    r = podsim.run(
+        f"node/{podsim.node}", kubeconfig=podsim.srv.write_kubeconfig(tmp_path / "kc", token="viewer")
+    )
+    assert r.code == 1 and r.out == ""
+    [line] = r.err.splitlines()
+    assert line.startswith(f'error: {NO_CREATE}; node "{podsim.node}": Summary API: ')
+    assert "falling back" not in r.err
 
 
 def test_image_cannot_be_pulled(podsim: PodSim) -> None:

@@ -243,12 +243,35 @@ def _viewer(ps: PodSim, tmp_path: Path) -> Path:
     return ps.srv.write_kubeconfig(tmp_path / "kc", token="viewer")
 
 
+def test_without_rbac_to_create_pods_or_a_fallback_one_warning_says_both(podsim: PodSim, tmp_path) -> None:
+    podsim.srv.auth.add_user(
+        "reader", "reader", [Rule(verbs=("get", "list"), resources=("pods", "nodes", "pods.metrics.k8s.io"))]
+    )
+    r = run(
+        podsim,
+        "top",
+        "-A",
+        "--cgroups",
+        kubeconfig=podsim.srv.write_kubeconfig(tmp_path / "kc", token="reader"),
+    )
+    assert r.code == 3, r.err
+    cgroup_lines = [line for line in r.err.splitlines() if "cgroups of" in line]
+    assert cgroup_lines == [
+        "warning: cgroups of nodes cp-1, node-1, node-2, node-3, node-4, node-5 not collected: not allowed "
+        "to create pods in "
+        'namespace "kubectl-mem" (RBAC: needs create, get, list and delete pods and get pods/log); '
+        "no Summary API fallback either: it needs get nodes/proxy"
+    ]
+    assert "falling back" not in r.err and "error:" not in r.err
+    assert podsim.life.created == []
+
+
 def test_without_rbac_to_create_pods_top_falls_back_to_the_summary_api(podsim: PodSim, tmp_path) -> None:
     kc = _viewer(podsim, tmp_path)
     r = run(podsim, "top", "-A", "--cgroups", "-o", "json", kubeconfig=kc)
     assert r.code == 3, r.err
     assert 'not allowed to create pods in namespace "kubectl-mem"' in r.err
-    assert "falling back to the kubelet Summary API" in r.err
+    assert "falling back to the kubelet Summary API" in r.err and "error:" not in r.err
     assert podsim.life.created == []
     doc = json.loads(r.out)
     items = {f"{p['namespace']}/{p['name']}": p for p in doc["items"]}
