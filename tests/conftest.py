@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,60 @@ REAL_TIERS = ("apiserver", "realnode")  # markers of the tiers on real Kubernete
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 
+# Every process the session starts inherits RUN_MARK=<this run> (kubectl, the plugin, etcd,
+# kube-apiserver, containerd, the kubelet, ...): one still alive when the session ends was left
+# behind, and fails the run (pytest_sessionfinish), as does a kubectl-mem*/sim-cgroup-* entry left in
+# the machine's own temporary folder (where a program that ignores TMPDIR would leave it).
+RUN_MARK = "KUBECTL_MEM_TEST_RUN"
+_RUN_ID = f"{os.getpid()}-{os.urandom(6).hex()}"
+_SYSTEM_TMP = Path(tempfile.gettempdir())
+_system_tmp_before: set[str] = set()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if shutil.which("kubectl") is None:
         pytest.exit(install_hint("kubectl") + " (the tests run kubectl mem through it)", returncode=4)
+    os.environ[RUN_MARK] = _RUN_ID
+    _system_tmp_before.update(os.listdir(_SYSTEM_TMP))
+
+
+def _processes_of_this_run() -> list[str]:
+    """Live processes (zombies have no environment) carrying this run's mark, but this one."""
+    mark, me, found = f"{RUN_MARK}={_RUN_ID}".encode(), os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            if mark not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        found.append(f"pid {entry.name}: {cmd.strip()[:160]}")
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After every fixture's teardown: nothing of the run may be left running or in the system /tmp."""
+    deadline = time.monotonic() + 15  # processes killed by the last teardowns take a moment to go
+    while (procs := _processes_of_this_run()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = sorted(n for n in set(os.listdir(_SYSTEM_TMP)) - _system_tmp_before if n.startswith(LEFTOVERS))
+    if not _ci():  # a developer's machine is shared: another run may be writing its own /tmp now
+        left = []
+    if not procs and not left:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")
+    lines = [f"left running by the tests: {p}" for p in procs]
+    lines += [f"left in {_SYSTEM_TMP}: {n}" for n in left]
+    for line in lines:
+        if reporter is not None:
+            reporter.write_line(f"error: {line}", red=True)
+        else:
+            print(f"error: {line}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
