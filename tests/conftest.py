@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -54,6 +55,21 @@ RUN_MARK = "KUBECTL_MEM_TEST_RUN"
 _RUN_ID = f"{os.getpid()}-{os.urandom(6).hex()}"
 _SYSTEM_TMP = Path(tempfile.gettempdir())
 _system_tmp_before: set[str] = set()
+
+
+def _hear_interrupts() -> None:
+    """Started as a background job of a non-interactive shell (as CI may start .ci/run, or `cmd &`),
+    the run inherits SIGINT and SIGQUIT ignored, and so would every program it starts: the tests that
+    press Ctrl-C on the plugin saw it finish as if never interrupted (exit 0, not 130). A handler
+    (unlike SIG_IGN) is reset to the default by exec, so the programs the tests start hear them."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGQUIT) == signal.SIG_IGN:
+        signal.signal(signal.SIGQUIT, lambda signum, frame: None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _hear_interrupts()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
