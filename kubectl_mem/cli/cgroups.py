@@ -1,8 +1,9 @@
 """`kubectl mem cgroups node/NAME | pod/NAME`: the kernel's memory breakdown from a collector pod
 (kube/collector.py) or from a copy of a node's /sys/fs/cgroup (`--from-dir`).
 
-Exit status: 0 ok; 1 nothing collected; 3 partial (truncated output, or the Summary API fallback
-without permission to create pods); 4 the pod or node does not exist. SIGINT and SIGTERM delete
+Exit status: 0 ok; 1 nothing collected; 3 partial (truncated output, the Summary API fallback
+without permission to create pods, or a collector pod it could not delete); 4 the pod or node does
+not exist. SIGINT and SIGTERM delete
 the collector pods before exiting (130 / 143).
 """
 
@@ -85,6 +86,8 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
     blocks = []
     for r in results:
         warnings.extend(r.warnings)
+        if r.left_behind:
+            status = max(status, ExitStatus.PARTIAL)
         if r.error and r.summary is None:
             print(f"error: {r.error}", file=env.stderr)
             status = ExitStatus.ERROR

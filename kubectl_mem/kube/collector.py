@@ -70,6 +70,7 @@ class NodeResult:
     warnings: list[str] = field(default_factory=list)
     pod: str | None = None  # the collector pod's name
     pod_uid: str | None = None  # and its UID: its own cgroup is in the node's output
+    left_behind: bool = False  # the collector pod could not be deleted (said in warnings)
     phases: list[str] = field(default_factory=list)  # the phases the pod was seen in
 
 
@@ -168,6 +169,7 @@ class Collector:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._live: set[str] = set()
+        self._delete_errors: dict[str, str] = {}  # the last failed delete of a pod still in _live
         self._script = collector_script()
         self.can_create = True
 
@@ -179,10 +181,25 @@ class Collector:
     def _delete(self, name: str) -> None:
         try:
             self.t.delete(f"{self._pods}/{name}", [("gracePeriodSeconds", "0")], ok_statuses=(404,))
-        except KubectlMemError:
+        except KubectlMemError as e:
+            with self._lock:
+                self._delete_errors[name] = e.message
             return  # kept in _live: cleanup() tries again
         with self._lock:
             self._live.discard(name)
+            self._delete_errors.pop(name, None)
+
+    def left_behind(self) -> dict[str, str]:
+        """After cleanup(): the pods this run created that could not be deleted, and why."""
+        with self._lock:
+            return {n: self._delete_errors.get(n, "not deleted") for n in sorted(self._live)}
+
+    def left_behind_warning(self, name: str, why: str) -> str:
+        """One line: which pod stays, why, and the command that deletes it."""
+        return (
+            f"could not delete the collector pod {self.namespace}/{name} ({why}): it stays until deleted "
+            f"with: kubectl delete pod -n {self.namespace} {name}"
+        )
 
     def cleanup(self) -> None:
         """Stop starting pods and delete every pod this run created that is still there."""

@@ -93,11 +93,22 @@ def run(
     try:
         for stale in collector.sweep():
             on_stale(stale)
-        return collector.collect(list(nodes))
+        results = collector.collect(list(nodes))
     finally:
         collector.cleanup()
         if installed:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    # a pod that could not be deleted (no RBAC to delete pods, the API gone meanwhile) is said on
+    # its node's result, with the command that deletes it
+    left = collector.left_behind()
+    for r in results:
+        if r.pod is not None and r.pod in left:
+            r.left_behind = True
+            r.warnings.append(collector.left_behind_warning(r.pod, left.pop(r.pod)))
+    if left and results:  # not tied to a node's result (should not happen): said on the first
+        results[0].left_behind = True
+        results[0].warnings.extend(collector.left_behind_warning(n, why) for n, why in left.items())
+    return results
 
 
 @dataclass
@@ -126,6 +137,7 @@ def gather(results: Iterable[NodeResult], pods: Iterable[Pod]) -> Gathered:
     partial = False
     for r in results:
         warnings.extend(r.warnings)
+        partial = partial or r.left_behind
         if r.error and r.summary is None:
             failed[r.node] = r.error
             partial = True

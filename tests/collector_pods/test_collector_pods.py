@@ -3,7 +3,9 @@ and that no pod is left behind."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import signal
 import time
 from datetime import UTC, datetime, timedelta
@@ -382,3 +384,55 @@ def test_from_dir_needs_no_cluster(podsim: PodSim, tmp_path) -> None:
     doc = json.loads(r.out)
     assert len(doc["items"][0]["pods"]) == 3 and doc["items"][0]["memoryAvailable"] > 0
     assert podsim.life.created == []
+
+
+def _no_delete(ps: PodSim, tmp_path, *also: str) -> object:
+    """A user who may do all the collector does (and read `also`) but delete pods."""
+    ps.srv.auth.add_user(
+        "nodelete",
+        "nodelete",
+        [
+            Rule(verbs=("create", "get", "list"), resources=("pods",)),
+            Rule(verbs=("get",), resources=("pods/log",)),
+            Rule(verbs=("get", "list"), resources=("nodes", *also)),
+        ],
+    )
+    return ps.srv.write_kubeconfig(tmp_path / "kc", token="nodelete")
+
+
+def test_a_pod_it_cannot_delete_is_said_with_the_command_that_deletes_it(podsim: PodSim, tmp_path) -> None:
+    r = podsim.run(f"node/{podsim.node}", kubeconfig=_no_delete(podsim, tmp_path))
+    assert r.code == 3, r.err  # the breakdown is shown, but a pod stays behind
+    assert f"node {podsim.node}" in r.out
+    [left] = podsim.collector_pods()
+    name = left["metadata"]["name"]
+    assert r.err.splitlines() == [
+        f"warning: could not delete the collector pod kubectl-mem/{name} "
+        f'(pods "{name}" is forbidden: User "nodelete" cannot delete resource "pods" in API group "" in the '
+        f'namespace "kubectl-mem"): it stays until deleted with: kubectl delete pod -n kubectl-mem {name}'
+    ]
+    podsim.srv.cluster.delete("pods", name, "kubectl-mem")
+
+
+def test_top_says_each_pod_it_cannot_delete(podsim: PodSim, tmp_path) -> None:
+    from kubectl_mem.cli.env import Env
+    from kubectl_mem.cli.run import main
+
+    kc = _no_delete(podsim, tmp_path, "pods.metrics.k8s.io", "nodes.metrics.k8s.io")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["top", "-A", "--cgroups", "--kubeconfig", str(kc)],
+        Env(stdout=out, stderr=err, stdout_isatty=False, environ={}),
+    )
+    left = sorted(p["metadata"]["name"] for p in podsim.collector_pods())
+    assert len(left) == len(podsim.srv.cluster.list("nodes"))  # one per node, none deleted
+    said = re.findall(
+        r"^warning: could not delete the collector pod kubectl-mem/(\S+) \(.*\): it stays until deleted "
+        r"with: kubectl delete pod -n kubectl-mem (\S+)$",
+        err.getvalue(),
+        re.MULTILINE,
+    )
+    assert sorted(said) == [(n, n) for n in left]
+    assert code == 3 and out.getvalue()  # shown, but partial
+    for n in left:
+        podsim.srv.cluster.delete("pods", n, "kubectl-mem")
