@@ -177,6 +177,7 @@ def pod_record(p) -> r.Pod:
         priority=spec.priority if spec.HasField("priority") else None,
         priority_class_name=_i(spec.priority_class_name),
         created=_time(meta.creation_timestamp) if meta.HasField("creation_timestamp") else None,
+        deleting=meta.HasField("deletion_timestamp"),
         labels=_shared(tuple((_i(k), _i(v)) for k, v in sorted(labels.items()))) if labels else (),
         owner_kind=_i(owner_kind),
         owner_name=owner_name,

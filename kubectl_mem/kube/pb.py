@@ -65,6 +65,7 @@ SCHEMA: dict[str, dict[str, list[tuple[str, int, str, str]]]] = {
             ("uid", 5, "string", "optional"),
             ("resource_version", 6, "string", "optional"),
             ("creation_timestamp", 8, "Time", "optional"),
+            ("deletion_timestamp", 9, "Time", "optional"),
             ("labels", 11, "string", "map"),
             ("annotations", 12, "string", "map"),
             ("owner_references", 13, "OwnerReference", "repeated"),

@@ -231,6 +231,21 @@ def test_one_pod_in_protobuf_is_the_json_record(cluster):
     assert env["LIMIT"].resource_field == "limits.memory" and env["EMPTY"].value is None
 
 
+def test_a_terminating_pod_reads_the_same_in_protobuf(cluster):
+    pod = _pod("held", NODES[0])
+    pod["metadata"]["finalizers"] = ["wire.test/hold"]  # keeps it Terminating after the DELETE
+    cluster.apply(f"/api/v1/namespaces/{NS}/pods", pod)
+    path = f"/api/v1/namespaces/{NS}/pods/held"
+    try:
+        cluster.request("DELETE", path)
+        via_pb = decode_pb.one_pod(_get(cluster, path, codecs.PROTOBUF_FIRST))
+        assert via_pb.deleting and via_pb == decode.one_pod(_get(cluster, path, "application/json"))
+    finally:
+        patch = json.dumps({"metadata": {"finalizers": None}}).encode()
+        cluster.request("PATCH", path, patch, content_type="application/merge-patch+json")
+        cluster.request("DELETE", path + "?gracePeriodSeconds=0")
+
+
 @pytest.mark.parametrize("protocol", ["json", "protobuf"])
 def test_streaming_lists_are_offered_and_equal_the_paged_list(cluster, transport, protocol):
     path = f"/api/v1/namespaces/{NS}/pods"

@@ -197,3 +197,14 @@ def test_an_error_status_in_protobuf_keeps_the_servers_message():
     err = status_error(403, sim_pb.status_body(403, "Forbidden", message), "/api/v1/pods")
     assert isinstance(err, ForbiddenError) and err.message == message and err.reason == "Forbidden"
     assert status_error(500, pb.MAGIC + b"\xff\xff", "/api/v1/pods").code == 500  # corrupt: the status alone
+
+
+def test_a_terminating_pod_is_deleting_in_both():
+    from kubectl_mem.sim import make_pod
+
+    pod = make_pod("going", "team-a", "node-1")
+    pod["metadata"]["deletionTimestamp"] = "2026-01-01T10:00:00Z"
+    pod["metadata"]["resourceVersion"] = "7"
+    body = sim_pb.envelope("v1", "Pod", sim_pb.encode_object("Pod", pod))
+    rec = decode_pb.one_pod(body)
+    assert rec.deleting and rec == _sorted_labels(decode.one_pod(msgspec.json.encode(pod)))
