@@ -54,6 +54,7 @@ def workload_recommendation(
     highest: Mapping[tuple[str, str], int] | None = None,
     samples: int = 1,
     limit_kills: Collection[str] | None = None,
+    active: Sequence[PodView] | None = None,
 ) -> WorkloadRecommendation | None:
     """One recommendation for the workload's pod template, from its replicas.
 
@@ -66,7 +67,8 @@ def workload_recommendation(
     """
     if not pods:
         return None
-    active = [pv for pv in pods if is_active(pv.pod)]
+    if active is None:  # the pods on a node and not finished (rollup_one has them already)
+        active = [pv for pv in pods if is_active(pv.pod)]
     # the newest pod carries the current template (a rollout in progress leaves older ones)
     template = max(active or pods, key=lambda pv: (pv.pod.created or "", pv.pod.name)).pod
     session = highest if highest is not None and samples > 1 else None

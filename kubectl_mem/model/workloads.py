@@ -209,17 +209,6 @@ class Workloads(msgspec.Struct, frozen=True, gc=False):
 # one pod
 
 
-class _PodFigures(msgspec.Struct, frozen=True, gc=False):
-    active: bool
-    measured: bool
-    request: int
-    working_set: int
-    idle: int
-    limit: int | None
-    without_limit: int
-    best_effort: bool
-
-
 def pod_idle(pv: PodView) -> int | None:
     """max(0, request - working set) summed over the pod's regular and sidecar containers (pod-level
     resources: over the pod); None when a working set it needs is unknown."""
@@ -235,25 +224,6 @@ def pod_idle(pv: PodView) -> int | None:
             return None
         idle += max(0, c.request - c.working_set)
     return idle
-
-
-def _figures(pv: PodView) -> _PodFigures:
-    active = is_active(pv.pod)
-    idle = pod_idle(pv) if active else None
-    measured = active and pv.working_set is not None and idle is not None
-    without = 0
-    if pv.limit is None:
-        without = sum(1 for c in pv.containers if c.kind != "init" and c.limit is None)
-    return _PodFigures(
-        active=active,
-        measured=measured,
-        request=pv.request,
-        working_set=pv.working_set or 0 if measured else 0,
-        idle=idle or 0 if measured else 0,
-        limit=pv.limit,
-        without_limit=without,
-        best_effort=pv.qos_class == "BestEffort",
-    )
 
 
 def _median(values: list[int]) -> int:
@@ -285,39 +255,44 @@ def rollup_one(
     """The row of one workload from all its pods; `explain deploy/x` takes its figures and its
     recommendation from here, with what it knows more (the kernel's peaks, which OOM kills its
     events show were the container's own limit, `-c`)."""
-    active = requested = used = idle = measured_req = unmeasured = 0
+    requested = used = idle = measured_req = unmeasured = 0
     limits = 0
     unbounded = False
     without = best_effort = oom = evictions = 0
     measured_ws: list[int] = []
     nodes: dict[str, int] = {}
     per_pod_request = 0
+    live: list[PodView] = []
+    daemonset = kind == "DaemonSet"
     for pv in pods:
         oom += pv.oom_kills
         if pv.evicted is not None:
             evictions += 1
-        f = _figures(pv)
-        if not f.active:
+        if not is_active(pv.pod):
             continue
-        active += 1
-        requested += f.request
-        if f.measured:
-            used += f.working_set
-            idle += f.idle
-            measured_req += f.request
-            measured_ws.append(f.working_set)
+        live.append(pv)
+        request = pv.request
+        requested += request
+        ws = pv.working_set
+        pod_idle_ = pod_idle(pv) if ws is not None else None
+        if pod_idle_ is not None and ws is not None:
+            used += ws
+            idle += pod_idle_
+            measured_req += request
+            measured_ws.append(ws)
         else:
             unmeasured += 1
-        if f.limit is None:
+        if pv.limit is None:
             unbounded = True
-            without += f.without_limit
+            without += sum(1 for c in pv.containers if c.kind != "init" and c.limit is None)
         else:
-            limits += f.limit
-        if f.best_effort:
+            limits += pv.limit
+        if pv.qos_class == "BestEffort":
             best_effort += 1
-        if kind == "DaemonSet":
-            nodes[pv.pod.node] = nodes.get(pv.pod.node, 0) + f.request
-            per_pod_request = max(per_pod_request, f.request)
+        if daemonset:
+            nodes[pv.pod.node] = nodes.get(pv.pod.node, 0) + request
+            per_pod_request = max(per_pod_request, request)
+    active = len(live)
     spread = Spread(min(measured_ws), _median(measured_ws), max(measured_ws)) if measured_ws else None
     ds = None
     if kind == "DaemonSet" and active:
@@ -354,6 +329,7 @@ def rollup_one(
             pods,
             kind,
             name,
+            active=live,
             container=container,
             highest=highest,
             samples=samples,
