@@ -331,7 +331,7 @@ def test_stale_pods_of_earlier_runs_are_swept(podsim: PodSim) -> None:
 def test_several_nodes_concurrently_one_failing(podsim: PodSim) -> None:
     podsim.life.not_ready.add("node-2")
     nodes = [n["metadata"]["name"] for n in podsim.srv.cluster.list("nodes")]
-    c = _collector(podsim, concurrency=3, pending_timeout=0.5, poll_interval=0.05)
+    c = _collector(podsim, concurrency=3, pending_timeout=2, poll_interval=0.05)  # healthy ones start
     results = c.collect(nodes)
     assert [r.node for r in results] == nodes
     bad = [r for r in results if r.error]
