@@ -732,7 +732,10 @@ class SimServer:
         gz = ctx.accepts_gzip
         if ctx.wants_protobuf and snap.rtype.kind in sim_pb.KINDS:
             body = self._pb_page(snap, q, items, start, False)
-            if gz and len(body) >= self.gzip_min_bytes:
+            # Our protobuf leaves out fields a real server sends (probes, projected volumes ...): gzip by
+            # the size a real server's protobuf would have, 2/3 of the JSON (98 MB against 146 MB at 20k).
+            real_size = len(self._page(snap, q, items, start, False)) * 2 // 3
+            if gz and real_size >= self.gzip_min_bytes:
                 return Response(200, self._pb_page(snap, q, items, start, True), PROTOBUF, gzipped=True)
             return Response(200, body, PROTOBUF)
         partial = ctx.partial_metadata
