@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
@@ -37,6 +38,7 @@ class DataScreen(Screen):
         super().__init__(name=name, id=id)
         self._drawn_generation = -1
         self._dirty = True
+        self._retries = 0
 
     @property
     def kapp(self) -> KubectlMemApp:
@@ -62,15 +64,32 @@ class DataScreen(Screen):
 
     def _draw(self, data: ViewData) -> None:
         self._dirty = False
-        self.query_one(ClusterHeader).show(data, self.kapp.clock(), self.kapp.node_views())
-        self.query_one(Banner).show(data)
-        new = data.generation != self._drawn_generation
-        self._drawn_generation = data.generation
-        self.show_data(data, new)
+        drawn = self._drawn_generation
+        try:
+            self.query_one(ClusterHeader).show(data, self.kapp.clock(), self.kapp.header_totals())
+            self.query_one(Banner).show(data)
+            self._drawn_generation = data.generation
+            self.show_data(data, data.generation != drawn)
+        except NoMatches:
+            # Resumed before all its widgets are mounted (a screen's nested widgets mount after
+            # the screen; seen with `enter` at 20k pods on a busy machine): draw once they are.
+            self._drawn_generation = drawn
+            self._dirty = True
+            self._retries += 1
+            if self._retries <= 20:
+                self.call_after_refresh(self._redraw)
+            else:
+                raise
+        else:
+            self._retries = 0
+
+    def _redraw(self) -> None:
+        if self._dirty and self.is_current:
+            self._draw(self.kapp.data)
 
     def _clock_tick(self) -> None:
         if self.is_current:
-            self.query_one(ClusterHeader).show(self.kapp.data, self.kapp.clock(), self.kapp.node_views())
+            self.query_one(ClusterHeader).show(self.kapp.data, self.kapp.clock(), self.kapp.header_totals())
 
     def show_data(self, data: ViewData, new_snapshot: bool) -> None:
         """Draw `data`; `new_snapshot` is False when only the refresh status changed."""

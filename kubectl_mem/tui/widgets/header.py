@@ -120,6 +120,10 @@ def nodes_line(t: NodeTotals, *, all_nodes: bool) -> Text:
     return text
 
 
+def empty_totals() -> Totals:
+    return pod_totals(()), node_totals(())
+
+
 def scope_totals(pods: Sequence[PodView], nodes: Sequence[NodeView], namespace: str | None) -> Totals:
     """The header's sums: the pods shown; all nodes, or under a namespace the nodes of its pods."""
     return pod_totals(pods), node_totals(nodes if namespace is None else nodes_of(pods, nodes))
@@ -130,23 +134,9 @@ class ClusterHeader(Static):
     ClusterHeader { height: auto; max-height: 4; padding: 0 1; background: $boost; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._totals: Totals | None = None
-        self._totals_for: tuple[object, ...] = ()
-
-    def show(self, data: ViewData, now: dt.datetime, nodes: Sequence[NodeView] = ()) -> None:
-        """Draw `data`; `nodes` are the node views every screen shows (key c: the node's own
-        memory.available). The sums are made once per snapshot, not on every clock tick."""
-        f = data.fetched
-        if f is None:
-            self.update(header_text(data, now, (pod_totals(()), node_totals(()))))
-            return
-        key = (data.generation, id(f), id(nodes) if nodes else 0)
-        if self._totals is None or key != self._totals_for:
-            self._totals_for = key
-            self._totals = scope_totals(f.loaded.shown, nodes or f.loaded.snapshot.nodes, f.namespace)
-        self.update(header_text(data, now, self._totals))
+    def show(self, data: ViewData, now: dt.datetime, totals: Totals) -> None:
+        """Draw `data` with the sums the app made for it (KubectlMemApp.header_totals)."""
+        self.update(header_text(data, now, totals))
 
 
 def banner_lines(data: ViewData) -> list[tuple[str, str]]:
