@@ -62,6 +62,8 @@ CONDITION = Format("condition", _condition, "left", 7)  # a node condition: True
 PSI = Format("psi", _psi, width=5)
 
 
+_IN_TEXT = {"OOM": "OOM", "QOS": "QoS", "OOM-KILLS": "OOM-kills", "PSI10": "PSI10"}
+
 # ---------------------------------------------------------------- the column
 
 
@@ -89,6 +91,11 @@ class Column(Generic[R]):
     @property
     def width(self) -> int:
         return self.format.width
+
+    @property
+    def words(self) -> str:
+        """The title in running text (a header's labels, a summary line): `working set`, `OOM`."""
+        return " ".join(_IN_TEXT.get(w, w.lower()) for w in self.title.split())
 
     def text(self, row: R) -> str:
         cell = self.cell

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Static
 from kubectl_mem.model.history import describe_termination
 from kubectl_mem.model.views import NodeView, PodView
 from kubectl_mem.report import columns as cols
-from kubectl_mem.report.fmt import UNBOUNDED, size
+from kubectl_mem.report.fmt import size
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.samples import duration
 from kubectl_mem.tui.screens.base import COLLECT_CGROUPS, DataScreen
@@ -40,6 +40,10 @@ RISK_STYLE = {
 }
 
 
+_POD = {c.key: c for c in cols.POD_COLUMNS}
+SUMMARY_KEYS = ("memory", "request", "limit", "restarts", "oom")
+
+
 def summary_text(p: PodView) -> Text:
     pod = p.pod
     t = Text()
@@ -51,10 +55,12 @@ def summary_text(p: PodView) -> Text:
     t.append(prio)
     if pod.owner_kind:
         t.append(f"  owner {pod.owner_kind}/{pod.owner_name}")
+    # the pod's row, as the table names and writes it (and where its working set comes from)
     t.append(
-        f"\nworking set {size(p.working_set, missing='unknown')}{_source(p)}"
-        f"  request {size(p.request or None, missing='none')}"
-        f"  limit {size(p.limit, missing=UNBOUNDED)}  restarts {p.restarts}  OOM kills {p.oom_kills}"
+        "\n"
+        + "  ".join(
+            f"{_POD[k].words} {_POD[k].text(p)}" + (_source(p) if k == "memory" else "") for k in SUMMARY_KEYS
+        )
     )
     t.append("\nrisk ")
     t.append(p.risk.text, style=RISK_STYLE.get(p.risk.level, ""))

@@ -72,7 +72,7 @@ def header_text(data: ViewData, now: dt.datetime, totals: Totals) -> Text:
 
 
 # the header names its figures as the tables head their columns (report/columns/)
-_WORDS = {c.key: c.title.lower() for c in (*cols.NODE_COLUMNS, *cols.POD_COLUMNS)}
+_WORDS = {c.key: c.words for c in (*cols.NODE_COLUMNS, *cols.POD_COLUMNS)}
 
 
 def _figure(text: Text, key: str, value: str, *, first: bool = False) -> None:
