@@ -46,6 +46,7 @@ def _sigterm_unwinds() -> Iterator[None]:
 @contextmanager
 def demo_kubeconfig() -> Iterator[str]:
     from kubectl_mem.sim import SimServer, demo_cluster
+    from kubectl_mem.sim.live import Live
     from kubectl_mem.sim.podlife import install
     from kubectl_mem.sim.scenario import DEMO_NAMESPACE
 
@@ -57,6 +58,9 @@ def demo_kubeconfig() -> Iterator[str]:
         # collector pods start, run the real collector script on each node's synthetic cgroup
         # tree and finish, so `--demo --cgroups` and the TUI's `c` show the kernel's figures too
         install(server)
+        # metrics move every few seconds, as a real cluster's do (and trends show in the view)
+        live = Live(server.cluster).start()
+        server.on_stop(live.stop)
         path = server.write_kubeconfig(
             Path(tmp) / "kubeconfig", context_name=DEMO_CONTEXT, namespace=DEMO_NAMESPACE
         )

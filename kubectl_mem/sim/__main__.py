@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import shutil
 import signal
 import sys
 import tempfile
@@ -14,8 +15,9 @@ from pathlib import Path
 
 from .auth import ADMIN_TOKEN, Auth
 from .faults import Faults
+from .live import Live
 from .podlife import install as install_podlife
-from .scenario import DEMO_PODS, demo_cluster, generate
+from .scenario import DEMO_NAMESPACE, DEMO_PODS, demo_cluster, generate
 from .server import SimServer
 
 
@@ -64,11 +66,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     server = SimServer(cluster, auth=auth, faults=faults, port=args.port, tls=not args.no_tls)
     install_podlife(server)  # collector pods run here as in --demo (kubectl mem cgroups, --cgroups)
+    demo = args.nodes is None and args.pods is None
+    if demo and not args.fixed_time:  # the demo's metrics move as in --demo; big clusters hold still
+        live = Live(cluster).start()
+        server.on_stop(live.stop)
     t1 = time.perf_counter()
     server.start()
     warmed = time.perf_counter() - t1
-    kubeconfig = args.kubeconfig or Path(tempfile.mkdtemp(prefix="kubectl-mem-sim-")) / "kubeconfig"
-    server.write_kubeconfig(kubeconfig, token=None if args.no_auth else args.token)
+    own_dir = None if args.kubeconfig else Path(tempfile.mkdtemp(prefix="kubectl-mem-sim-"))
+    kubeconfig = args.kubeconfig or own_dir / "kubeconfig"  # type: ignore[operator]
+    server.write_kubeconfig(
+        kubeconfig,
+        token=None if args.no_auth else args.token,
+        namespace=DEMO_NAMESPACE if demo else "default",
+    )
     counts = cluster.counts()
     print(server.url, flush=True)
     print(f"kubeconfig: {kubeconfig}", flush=True)
@@ -83,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     server.stop()
+    if own_dir is not None:  # the kubeconfig it made goes with it
+        shutil.rmtree(own_dir, ignore_errors=True)
     return 0
 
 

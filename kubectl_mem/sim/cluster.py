@@ -397,6 +397,11 @@ class Cluster:
 
     # -- generic store ---------------------------------------------------------------------------
     @property
+    def lock(self) -> threading.RLock:
+        """Held around several changes that must be seen together (sim/live.py's usage ticks)."""
+        return self._lock
+
+    @property
     def resource_version(self) -> int:
         with self._lock:
             return self._rv
