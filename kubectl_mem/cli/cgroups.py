@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from kubectl_mem.cli.env import Env
-from kubectl_mem.errors import ApiNotFoundError, ExitStatus, KubectlMemError, NotFoundError, UsageError
+from kubectl_mem.errors import ApiNotFoundError, ExitStatus, KubectlMemError, UsageError
 from kubectl_mem.report import cgroups as rep
 from kubectl_mem.report.document import to_json
 
@@ -64,7 +64,9 @@ def cgroups(opts: argparse.Namespace, env: Env) -> ExitStatus:
         try:
             pod = msgspec.json.decode(t.get(f"/api/v1/namespaces/{conn.namespace}/pods/{name}").body)
         except ApiNotFoundError:
-            raise NotFoundError(f'pod "{name}" not found in namespace "{conn.namespace}"') from None
+            from kubectl_mem.kube.fetch import pod_not_found
+
+            raise pod_not_found(t, conn.namespace, name) from None
         node = pod.get("spec", {}).get("nodeName") or ""
         if not node:
             raise KubectlMemError(f'pod "{name}" is not scheduled to a node yet')

@@ -59,8 +59,6 @@ def _run(argv: list[str], env: Env) -> ExitStatus:
             from kubectl_mem.cli.demo import demo_kubeconfig
 
             opts.kubeconfig = stack.enter_context(demo_kubeconfig())
-            if hasattr(opts, "all_namespaces") and not opts.namespace:
-                opts.all_namespaces = True  # the demo's pods live in many namespaces
         return command(opts, env)
 
 

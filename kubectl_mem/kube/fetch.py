@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import quote
 
+import msgspec
+
 from kubectl_mem.errors import (
     ApiError,
     ApiNotFoundError,
@@ -298,8 +300,39 @@ def get_pod(transport: Transport, namespace: str, name: str, codec: Codec = code
     try:
         body = transport.get(path, accept=codec.accept).body
     except ApiNotFoundError:
-        raise NotFoundError(f'pod "{name}" not found in namespace "{namespace}"') from None
+        raise pod_not_found(transport, namespace, name) from None
     try:
         return codec.decode_one(body)
     except Exception as e:
         raise malformed(path, e) from None
+
+
+class _Namespace(msgspec.Struct):
+    namespace: str = ""
+
+
+class _Named(msgspec.Struct):
+    metadata: _Namespace
+
+
+class _NamedList(msgspec.Struct):
+    items: list[_Named] = []
+
+
+def pod_not_found(transport: Transport, namespace: str, name: str) -> NotFoundError:
+    """`pod "x" not found in namespace "a"`, and where a pod of that name does exist: one LIST across
+    the namespaces with `metadata.name=x` selected by the server. Without the right to list every
+    namespace (or on any error) the message says only what is known."""
+    message = f'pod "{name}" not found in namespace "{namespace}"'
+    try:
+        body = transport.get(
+            pods_path(None), [("fieldSelector", f"metadata.name={name}"), ("limit", "50")]
+        ).body
+        found = sorted({i.metadata.namespace for i in msgspec.json.decode(body, type=_NamedList).items})
+    except (KubectlMemError, msgspec.DecodeError, OSError):
+        found = []
+    found = [ns for ns in found if ns != namespace]
+    if found:
+        plural = "s" if len(found) > 1 else ""
+        message += f"; it exists in namespace{plural} {', '.join(found)} (add -n {found[0]})"
+    return NotFoundError(message)

@@ -378,5 +378,14 @@ def test_demo_through_real_kubectl():
     )
     assert proc.returncode == 0, proc.stderr
     header = proc.stdout.splitlines()[0].split()
-    assert header[:4] == ["NAMESPACE", "NAME", "STATUS", "NODE"] and header[-1] == "RISK"
-    assert len(proc.stdout.splitlines()) > 40
+    assert header[:3] == ["NAME", "STATUS", "NODE"] and header[-1] == "RISK"  # one namespace: the context's
+    assert len(proc.stdout.splitlines()) > 30
+    proc = subprocess.run(
+        ["kubectl", "mem", "top", "--demo", "-A"],
+        env=_plugin_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[:2] == ["NAMESPACE", "NAME"] and len(proc.stdout.splitlines()) > 60
