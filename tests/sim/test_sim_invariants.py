@@ -35,13 +35,19 @@ from kubectl_mem.sim import DEFAULT_NOW, Cluster, compute_qos, generate, make_co
 from kubectl_mem.sim.builders import backoff_text, crash_backoff, pod_cgroup_limit
 from kubectl_mem.sim.cgtree import Layout
 from kubectl_mem.sim.podlife import PodLife
+from kubectl_mem.sim.scenario import DEMO_PODS
 
 Obj = dict[str, Any]
 KI, MI = 1 << 10, 1 << 20
 THRESHOLD = 100 * MI  # the kubelet's default hard eviction threshold for memory.available
 BACKOFF_CAP = timedelta(minutes=5)  # the kubelet's MaxContainerBackOff
 SANDBOX = 512 * 1024  # the sim's pod overhead: what a pod cgroup holds beside its containers
-SCENARIOS = {"demo": (7, 6, 60), "medium": (3, 12, 400), "one-node": (2, 1, 12), "two-nodes": (5, 2, 30)}
+SCENARIOS = {
+    "demo": (7, 6, DEMO_PODS),
+    "medium": (3, 12, 400),
+    "one-node": (2, 1, 12),
+    "two-nodes": (5, 2, 30),
+}
 LAYOUTS = {"v2": Layout("v2", "systemd", "containerd"), "v1": Layout("v1", "cgroupfs", "containerd")}
 
 
