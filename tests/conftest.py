@@ -252,6 +252,13 @@ def envtest_assets() -> Path:
 def control_plane(tmp_path_factory: pytest.TempPathFactory, envtest_assets: Path) -> Iterator[ControlPlane]:
     """A real etcd + kube-apiserver for the session (tests/envtest/controlplane.py): token users
     `admin` (system:masters), `viewer`, `limited`, `nobody` (no roles: bind what a test needs)."""
-    cp = ControlPlane.start(tmp_path_factory.mktemp("apiserver"), assets=envtest_assets)
+    # nodes/proxy dials only a node's Hostname address: the tier's nodes say `localhost` (a stand-in
+    # kubelet, tests/apiserver/kubelet_server.py); never their InternalIPs, which are off-machine
+    # addresses in the simulated scenario (10.0.0.0/8)
+    cp = ControlPlane.start(
+        tmp_path_factory.mktemp("apiserver"),
+        assets=envtest_assets,
+        extra_args=("--kubelet-preferred-address-types=Hostname",),
+    )
     yield cp
     cp.stop()

@@ -15,6 +15,7 @@ from mirror import load
 
 from kubectl_mem.sim import Auth, Rule, SimServer, generate
 from kubectl_mem.sim.podlife import install as install_podlife
+from kubectl_mem.sim.server import ApiError, RequestContext, Response
 
 
 @pytest.fixture(scope="session")
@@ -48,11 +49,28 @@ def world(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory)
     sim = SimServer(cluster, auth=auth).start()
     install_podlife(sim)  # collector pods run in the simulated cluster (the real one has no kubelet)
     metrics = MetricsServer(control_plane, cluster).start()
+    refuse_node_proxy(sim)
     try:
         yield World(control_plane, cluster, loaded, sim, metrics, home)
     finally:
         metrics.stop()
         sim.stop()
+
+
+def refuse_node_proxy(sim: SimServer) -> None:
+    """nodes/NAME/proxy/... answered as the real apiserver of this tier answers it: its nodes have no
+    kubelet it may dial (mirror._on_loopback), so after authorization (403 first, as there) an existing
+    node is a 400 'address not allowed' (a missing one 404). The Summary API fill-in and the collector's
+    fallback then take the same path on both."""
+
+    def refuse(ctx: RequestContext) -> Response:
+        if ctx.cluster.get_entry("nodes", ctx.params["name"]) is None:
+            raise ApiError.not_found("nodes", ctx.params["name"])
+        raise ApiError(400, "BadRequest", "address not allowed")
+
+    sim.router.add(
+        "GET", "/api/v1/nodes/{name}/proxy/{path}", refuse, verb="get", resource="nodes", subresource="proxy"
+    )
 
 
 @pytest.fixture

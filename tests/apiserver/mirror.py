@@ -93,8 +93,20 @@ def _untaint(cp: ControlPlane, created: Obj, node: Obj, loaded: Loaded) -> Obj:
     return json.loads(body)
 
 
+def _on_loopback(status: Obj) -> Obj:
+    """A node status whose kubelet the real apiserver will not dial off this machine: the tier's
+    control plane dials only Hostname addresses (tests/conftest.py), and this one is `localhost`,
+    which kube-apiserver's node proxy refuses ('address not allowed', 400) without a connection.
+    The simulated nodes' InternalIPs (10.0.0.0/8) are off-machine addresses, never dialled."""
+    status = copy.deepcopy(status)
+    others = [a for a in status.get("addresses", []) if a.get("type") != "Hostname"]
+    status["addresses"] = [*others, {"type": "Hostname", "address": "localhost"}]
+    return status
+
+
 def load(cp: ControlPlane, cluster: Cluster) -> Loaded:
-    """Create the cluster's namespaces, priority classes, nodes, pods and events in `cp`."""
+    """Create the cluster's namespaces, priority classes, nodes, pods and events in `cp` (the nodes'
+    kubelets unreachable: _on_loopback)."""
     loaded = Loaded()
     for ns in cluster.list("namespaces"):
         name = ns["metadata"]["name"]
@@ -116,7 +128,8 @@ def load(cp: ControlPlane, cluster: Cluster) -> Loaded:
         created = _post(cp, "/api/v1/nodes", _clean(node), f"Node {name}", loaded)
         if created is not None:
             created = _untaint(cp, created, node, loaded)
-            _put_status(cp, f"/api/v1/nodes/{name}", created, node["status"], f"Node {name}", loaded)
+            status = _on_loopback(node["status"])
+            _put_status(cp, f"/api/v1/nodes/{name}", created, status, f"Node {name}", loaded)
             loaded.nodes.append(name)
     for pod in cluster.list("pods"):
         md = pod["metadata"]
