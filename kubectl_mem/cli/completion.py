@@ -201,7 +201,7 @@ def _value(action: argparse.Action, cur: str, typed: Typed, environ: Mapping[str
 def _sort_keys(command: str | None) -> list[str]:
     from kubectl_mem.report import columns
 
-    sorts = {"top": "POD_SORTS", "nodes": "NODE_SORTS"}.get(command or "")
+    sorts = {"top": "POD_SORTS", "nodes": "NODE_SORTS", "workloads": "WORKLOAD_SORTS"}.get(command or "")
     return list(getattr(columns, sorts, {})) if sorts else []
 
 

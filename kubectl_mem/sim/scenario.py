@@ -795,8 +795,8 @@ class _Gen:
         rng, now = self.rng, self.now
         # over-requested: a few hundred Mi used of Gi requested, on every replica
         for name, ns, image, mem, used, replicas in (
-            ("recommender", "team-search", "ghcr.io/acme/recommender:2.3.1", "2Gi", 300 * Mi, 2),
-            ("pdf-render", "team-checkout", "ghcr.io/acme/pdf-render:1.12.0", "1Gi", 120 * Mi, 1),
+            ("recommender", DEMO_NAMESPACE, "ghcr.io/acme/recommender:2.3.1", "2Gi", 300 * Mi, 2),
+            ("pdf-render", DEMO_NAMESPACE, "ghcr.io/acme/pdf-render:1.12.0", "1Gi", 120 * Mi, 1),
         ):
             spec = make_container(
                 "app",
@@ -819,7 +819,7 @@ class _Gen:
             args=["--shards=8"],
         )
         w = _Workload(
-            "Deployment", "search-indexer", "team-search", [_Plan(spec, _ws_rel(512 * Mi, 1.3, 1.6))]
+            "Deployment", "search-indexer", DEMO_NAMESPACE, [_Plan(spec, _ws_rel(512 * Mi, 1.3, 1.6))]
         )
         self._emit(w, story=0.5)
         self._policy_agent()
@@ -891,7 +891,7 @@ class _Gen:
             env={"PYTHONUNBUFFERED": "1"},
             command=["python", "-m", "exporter"],
         )
-        ns, cron = "batch", "nightly-export"
+        ns, cron = DEMO_NAMESPACE, "nightly-export"  # the demo's namespace: `workloads --demo` shows it
         slot = int(now.timestamp()) // 1200 * 1200  # the schedule's latest tick: */20
         failed_at = datetime.fromtimestamp(slot - 1200, UTC)
         running_at = datetime.fromtimestamp(slot, UTC)

@@ -210,7 +210,7 @@ def test_the_showcases_tell_their_stories(sim_factory) -> None:
     (c,) = export["recommendation"]["containers"]
     assert c["oomBump"] and c["limitBytes"] > c["currentLimitBytes"]
     assert export["recommendation"]["command"].startswith(
-        "kubectl set resources cronjob/nightly-export -n batch"
+        "kubectl set resources cronjob/nightly-export -n team-search"
     )
 
 

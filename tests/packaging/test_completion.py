@@ -135,6 +135,9 @@ def test_flag_values_from_choices_and_sorts(env, capsys):
     assert values(run(["explain", "-o", ""], env, capsys)[0]) == ["text", "markdown", "json"]
     sorts = values(run(["top", "--sort-by", ""], env, capsys)[0])
     assert "risk" in sorts and "memory" in sorts
+    sorts = values(run(["workloads", "--sort-by", ""], env, capsys)[0])
+    assert {"idle", "saving", "requested"} <= set(sorts) and "risk" not in sorts
+    assert values(run(["workloads", "--by", ""], env, capsys)[0]) == ["workload", "namespace"]
 
 
 def test_kubeconfig_flag_completes_files(env, capsys):
