@@ -43,7 +43,14 @@ def _a_demo_pod() -> str:
     )
 
 
-@pytest.mark.parametrize("command", ["top", "nodes-cgroups", "explain-cgroups"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "top",
+        pytest.param("nodes-cgroups", marks=pytest.mark.slow),
+        pytest.param("explain-cgroups", marks=pytest.mark.slow),
+    ],
+)
 def test_a_demo_run_leaves_nothing_in_tmp(tmp_path: Path, command: str) -> None:
     args = {
         "top": ["top", "--demo", "-o", "json"],

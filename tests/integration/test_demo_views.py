@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +40,13 @@ def doc(*args: str) -> Obj:
 
 
 @pytest.fixture(scope="module")
+def demo() -> Iterator[str]:
+    """One --demo cluster for the views (a kubeconfig to it): what `--demo` starts for each command."""
+    with demo_kubeconfig() as kubeconfig:
+        yield kubeconfig
+
+
+@pytest.fixture(scope="module")
 def demo_pods() -> dict[str, Obj]:
     """The demo scenario's pods by namespace/name (the same objects --demo serves)."""
     return {f"{p['metadata']['namespace']}/{p['metadata']['name']}": p for p in demo_cluster().list("pods")}
@@ -62,26 +70,25 @@ def node_problems(nodes: list[Obj]) -> list[str]:
 
 
 @pytest.mark.parametrize("cgroups", [False, True], ids=["api", "cgroups"])
-def test_nodes_view(cgroups: bool) -> None:
-    nodes = doc("nodes", "--demo", *(["--cgroups"] if cgroups else []))["items"]
+def test_nodes_view(demo: str, cgroups: bool) -> None:
+    nodes = doc("nodes", "--kubeconfig", demo, *(["--cgroups"] if cgroups else []))["items"]
     assert node_problems(nodes) == []
     assert any(n["memoryPressure"] for n in nodes)
     if cgroups:
         assert {n["availableFrom"] for n in nodes} == {"cgroup"}
 
 
-def test_nodes_tell_the_same_available_with_and_without_cgroups() -> None:
-    # two demo clusters a second apart: their metrics wander a little (sim/live.py), so compare
-    # each to its own capacity and the two within the wander of a few percent
-    api = {n["name"]: n for n in doc("nodes", "--demo")["items"]}
-    own = {n["name"]: n for n in doc("nodes", "--demo", "--cgroups")["items"]}
+def test_nodes_tell_the_same_available_with_and_without_cgroups(demo: str) -> None:
+    # two looks a moment apart: the demo's metrics wander a little (sim/live.py) meanwhile
+    api = {n["name"]: n for n in doc("nodes", "--kubeconfig", demo)["items"]}
+    own = {n["name"]: n for n in doc("nodes", "--kubeconfig", demo, "--cgroups")["items"]}
     for name, n in api.items():
         assert abs(own[name]["availableBytes"] - n["availableBytes"]) < 0.05 * n["capacityBytes"], name
 
 
 @pytest.mark.parametrize("cgroups", [False, True], ids=["api", "cgroups"])
-def test_top_view(cgroups: bool, demo_pods: dict[str, Obj]) -> None:
-    d = doc("top", "--demo", "-A", *(["--cgroups"] if cgroups else []))
+def test_top_view(demo: str, cgroups: bool, demo_pods: dict[str, Obj]) -> None:
+    d = doc("top", "--kubeconfig", demo, "-A", *(["--cgroups"] if cgroups else []))
     assert node_problems(d["nodes"]) == []
     now = datetime.now(UTC)
     bad = []
@@ -130,7 +137,7 @@ def test_top_view(cgroups: bool, demo_pods: dict[str, Obj]) -> None:
     )
 
 
-def test_explain_tells_the_same_cause_with_cgroups(demo_pods: dict[str, Obj]) -> None:
+def test_explain_tells_the_same_cause_with_cgroups(demo: str, demo_pods: dict[str, Obj]) -> None:
     """Every OOM-killed pod of the demo: the kernel's counters back the API's story, never contradict
     it (before, its pod cgroups counted 0 kills and had no cgroup for a crash-looping pod)."""
     killed = [
@@ -144,8 +151,8 @@ def test_explain_tells_the_same_cause_with_cgroups(demo_pods: dict[str, Obj]) ->
     ]
     assert len(killed) >= 2
     for name in killed:
-        plain = doc("explain", "--demo", name)
-        kernel = doc("explain", "--demo", "--cgroups", name)
+        plain = doc("explain", "--kubeconfig", demo, name)
+        kernel = doc("explain", "--kubeconfig", demo, "--cgroups", name)
         assert plain["cause"]["kind"] == kernel["cause"]["kind"] == "container-oom-kill", name
         assert kernel["pods"][0]["cgroup"]["oomKills"] >= 1, name
         assert any("memory.events" in e["source"] for e in kernel["cause"]["evidence"]), name

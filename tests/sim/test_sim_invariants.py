@@ -244,7 +244,9 @@ def test_the_api_metrics_and_summary_tell_what_a_cluster_can(name: str) -> None:
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "medium" else n for n in SCENARIOS]
+)
 def test_each_nodes_cgroup_tree_agrees_with_the_api(name: str, layout: str) -> None:
     cluster = scenario(name)
     nodes = [n["metadata"]["name"] for n in cluster.list("nodes")]
