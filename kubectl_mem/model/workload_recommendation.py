@@ -55,6 +55,7 @@ def workload_recommendation(
     samples: int = 1,
     limit_kills: Collection[str] | None = None,
     active: Sequence[PodView] | None = None,
+    unreclaimable: Mapping[tuple[str, str], int] | None = None,
 ) -> WorkloadRecommendation | None:
     """One recommendation for the workload's pod template, from its replicas.
 
@@ -63,7 +64,9 @@ def workload_recommendation(
     kernel's peak when collected (`peaks`, same keys). A container whose limit OOM-killed it in any
     replica (finished pods included) gets VPA's OOM bump: `limit_kills` names those containers
     when the caller knows better (explain, from its events), else each container's last
-    termination decides. None when the workload has no pods.
+    termination decides. `unreclaimable` (same keys, --cgroups): what the kernel cannot reclaim,
+    which sizes the limit where known (memory.peak counts page cache). None when the workload has
+    no pods.
     """
     if not pods:
         return None
@@ -73,6 +76,7 @@ def workload_recommendation(
     template = max(active or pods, key=lambda pv: (pv.pod.created or "", pv.pod.name)).pod
     session = highest if highest is not None and samples > 1 else None
     ws: dict[str, int] = {}  # the highest working set now
+    unrecl: dict[str, int] = {}  # the highest the kernel cannot reclaim
     peak: dict[str, tuple[int, str]] = {}  # the highest peak known, and where it comes from
     measured = 0
     seen_source = f"the highest working set in up to {samples} samples taken while the view was open"
@@ -82,6 +86,9 @@ def workload_recommendation(
         for c in pv.containers:
             if c.working_set is not None and c.working_set > ws.get(c.name, -1):
                 ws[c.name] = c.working_set
+            u = unreclaimable.get((pv.pod.uid, c.name)) if unreclaimable is not None else None
+            if u is not None and u > unrecl.get(c.name, -1):
+                unrecl[c.name] = u
             for found, source in (
                 (session.get((pv.pod.uid, c.name)) if session is not None else None, seen_source),
                 (peaks.get((pv.pod.uid, c.name)) if peaks is not None else None, peak_source),
@@ -99,6 +106,9 @@ def workload_recommendation(
             peak=peak[c.name][0] if c.name in peak else None,
             peak_source=peak[c.name][1] if c.name in peak else "",
             oom_killed=c.name in killed,
+            unreclaimable=unrecl.get(c.name),
+            # memory.peak counts page cache: it does not size a limit (the session's highest working set does)
+            peak_is_cgroup=c.name in peak and peaks is not None and peak[c.name][1] == peak_source,
         )
         for c in template.containers
     }

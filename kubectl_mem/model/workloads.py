@@ -251,6 +251,7 @@ def rollup_one(
     peak_source: str = "",
     limit_kills: Collection[str] | None = None,
     container: str | None = None,
+    unreclaimable: Mapping[tuple[str, str], int] | None = None,
 ) -> WorkloadRow:
     """The row of one workload from all its pods; `explain deploy/x` takes its figures and its
     recommendation from here, with what it knows more (the kernel's peaks, which OOM kills its
@@ -336,6 +337,7 @@ def rollup_one(
             peaks=peaks,
             peak_source=peak_source,
             limit_kills=limit_kills,
+            unreclaimable=unreclaimable,
         ),
         daemonset=ds,
     )

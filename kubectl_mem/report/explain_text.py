@@ -310,12 +310,19 @@ def _exact(n: int | None) -> str:
     return "none" if n is None else canonical_binary(n)
 
 
+def _change(what: str, now: int | None, new: int | None, changed: bool) -> str:
+    """`request 256Mi -> 536Mi`, or `limit 1Gi (unchanged)`: an unchanged value is no change."""
+    if not changed:
+        return f"{what} {_exact(now)} (unchanged)"
+    return f"{what} {_exact(now)} -> {_exact(new)}"
+
+
 def _recommendation(o: _Out, r: Recommendation, title: str = "RECOMMENDATION") -> None:
     o.heading(title)
     for c in r.containers:
         o.para(
-            f"{c.container}: request {_exact(c.current_request)} -> {_exact(c.request)}, "
-            f"limit {_exact(c.current_limit)} -> {_exact(c.limit)}" + ("" if c.changed else " (unchanged)")
+            f"{c.container}: {_change('request', c.current_request, c.request, c.request_changed)}, "
+            f"{_change('limit', c.current_limit, c.limit, c.limit_changed)}"
         )
         o.para(f"based on {c.usage_source}", indent=4)
         for f in c.formula:
@@ -520,10 +527,9 @@ def _md_pod(lines: list[str], p: PodExplanation, now: str, level: str = "##") ->
 def _md_rec(lines: list[str], r: Recommendation, title: str) -> None:
     lines += ["", f"## {title}", ""]
     for c in r.containers:
-        lines.append(
-            f"- **{c.container}**: request {_exact(c.current_request)} → {_exact(c.request)}, "
-            f"limit {_exact(c.current_limit)} → {_exact(c.limit)}, based on {c.usage_source}"
-        )
+        request = _change("request", c.current_request, c.request, c.request_changed).replace("->", "→")
+        limit = _change("limit", c.current_limit, c.limit, c.limit_changed).replace("->", "→")
+        lines.append(f"- **{c.container}**: {request}, {limit}, based on {c.usage_source}")
         lines += [f"  - `{f}`" for f in c.formula]
     lines += ["", f"QoS class after the change: **{r.qos_after}**. {r.qos_after_why}."]
     if r.command:

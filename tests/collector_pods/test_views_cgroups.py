@@ -21,6 +21,7 @@ from podsim_helpers import PodSim, Run, interrupt_mid_collection
 from kubectl_mem.cli.env import Env
 from kubectl_mem.cli.run import main
 from kubectl_mem.model.quantity import format_bytes, memory_bytes
+from kubectl_mem.model.recommend import q
 from kubectl_mem.report.fmt import size
 from kubectl_mem.sim import Rule
 from kubectl_mem.sim import podlife as podlife_module
@@ -357,8 +358,11 @@ def test_explain_shows_the_composition_and_builds_on_the_peak(podsim: PodSim) ->
     assert pod["cgroup"]["oomKills"] == 0
     assert pod["eviction"]["nodeAvailableFrom"] == "cgroup"
     (rec,) = [x for x in doc["recommendation"]["containers"] if x["container"] == cname]
-    assert rec["basis"] == "peak" and rec["usage"] == w["usage"] + 2 * 1024 * 1024
-    assert "cgroup memory.peak" in rec["usageSource"]
+    # the limit rests on what the kernel cannot reclaim, never on memory.peak (page cache included)
+    assert rec["limitBasis"] == "unreclaimable"
+    assert any(
+        f"what the kernel cannot reclaim, {q(c['cgroup']['unreclaimable'])}" in f for f in rec["formula"]
+    )
 
     t = run(podsim, "explain", f"pod/{name}", "-n", ns, "--cgroups")
     assert t.code == 0, t.err

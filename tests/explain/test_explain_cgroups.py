@@ -109,11 +109,13 @@ def test_summary_api_figures_show_what_they_have() -> None:
     assert e.recommendation.containers[0].basis == "working_set"
 
 
-def test_workload_recommendation_builds_on_the_highest_peak_of_the_replicas() -> None:
+def test_workload_recommendation_sizes_the_limit_from_what_the_replicas_cannot_reclaim() -> None:
+    """The highest unreclaimable memory of the replicas sizes the template's limit, not their peaks
+    (memory.peak counts page cache, which fills the cgroup up to its limit)."""
     pods = [_api_pod(f"api-7d9f5c-r{i}", 0, None) for i in range(3)]
     usage = [PodUsage("shop", p.name, (ContainerUsage("api", 200 * MI),)) for p in pods]
     snap = _snapshot(pods, usage)
-    peaks = (260, 410, 300)
+    anons = (300, 480, 350)  # unreclaimable: anon + kernel - reclaimable slab = anon + 4Mi
     cg = CgroupOverlay(
         pods={
             p.uid: PodCgroup(
@@ -122,10 +124,10 @@ def test_workload_recommendation_builds_on_the_highest_peak_of_the_replicas() ->
                 "shop",
                 p.name,
                 "burstable",
-                cgroup_figures(200 * MI, 10 * MI, 10 * MI),
-                (ContainerCgroup("api", cgroup_figures(200 * MI, 10 * MI, 10 * MI, peak=pk * MI)),),
+                cgroup_figures(a * MI, 10 * MI, 10 * MI),
+                (ContainerCgroup("api", cgroup_figures(a * MI, 10 * MI, 10 * MI, peak=512 * MI)),),
             )
-            for p, pk in zip(pods, peaks, strict=True)
+            for p, a in zip(pods, anons, strict=True)
         }
     )
     e = explain(
@@ -137,9 +139,12 @@ def test_workload_recommendation_builds_on_the_highest_peak_of_the_replicas() ->
         cgroups=cg,
     )
     (rec,) = e.recommendation.containers
-    assert rec.basis == "peak" and rec.usage == 410 * MI
-    assert "the highest of the replicas" in rec.usage_source
-    assert rec.request == 472 * MI  # 410Mi x 1.15, rounded up
+    assert rec.limit_basis == "unreclaimable"
+    assert (
+        rec.limit == 632 * MI
+    )  # max(484Mi x 1.3 = 629.2Mi, 584Mi) up to an 8Mi step; the 512Mi peaks say nothing
+    assert any("what the kernel cannot reclaim, 484Mi" in f for f in rec.formula)
+    assert rec.basis == "working_set" and rec.request == 232 * MI  # 200Mi x 1.15, up to a step
 
 
 def test_a_running_container_with_a_status_and_no_kills_adds_nothing() -> None:

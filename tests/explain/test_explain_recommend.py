@@ -16,8 +16,8 @@ MI = 1 << 20
 
 
 def test_vpa_oom_bump():
-    assert oom_bump(256 * MI) == 356 * MI  # +100Mi wins below 500Mi
-    assert oom_bump(1024 * MI) == 1229 * MI  # x1.2 wins above, rounded up to Mi
+    assert oom_bump(256 * MI) == 360 * MI  # +100Mi wins below 500Mi: 356Mi, up to an 8Mi step
+    assert oom_bump(1024 * MI) == 1280 * MI  # x1.2 wins above: 1228.8Mi, up to a 64Mi step above 1Gi
 
 
 def test_oom_killed_deployment_pod():
@@ -35,10 +35,10 @@ def test_oom_killed_deployment_pod():
         owner_name="api",
     )
     c = r.containers[0]
-    assert (c.request, c.limit, c.oom_bump) == (541 * MI, 615 * MI, True)
+    assert (c.request, c.limit, c.oom_bump) == (544 * MI, 616 * MI, True)
     assert (
         r.command == "kubectl set resources deployment/api -n default -c=api "
-        "--requests=memory=541Mi --limits=memory=615Mi"
+        "--requests=memory=544Mi --limits=memory=616Mi"
     )
     assert r.qos_after == "Burstable"
     assert any("one working-set sample" in x for x in r.caveats)
@@ -53,11 +53,11 @@ def test_limit_never_lowered_from_one_sample():
         owner_name="db",
     )
     c = r.containers[0]
-    assert c.limit == 8 << 30 and c.request == 115 * MI
+    assert c.limit == 8 << 30 and c.request == 120 * MI  # 115Mi up to an 8Mi step
     assert any("one sample is no reason to lower it" in f for f in c.formula)
 
 
-def test_peak_is_preferred_and_named():
+def test_a_peak_sizes_the_limit_and_is_named():
     p = pod("x", ctr("app", res("", "100Mi", "", "")))
     r = recommend(
         p,
@@ -68,8 +68,9 @@ def test_peak_is_preferred_and_named():
         },
     )
     c = r.containers[0]
-    assert c.basis == "peak" and "memory.peak" in c.usage_source
+    assert c.basis == "working_set" and c.limit_basis == "peak"  # request: what eviction compares
     assert c.limit == 400 * MI  # max(300 x 1.3 = 390, 300 + 100) -> 400Mi
+    assert any("of the usage 300Mi = max(300Mi x 1.3 = 390Mi, 300Mi + 100Mi = 400Mi)" in f for f in c.formula)
 
 
 def test_guaranteed_stays_guaranteed_and_bare_pod_gets_resize_patch():
@@ -121,3 +122,65 @@ def test_no_metrics_changes_nothing():
     p = pod("x", ctr("app", res("", "1Gi", "", "2Gi")))
     r = recommend(p, {})
     assert r.command == "" and r.containers[0].basis == "none"
+
+
+# -- issue 10.6: recommendations that do not feed on page cache, and say their arithmetic exactly ----
+
+
+def test_a_peak_at_the_limit_from_page_cache_is_no_reason_to_raise_it():
+    """--cgroups: memory.peak = the limit because page cache filled the cgroup; what the kernel cannot
+    reclaim is what sizes the limit."""
+    p = pod("x", ctr("app", res("", "512Mi", "", "768Mi")))
+    usage = ContainerUsageInput(
+        "app", working_set=500 * MI, peak=768 * MI, peak_is_cgroup=True, unreclaimable=300 * MI
+    )
+    c = recommend(p, {"app": usage}, owner_kind="Deployment", owner_name="web").containers[0]
+    assert c.limit == 768 * MI and not c.limit_changed and c.limit_basis == "unreclaimable"
+    assert any("reached the limit because page cache fills free room" in f for f in c.formula)
+    # and where the unreclaimable part itself is tight, the limit follows it, not the peak
+    tight = ContainerUsageInput(
+        "app", working_set=700 * MI, peak=768 * MI, peak_is_cgroup=True, unreclaimable=618 * MI
+    )
+    c = recommend(p, {"app": tight}).containers[0]
+    assert c.limit == 808 * MI  # max(618 x 1.3 = 803.4, 718) -> 808Mi, not from the 768Mi peak
+    assert any("what the kernel cannot reclaim, 618Mi" in f for f in c.formula)
+
+
+def test_arithmetic_shows_the_exact_inputs_and_a_rounded_step():
+    """10.6: 'max(3Gi x 1.3, 3Gi + 100Mi) -> 3946Mi' where the input was 3035Mi and 3Gi x 1.3 is 3994Mi."""
+    p = pod("x", ctr("app", res("", "1Gi", "", "")))
+    c = recommend(p, {"app": ContainerUsageInput("app", working_set=3035 * MI)}).containers[0]
+    line = next(f for f in c.formula if f.startswith("limit"))
+    assert "max(3035Mi x 1.3 = 3945.5Mi, 3035Mi + 100Mi = 3135Mi) = 3945.5Mi -> 3968Mi" in line
+    assert c.limit == 3968 * MI and c.limit % (64 * MI) == 0
+    assert c.request == round(3035 * 1.15 / 64 + 0.5) * 64 * MI  # 3490.25Mi up to 3520Mi
+
+
+def test_unchanged_values_are_not_changes_nor_in_the_command():
+    """10.6: 'request 256Mi -> 256Mi' was shown as a change and put into the command."""
+    p = pod("x", ctr("api", res("", "256Mi", "", "512Mi")))
+    r = recommend(
+        p,
+        {"api": ContainerUsageInput("api", working_set=222 * MI, oom_killed=True)},
+        owner_kind="Deployment",
+        owner_name="api",
+    )
+    c = r.containers[0]
+    assert c.request == 256 * MI and not c.request_changed and c.limit_changed
+    assert "--requests" not in r.command and "--limits=memory=616Mi" in r.command
+
+
+def test_no_limit_for_a_node_critical_daemonset_from_one_sample():
+    p = pod(
+        "fluent-bit-x",
+        ctr("fb", res("", "64Mi", "", "")),
+        priority=2_000_001_000,
+        priority_class_name="system-node-critical",
+    )
+    r = recommend(
+        p, {"fb": ContainerUsageInput("fb", working_set=300 * MI)}, owner_kind="DaemonSet", owner_name="fb"
+    )
+    c = r.containers[0]
+    assert c.limit is None and not c.limit_changed
+    assert any("node-critical pod" in f and "not given a limit from one sample" in f for f in c.formula)
+    assert "--limits" not in r.command

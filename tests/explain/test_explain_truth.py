@@ -99,3 +99,39 @@ def test_node_critical_burstable_pod_is_not_explained_as_guaranteed() -> None:
     meaning = e.pods[0].oom_score.meaning
     assert "system-node-critical" in meaning and "Burstable here" in meaning
     assert "a Guaranteed pod:" not in meaning
+
+
+def test_a_raised_limit_says_what_it_does_to_a_jvm_sized_from_it() -> None:
+    """10.6: a JVM sized by MaxRAMPercentage was told to raise its limit without being told the heap
+    grows with it."""
+    from kubectl_mem.model.records import EnvVar
+
+    jvm = Pod(
+        namespace="shop",
+        name="billing",
+        uid="u-billing",
+        node="node-1",
+        phase="Running",
+        containers=(
+            ContainerSpec(
+                "app",
+                image="eclipse-temurin:21-jre",
+                resources=Resources(memory_request=GI, memory_limit=GI),
+                env=(EnvVar("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=75"),),
+            ),
+        ),
+        statuses=(
+            ContainerStatus(
+                "app",
+                ready=True,
+                state="running",
+                restart_count=2,
+                last_termination=Termination("OOMKilled", 137, finished_at="2026-05-01T11:50:00Z"),
+            ),
+        ),
+    )
+    _pv, e = _explain([jvm], {"billing": 900 * MI}, "billing")
+    rec = e.pods[0].recommendation
+    assert rec.containers[0].limit == 1280 * MI
+    (line,) = [c for c in rec.caveats if "the JVM sizes its heap from the limit" in c]
+    assert "its max heap grows from 768Mi to 960Mi" in line

@@ -15,7 +15,12 @@ from datetime import UTC, datetime
 from kubectl_mem.model.cgroup import CgroupOverlay, PodCgroup
 from kubectl_mem.model.explain.causes import container_cause, eviction_cause, kernel_cause
 from kubectl_mem.model.explain.evidence import EVENT_TTL_NOTE, parse_time, pod_kernel_evidence
-from kubectl_mem.model.explain.recommendation import usage_inputs, workload_row
+from kubectl_mem.model.explain.recommendation import (
+    container_unreclaimable,
+    runtime_caveats,
+    usage_inputs,
+    workload_row,
+)
 from kubectl_mem.model.explain.results import (
     CAUSE_ORDER,
     Cause,
@@ -114,11 +119,13 @@ def explain_pod(
     rec_owner_kind, rec_owner_name = (owner.kind, owner.name) if owner else owner_of(pv.pod)
     rec = recommend(
         pv.pod,
-        usage_inputs(pv, causes, peaks),
+        usage_inputs(pv, causes, peaks, container_unreclaimable(cgroups)),
         owner_kind=rec_owner_kind,
         owner_name=rec_owner_name,
         containers=(container,) if container else (),
     )
+    node_memory = node.node.capacity_memory if node is not None and node.node.capacity_memory else None
+    rec = runtime_caveats(pv, rec, node_memory)
     pictures = container_pictures(pv, peaks, cgroups)
     if container:
         pictures = tuple(p for p in pictures if p.name == container)
