@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 
-def start_sim(pods: int, nodes: int, kubeconfig: Path) -> tuple[subprocess.Popen, str]:
-    """Start `python -m kubectl_mem.sim serve` and return (process, URL) once its kubeconfig exists."""
+def start_sim(
+    pods: int, nodes: int, kubeconfig: Path, extra: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, str]:
+    """Start `python -m kubectl_mem.sim serve` (with `extra` flags) and return (process, URL) once its
+    kubeconfig exists."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -23,6 +26,7 @@ def start_sim(pods: int, nodes: int, kubeconfig: Path) -> tuple[subprocess.Popen
             str(nodes),
             "--kubeconfig",
             str(kubeconfig),
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

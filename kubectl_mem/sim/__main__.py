@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import random
 import shutil
 import signal
 import sys
@@ -13,7 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .auth import ADMIN_TOKEN, Auth
+from .auth import ADMIN_TOKEN, Auth, Rule
+from .cluster import Cluster
 from .faults import Faults
 from .live import Live
 from .podlife import install as install_podlife
@@ -39,11 +41,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--continue-ttl", type=float, help="continue tokens expire after this many seconds")
     s.add_argument(
+        "--metrics-gap",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="this fraction of the running pods has no metrics.k8s.io figure (the kubelet's Summary "
+        "API still has them), e.g. 0.05",
+    )
+    s.add_argument(
+        "--viewer-token",
+        help="also accept this token for a read-only user without nodes/proxy (no Summary API)",
+    )
+    s.add_argument(
         "--fixed-time",
         action="store_true",
         help="date the objects at the fixed scenario instant instead of now (byte-reproducible)",
     )
     return p
+
+
+# what a read-only user of kubectl mem top / nodes / explain sees, nodes/proxy left out
+VIEWER = (
+    "pods",
+    "nodes",
+    "events",
+    "namespaces",
+    "pods.metrics.k8s.io",
+    "nodes.metrics.k8s.io",
+    "priorityclasses.scheduling.k8s.io",
+)
+
+
+def _drop_metrics(cluster: Cluster, fraction: float, seed: int) -> None:
+    """Take `fraction` of the running pods out of metrics.k8s.io (as metrics-server that has not
+    scraped them yet); the kubelet's view of their usage stays."""
+    running = [p["metadata"] for p in cluster.list("pods") if p["status"].get("phase") == "Running"]
+    rng = random.Random(seed)
+    for md in rng.sample(running, min(len(running), round(len(running) * fraction))):
+        got = cluster.pod_usage(md["namespace"], md["name"])
+        if got is not None:
+            cluster.set_pod_usage(md["namespace"], md["name"], got[0], metrics=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,11 +91,15 @@ def main(argv: list[str] | None = None) -> int:
         cluster = demo_cluster(now=now) if now else generate(seed=7, nodes=6, pods=DEMO_PODS)
     else:
         cluster = generate(seed=args.seed, nodes=args.nodes or 6, pods=args.pods or 60, now=now)
+    if args.metrics_gap:
+        _drop_metrics(cluster, args.metrics_gap, args.seed)
     built = time.perf_counter() - t0
     # A dedicated process: move the cluster out of the cyclic GC's reach, so no collection ever rescans
     # millions of long-lived dicts in the middle of a request.
     gc.freeze()
     auth = Auth.disabled() if args.no_auth else Auth(admin_token=args.token)
+    if args.viewer_token:
+        auth.add_user(args.viewer_token, "viewer", [Rule(verbs=("get", "list", "watch"), resources=VIEWER)])
     faults = Faults(
         latency_ms=args.latency_ms,
         metrics="absent" if args.no_metrics else "available",
