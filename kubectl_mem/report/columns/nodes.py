@@ -127,6 +127,28 @@ NODE_COLUMNS: list[Column[NodeView]] = [
         sort=("pods",),
         descending=True,
     ),
+    Column(
+        "evictions",
+        "EVICTED",
+        lambda n: n.evictions,
+        COUNT,
+        "history: its pods the kubelet evicted that the API still lists",
+        json="evictions",
+        sort=("evicted",),
+        descending=True,
+        wide=True,
+    ),
+    Column(
+        "oom_killed",
+        "OOM",
+        lambda n: n.oom_killed,
+        COUNT,
+        "history: containers of its pods (ended ones too) whose last termination was an OOM kill",
+        json="oomKilled",
+        sort=("oom",),
+        descending=True,
+        wide=True,
+    ),
 ]
 
 NODE_SORTS: dict[str, tuple[str, bool]] = sorts(NODE_COLUMNS)

@@ -147,6 +147,8 @@ class PodTable(LineTable[PodView]):
 
 class NodeTable(LineTable[NodeView]):
     DROP_ORDER: ClassVar[tuple[str, ...]] = (
+        "evictions",
+        "oom_killed",
         "overcommit",
         "no_limit",
         "capacity",
