@@ -68,7 +68,7 @@ def test_a_peak_sizes_the_limit_and_is_named():
         },
     )
     c = r.containers[0]
-    assert c.basis == "working_set" and c.limit_basis == "peak"  # request: what eviction compares
+    assert c.basis == "peak" and c.limit_basis == "peak"  # a working set seen higher than now
     assert c.limit == 400 * MI  # max(300 x 1.3 = 390, 300 + 100) -> 400Mi
     assert any("of the usage 300Mi = max(300Mi x 1.3 = 390Mi, 300Mi + 100Mi = 400Mi)" in f for f in c.formula)
 
