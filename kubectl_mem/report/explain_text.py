@@ -359,10 +359,10 @@ def figures_sentence(f: WorkloadFigures) -> str:
     if f.desired_pods is not None:
         pods += f" of {f.desired_pods} desired"
     if f.used is None:
-        usage = "used unknown (no usage for any of them)"
+        usage = "working set unknown (no usage for any of them)"
     else:
         at_least = "at least " if f.unmeasured_pods else ""
-        usage = f"used {at_least}{size(f.used)}, idle {at_least}{size(f.idle)}"
+        usage = f"working set {at_least}{size(f.used)}, idle {at_least}{size(f.idle)}"
         if f.idle_percent is not None:
             usage += f" ({pct(f.idle_percent)} of what they request)"
         if f.unmeasured_pods:
@@ -373,7 +373,7 @@ def figures_sentence(f: WorkloadFigures) -> str:
         n = f.containers_without_limit
         limits = f"unbounded: {n} container{'s' if n != 1 else ''} without a limit"
     text = (
-        f"{pods}: requested {size(f.requested)}, {usage}; {limits}; "
+        f"{pods}: requests {size(f.requested)}, {usage}; {limits}; "
         f"OOM kills {f.oom_kills}, evictions {f.evictions}."
     )
     if f.saving is not None:

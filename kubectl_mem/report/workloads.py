@@ -36,16 +36,17 @@ def totals_line(w: Workloads, *, namespace: str | None, metrics: bool = True) ->
     if t.allocatable is not None:
         nodes = f"{t.nodes} node{'s' if t.nodes != 1 else ''}, allocatable {size(t.allocatable)}"
         head += f" on {nodes}" if namespace is None else f" (the cluster: {nodes})"
-    parts = [head, f"requested {size(t.requested)}" + _share(t.requested, t.allocatable)]
+    # named as the columns are (REQUESTS, WORKING SET, IDLE): report/columns/
+    parts = [head, f"requests {size(t.requested)}" + _share(t.requested, t.allocatable)]
     if metrics and t.used is not None:
-        parts.append(f"used {lower_bound(t.used, t.unmeasured)}")
+        parts.append(f"working set {lower_bound(t.used, t.unmeasured)}")
         idle = f"idle {lower_bound(t.idle, t.unmeasured)}"
-        notes = [f"{pct(t.idle_pct)} of requested"] if t.idle_pct is not None else []
+        notes = [f"{pct(t.idle_pct)} of requests"] if t.idle_pct is not None else []
         if t.unmeasured:
             notes.append(f"{t.unmeasured} pod{'s' if t.unmeasured != 1 else ''} without usage")
         parts.append(idle + (f" ({'; '.join(notes)})" if notes else ""))
     else:
-        parts.append("used unknown (no metrics)")
+        parts.append("working set unknown (no metrics)")
     if w.daemonset_nodes:
         lo, hi = t.daemonset_per_node_min, t.daemonset_per_node_max
         per_node = size(hi) if lo == hi else f"{size(lo)}-{size(hi)}"

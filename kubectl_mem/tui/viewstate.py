@@ -182,8 +182,8 @@ def _workload_sort(id_: str, key: str, sort_name: str, label: str) -> SortKey:
 WORKLOAD_SORT_KEYS: tuple[SortKey, ...] = (
     _workload_sort("sort-idle", "I", "idle", "idle"),
     _workload_sort("sort-idle-pct", "D", "idle-pct", "idle %"),
-    _workload_sort("sort-requested", "U", "requested", "requested"),
-    _workload_sort("sort-used", "M", "used", "used"),
+    _workload_sort("sort-requested", "U", "requests", "REQUESTS"),
+    _workload_sort("sort-used", "M", "memory", "WORKING SET"),
     _workload_sort("sort-limit", "L", "limit", "limits"),
     _workload_sort("sort-saving", "S", "saving", "saving"),
     _workload_sort("sort-oom", "K", "oom", "OOM kills"),

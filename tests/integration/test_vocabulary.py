@@ -42,6 +42,8 @@ def every_table() -> dict[str, list[cols.Column[Any]]]:
         "containers --cgroups": cols.container_cgroup_columns(empty),
         "nodes --cgroups": cols.node_cgroup_columns(empty),
         "cgroups": cols.cgroup_row_columns(),
+        "workloads": cols.WORKLOAD_COLUMNS,
+        "namespaces": cols.NAMESPACE_COLUMNS,
     }
 
 
@@ -54,6 +56,11 @@ def all_columns() -> Iterator[tuple[str, cols.Column[Any]]]:
 # ---------------------------------------------------------------- what the specs declare
 
 
+def writes(f: cols.Format) -> tuple[str, object, str]:
+    """What a format writes and how (its width is only the interactive view's budget)."""
+    return f.name, f.text, f.align
+
+
 def test_one_fact_one_name_one_format() -> None:
     by_key: dict[str, tuple[str, cols.Column[Any]]] = {}
     by_title: dict[str, tuple[str, cols.Column[Any]]] = {}
@@ -61,12 +68,14 @@ def test_one_fact_one_name_one_format() -> None:
         assert c.title == c.title.upper() and c.title.strip() == c.title, (table, c.title)
         assert c.help and not c.help.endswith("."), f"{table} {c.title}: a legend line, no final stop"
         first = by_key.setdefault(c.key, (table, c))
-        assert (c.title, c.format) == (first[1].title, first[1].format), (
+        assert (c.title, writes(c.format)) == (first[1].title, writes(first[1].format)), (
             f"{c.key}: {table} says {c.title} ({c.format.name}), {first[0]} {first[1].title} "
             f"({first[1].format.name})"
         )
         seen = by_title.setdefault(c.title, (table, c))
-        assert c.format == seen[1].format, f"{c.title} is {c.format.name} in {table}, {seen[1].format.name}"
+        assert writes(c.format) == writes(seen[1].format), (
+            f"{c.title} is {c.format.name} in {table}, {seen[1].format.name}"
+        )
 
 
 def test_sort_names_are_unique_and_name_their_column() -> None:
@@ -153,6 +162,8 @@ async def test_every_view_speaks_the_spec(sim) -> None:
         "top containers": ["top", "-A", "--containers", "-o", "wide"],
         "nodes": ["nodes"],
         "nodes wide": ["nodes", "-o", "wide"],
+        "workloads": ["workloads", "-A", "-o", "wide"],
+        "namespaces": ["workloads", "-A", "--by", "namespace", "-o", "wide"],
     }.items():
         rendered[name] = run(argv, kc)
     node_doc = json.loads(run(["nodes", "-o", "json"], kc))
@@ -162,8 +173,10 @@ async def test_every_view_speaks_the_spec(sim) -> None:
     pod = json.loads(run(["top", "-A", "-o", "json"], kc))["items"][0]
     explained = run(["explain", f"pod/{pod['name']}", "-n", pod["namespace"]], kc).splitlines()
     rendered["explain"] = explained[explained.index("MEMORY (working set vs request and limit)") + 1]
-    for text in rendered.values():
-        header_titles(text.splitlines()[0])  # every word of every header is a column's name
+    for name, text in rendered.items():
+        lines = text.splitlines()
+        header = lines[1] if name in ("workloads", "namespaces") else lines[0]  # after the totals
+        header_titles(header)  # every word of every header is a column's name
 
     # the same pod, cell by cell: `top -o wide`, the JSON document and the interactive view
     pods_doc = json.loads(run(["top", "-A", "-o", "json"], kc))
@@ -217,6 +230,14 @@ async def test_every_view_speaks_the_spec(sim) -> None:
                 tui = tui_cells(node_table, line)
                 cli = cells(cli_header, cli_nodes[tui["NAME"]], header_titles(cli_header))
                 assert tui == {t: cli[t] for t in tui}
+        await pilot.press("colon", *"workloads", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        wl_table = app.screen.query_one(LineTable)
+        lines = [s.text for s in app.screen._compositor.render_strips()]
+        titles = [t for _, _, t in wl_table.layout()]
+        wl_header = next(ln for ln in lines if ln.startswith(titles[0] + " "))
+        assert header_titles(wl_header) == titles
 
 
 def test_cgroups_and_explain_tables_speak_the_spec() -> None:

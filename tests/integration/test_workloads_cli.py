@@ -279,13 +279,13 @@ def test_the_table_first_line_columns_and_flags(sim_factory) -> None:
     t = json.loads(run(["workloads", "-A", "-o", "json"], srv.kubeconfig)[1])["metadata"]
     totals, ds = t["totals"], t["daemonSets"]
     assert first.startswith(f"cluster: {totals['activePods']} pods on {totals['nodes']} nodes, ")
-    assert f"; requested {size(totals['requestedBytes'])} (" in first
+    assert f"; requests {size(totals['requestedBytes'])} (" in first
     assert f"; idle ≥{size(totals['idleBytes'])} (" in first  # some pods have no usage: a lower bound
     assert (
         f"; DaemonSets {size(ds['perNodeMaxBytes'])} per node ({size(ds['requestedBytes'])} in all)" in first
     )
     assert first.endswith(f"; {totals['podsWithoutLimit']} pods without a memory limit")
-    assert header.split()[:5] == ["KIND", "NAMESPACE", "NAME", "PODS", "REQUESTED"]
+    assert header.split()[:5] == ["KIND", "NAMESPACE", "NAME", "PODS", "REQUESTS"]
     assert rows[0].split()[2] == "recommender"  # the most idle first
     code, out, _ = run(
         ["workloads", "-n", "team-search", "--kind", "deploy", "--sort-by", "name", "--no-headers"],
@@ -295,7 +295,7 @@ def test_the_table_first_line_columns_and_flags(sim_factory) -> None:
     assert code == 0 and names == sorted(names) and "recommender" in names
     assert all(line.split()[0] == "Deployment" for line in out.splitlines())
     code, out, _ = run(["workloads", "-A", "-o", "wide", "--kind", "ds"], srv.kubeconfig)
-    assert "WS MIN/MEDIAN/MAX" in out and "%NODE ALLOC" in out
+    assert "WORKING SET MIN/MEDIAN/MAX" in out and "%NODE ALLOC" in out
     for argv, message in (
         (
             ["workloads", "--kind", "svc"],

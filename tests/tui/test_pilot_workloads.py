@@ -56,10 +56,10 @@ async def test_the_rows_of_the_cli_the_most_idle_first_then_pods_then_a_pod() ->
         base = with_owners(loaded())
         want = rollup(base.shown, base.owners, base.snapshot.nodes)  # type: ignore[arg-type]
         assert rows_of(app) == [r.name for r in want.rows]
-        assert rows_of(app)[0] == "report"  # 512Mi requested, 100Mi used: the most idle
+        assert rows_of(app)[0] == "report"  # 512Mi requests, 100Mi working set: the most idle
         text = screen_text(app)
         assert "workloads(all)[7]" in text and "sort IDLE↓" in text
-        assert f"requested {size(want.totals.requested)}" in text  # the totals line
+        assert f"requests {size(want.totals.requested)}" in text  # the totals line
         report = next(line for line in text.splitlines() if " report " in line)
         assert "412Mi" in report and "80%" in report  # IDLE, IDLE%
         await pilot.press("enter")

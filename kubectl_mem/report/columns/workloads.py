@@ -112,24 +112,20 @@ WORKLOAD_COLUMNS: list[Column[WorkloadRow]] = [
         descending=True,
         cell=lambda r: pods_text(r.active, r.desired),
     ),
-    Column(
-        "requested",
-        "REQUESTED",
-        lambda r: r.requested,
-        BYTES,
-        "sum of the pods' memory requests as the kubelet computes a pod's request",
+    # the sums of the facts `top` and `nodes` show: their names (REQUESTS as on a node)
+    replace(
+        _NODE["requests"],
+        value=lambda r: r.requested,
+        help="sum of the pods' memory requests as the kubelet computes a pod's request",
         json="requestedBytes",
-        sort=("requested",),
-        descending=True,
+        sort=("requests", "requested"),
     ),
-    Column(
-        "used",
-        "USED",
-        lambda r: r.used,
-        BYTES,
-        "sum of the pods' working sets (≥: some pods have no usage yet)",
+    replace(
+        _POD["memory"],
+        value=lambda r: r.used,
+        help="sum of the pods' working sets (≥: some pods have no usage yet)",
         json="usedBytes",
-        sort=("used",),
+        sort=("memory", "working-set", "used"),
         descending=True,
         needs_metrics=True,
         cell=lambda r: lower_bound(r.used, r.unmeasured),
@@ -139,7 +135,7 @@ WORKLOAD_COLUMNS: list[Column[WorkloadRow]] = [
         "IDLE",
         lambda r: r.idle,
         BYTES,
-        "requested but not used: per container max(0, request - working set), summed",
+        "requested but not in the working set: per container max(0, request - working set), summed",
         json="idleBytes",
         sort=("idle",),
         descending=True,
@@ -151,7 +147,7 @@ WORKLOAD_COLUMNS: list[Column[WorkloadRow]] = [
         "IDLE%",
         lambda r: r.idle_pct,
         PERCENT,
-        "IDLE as a share of what the measured pods request",
+        "IDLE as a share of the REQUESTS of the pods that have a working set",
         json="idlePercent",
         sort=("idle-pct",),
         descending=True,
@@ -190,7 +186,7 @@ WORKLOAD_COLUMNS: list[Column[WorkloadRow]] = [
     ),
     Column(
         "spread",
-        "WS MIN/MEDIAN/MAX",
+        "WORKING SET MIN/MEDIAN/MAX",
         _spread_max,
         replace(BYTES, width=20),
         "working set per replica: replicas far apart grow with something other than their load",
@@ -271,8 +267,8 @@ NAMESPACE_COLUMNS: list[Column[NamespaceRow]] = [
     *(
         replace(_WL[k], value=get, cell=cell)
         for k, get, cell in (
-            ("requested", lambda r: r.requested, None),
-            ("used", lambda r: r.used, lambda r: lower_bound(r.used, r.unmeasured)),
+            ("requests", lambda r: r.requested, None),
+            ("memory", lambda r: r.used, lambda r: lower_bound(r.used, r.unmeasured)),
             ("idle", lambda r: r.idle, lambda r: lower_bound(r.idle, r.unmeasured)),
             ("idle_pct", lambda r: r.idle_pct, None),
             ("limits", lambda r: r.limits, lambda r: limits_text(r.limits, r.containers_without_limit)),

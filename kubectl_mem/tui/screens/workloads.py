@@ -95,10 +95,10 @@ def workload_summary(r: WorkloadRow) -> Text:
     if r.inferred:
         t.append("  owner inferred, not read from the API", style="bold")
     t.append(
-        f"\nrequested {size(r.requested)}  used {lower_bound(r.used, r.unmeasured)}"
+        f"\nrequests {size(r.requested)}  working set {lower_bound(r.used, r.unmeasured)}"
         f"  idle {lower_bound(r.idle, r.unmeasured)} ({pct(r.idle_pct)})"
         f"  limits {limits_text(r.limits, r.containers_without_limit)}"
-        f"  OOM kills {r.oom_kills}  evictions {r.evictions}"
+        f"  OOM {r.oom_kills}  evicted {r.evictions}"
     )
     if r.spread is not None:
         s = r.spread

@@ -25,7 +25,7 @@ class WorkloadTable(LineTable[WorkloadRow]):
         "rec_limit",
         "rec_request",
         "limits",
-        "used",
+        "memory",
         "kind",
     )
 
