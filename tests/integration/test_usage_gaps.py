@@ -81,3 +81,20 @@ def test_no_summary_read_when_metrics_have_every_pod(sim_factory):
     srv = sim_factory(c)
     assert run(["top", "-A", "-o", "json"], srv.kubeconfig)[0] == 0
     assert not [r for r in srv.requests if "stats/summary" in r.path]
+
+
+def test_ended_pods_read_as_history_and_hide_on_request(sim_factory):
+    """10.2: Evicted pods were rated medium ('killed by SIGKILL (exit 137), not an OOM kill')."""
+    srv = sim_factory()  # the demo scenario: it has evicted and completed pods
+    code, out, err = run(["top", "-A", "-o", "json"], srv.kubeconfig)
+    assert code == 0, err
+    pods = json.loads(out)["items"]
+    evicted = [p for p in pods if p["evicted"] is not None]
+    assert evicted and all(p["status"] == "Evicted" and not p["live"] for p in evicted)
+    assert all(p["risk"]["level"] == "none" and p["eviction"]["text"] == "-" for p in evicted)
+    assert not any("SIGKILL" in r for p in evicted for r in p["risk"]["reasons"])
+    table = run(["top", "-A"], srv.kubeconfig)[1]
+    assert " Evicted " in table
+    hidden = run(["top", "-A", "--hide-terminated"], srv.kubeconfig)[1]
+    assert " Evicted " not in hidden and " Completed " not in hidden
+    assert len(hidden.splitlines()) == len(table.splitlines()) - sum(not p["live"] for p in pods)
