@@ -370,5 +370,5 @@ def test_no_metrics_is_partial_and_says_how_to_get_usage(explain_sim):
     assert r.code == 3
     assert "install metrics-server" in r.err
     assert "Container api was OOM-killed by its 512Mi memory limit" in r.flat
-    assert "Its usage now is unknown (no metrics)." in r.flat
+    assert "Its usage now is unknown (no metrics, no Summary API figure)." in r.flat
     assert "NOT KNOWN" in r.out and "metrics-server" in r.out.split("NOT KNOWN")[1]

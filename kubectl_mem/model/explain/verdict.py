@@ -64,7 +64,13 @@ def now_sentence(pv: PodView, cause: Cause) -> str:
             f"({format_bytes(c.working_set or 0)})."
         )
     if c.working_set is None:
-        return "Its usage now is unknown (no metrics)."
+        if pv.working_set is not None:
+            where = "the kubelet's Summary API" if pv.usage_source == "summary" else "metrics.k8s.io"
+            return (
+                f"{c.name} has no usage figure now ({c.state_reason or c.state}); the pod as a whole uses "
+                f"{format_bytes(pv.working_set)} ({where})."
+            )
+        return "Its usage now is unknown (no metrics, no Summary API figure)."
     if c.limit:
         return f"It is now at {pct(c.pct_of_limit)} of that limit ({format_bytes(c.working_set)})."
     return f"It now uses {format_bytes(c.working_set)}."
