@@ -87,7 +87,10 @@ def build_summary(
         if per is None:
             continue  # the kubelet has no stats yet: eviction ranks such pods first
         spec = pod_cgroups(pod, per, overhead.get(key, 512 * 1024))
-        if spec is None:
+        if spec is None or not spec.containers:
+            # the kubelet's CRI stats list a pod through its running containers' stats: one whose
+            # containers all wait out a back-off is missing from its Summary (seen on a real kubelet,
+            # tests/realnode), and its eviction manager ranks such a pod first
             continue
         specs.append(spec)
         started = status.get("startTime", t)

@@ -98,3 +98,31 @@ def test_ended_pods_read_as_history_and_hide_on_request(sim_factory):
     hidden = run(["top", "-A", "--hide-terminated"], srv.kubeconfig)[1]
     assert " Evicted " not in hidden and " Completed " not in hidden
     assert len(hidden.splitlines()) == len(table.splitlines()) - sum(not p["live"] for p in pods)
+
+
+def test_a_pod_whose_containers_all_wait_is_first_because_the_kubelet_has_no_stats(sim_factory):
+    """A pod in CrashLoopBackOff has no running container: the kubelet's Summary leaves it out (seen on a
+    real kubelet, tests/realnode), so its usage is unknown, never the sandbox's few KiB, and its place
+    is 1st, as the kubelet ranks a pod without stats."""
+    c = gap_cluster()
+    c.add_pod(
+        make_pod(
+            "looping",
+            "apps",
+            "n1",
+            containers=[make_container("app", requests={"memory": "256Mi"}, limits={"memory": "512Mi"})],
+            restarts={"app": 6},
+            last_state={"app": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}},
+            waiting={"app": "CrashLoopBackOff"},
+        )
+    )
+    c.set_pod_usage("apps", "looping", {}, metrics=False)  # the kubelet measures no container of it
+    srv = sim_factory(c)
+    code, out, err = run(["top", "-A", "-o", "json"], srv.kubeconfig)
+    assert code == 0, err
+    looping = pods_by_name(out)["looping"]
+    assert looping["status"] == "CrashLoopBackOff"
+    assert looping["workingSetBytes"] is None and looping["workingSetSource"] is None
+    assert looping["eviction"]["text"] == "1" and looping["eviction"]["exact"]
+    text = run(["explain", "-n", "apps", "pod/looping"], srv.kubeconfig)[1]
+    assert "absent from its Summary API" in text
