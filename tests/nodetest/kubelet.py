@@ -118,9 +118,9 @@ class Kubelet:
             "shutdownGracePeriod": "0s",
             "containerLogMaxSize": "1Mi",
             "resolvConf": "",
-            # a crash-looping container restarts every 5 s instead of 10 s, 20 s ... 5 min, so the
-            # OOM loop repeats within the tier's time (KubeletCrashLoopBackOffMax, beta in 1.36)
-            "crashLoopBackOff": {"maxContainerRestartPeriod": "5s"},
+            # crash-loop back-off left at the kubelet's default (10 s, 20 s, 40 s ... 5 min): a
+            # container in back-off must stay there longer than a collector pod takes to start
+            # under load (a 5 s cap made the back-off window shorter than that)
         }
         self.config.write_text(json.dumps(doc, indent=1))
 

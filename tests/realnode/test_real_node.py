@@ -103,31 +103,42 @@ def test_oom_kills_as_the_kernel_counts_them(real_node: Tier) -> None:
         assert loop["memory"]["oomKills"] >= restarts
 
 
+def _back_off(t: Tier) -> tuple[int, str] | None:
+    """(restartCount, the exited container's ID) while the API says the OOM loop's container waits
+    in CrashLoopBackOff, else None."""
+    cs = t.pod(w.OOM_LOOP)["status"]["containerStatuses"][0]
+    if (cs["state"].get("waiting") or {}).get("reason") != "CrashLoopBackOff":
+        return None
+    return cs["restartCount"], cs.get("containerID", "")
+
+
 def test_a_container_in_back_off_is_shown_not_running(real_node: Tier) -> None:
     """Every container of every pod on the node has a row; the OOM loop's container, between two
-    restarts, has no cgroup (runc removed it) and is shown as not running with the API's reason."""
+    restarts, has no cgroup (runc removed it) and is shown as not running with the API's reason.
 
-    def in_back_off() -> bool:
-        cs = real_node.pod(w.OOM_LOOP)["status"]["containerStatuses"][0]
-        return (cs["state"].get("waiting") or {}).get("reason") == "CrashLoopBackOff"
-
-    seen_not_running = None
-    for _ in range(12):
-        # the container runs ~1 s of every ~6 s: start a collection while it waits to restart
-        wait_for("the OOM loop in back-off", in_back_off, timeout=30)
+    A collection counts when the API says the same back-off (same restart count, same exited
+    container) just before and just after it: the container waited the whole time, so the
+    collector read the tree and kubectl-mem listed the pod while it had no cgroup. One the
+    container restarted during proves nothing; the kubelet doubles the back-off (10 s, 20 s, 40 s
+    ... 5 min), so the next window is twice as long."""
+    caught = None
+    for _ in range(6):
+        wait_for("the OOM loop in back-off", lambda: _back_off(real_node) is not None, timeout=120)
+        before = _back_off(real_node)
         doc = cgroups_json(real_node)
+        after = _back_off(real_node)
         pods = pods_by_name(doc)
         for name in (w.OOM_LOOP, w.OOM_INNER, w.PAGE_CACHE, w.TMPFS):
             names = {c["name"] for c in pods[f"{w.NAMESPACE}/{name}"]["containers"]}
             want = {c["name"] for c in real_node.pod(name)["spec"]["containers"]}
             assert want <= names, f"{name}: containers missing from the output: {want - names}"
-        hog = container(pods[f"{w.NAMESPACE}/{w.OOM_LOOP}"], "hog")
-        if not hog["running"]:
-            seen_not_running = hog
+        if before is not None and before == after:
+            caught = container(pods[f"{w.NAMESPACE}/{w.OOM_LOOP}"], "hog")
             break
-    assert seen_not_running is not None, "the OOM loop's container was never caught in back-off"
-    assert seen_not_running["memory"] is None
-    assert seen_not_running["state"] in ("CrashLoopBackOff", "OOMKilled")
+    assert caught is not None, "the OOM loop never stayed in back-off for a whole collection (6 tries)"
+    assert caught["running"] is False, caught
+    assert caught["memory"] is None
+    assert caught["state"] == "CrashLoopBackOff"
     table = real_node.mem("cgroups", f"node/{real_node.name}", *COLLECT)
     assert table.returncode == 0, table.stderr
     hog_rows = [
