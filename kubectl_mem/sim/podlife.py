@@ -95,15 +95,17 @@ class PodLife:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: set[threading.Thread] = field(default_factory=set)
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop the kubelet threads and wait for them, so that each removes its temporary cgroup
-        tree before the process exits (a daemon thread killed at exit would leave it in /tmp)."""
-        self._stop.set()
-        with self._lock:
+    def close(self) -> None:
+        """Stop the kubelet threads and wait for each to end, so that each has removed its
+        temporary cgroup tree before the process exits. No timeout: a thread stops at its next
+        step (a wait, the tree built, the collector script killed), and one still inside its
+        `TemporaryDirectory` when the interpreter exits races the exit's own clean-up of it
+        (rmtree: 'Directory not empty', a traceback after the command's last line)."""
+        with self._lock:  # no thread starts once this is set (create checks it under the lock)
+            self._stop.set()
             threads = list(self._threads)
-        deadline = time.monotonic() + timeout
         for t in threads:
-            t.join(max(deadline - time.monotonic(), 0))
+            t.join()
 
     # -- handlers -------------------------------------------------------------------------------
     def create(self, ctx: RequestContext) -> Response:
@@ -155,11 +157,13 @@ class PodLife:
         pod["apiVersion"], pod["kind"] = "v1", "Pod"
         pod["status"] = {"phase": "Pending", "qosClass": _qos_of(pod)}
         cluster.add_pod(copy.deepcopy(pod), ensure_namespace=False)
-        if not self._stop.is_set():
-            t = threading.Thread(target=self._kubelet, args=(ns, name), name=f"sim-pod-{name}", daemon=True)
-            with self._lock:
+        with self._lock:
+            if not self._stop.is_set():
+                # not a daemon: the interpreter's exit waits for it (it ends within a step once
+                # `close` stops it), so its cgroup tree is gone before exit, even without `close`
+                t = threading.Thread(target=self._kubelet, args=(ns, name), name=f"sim-pod-{name}")
                 self._threads.add(t)
-            t.start()
+                t.start()
         stored = cluster.get("pods", name, ns)
         return Response(201, encode(stored))
 
@@ -354,7 +358,10 @@ class PodLife:
         )
 
     def collector_output(self, node: str) -> str:
-        """Run the real collector script under busybox sh against the node's synthetic tree."""
+        """Run the real collector script under busybox sh against the node's synthetic tree.
+
+        Stops (raises _Stopped) once `close` is called: before and after building the tree, and
+        while the script runs (killed); the tree is removed here, in this thread, either way."""
         script = resources.files("kubectl_mem.kube").joinpath("collector.sh").read_text(encoding="utf-8")
         busybox = shutil.which("busybox")
         shell = [busybox, "sh"] if busybox else ["sh"]
@@ -363,22 +370,38 @@ class PodLife:
             cluster = self.server.cluster
             pods = node_pods(cluster, node)
             node_obj = cluster.get("nodes", node) or {"metadata": {"name": node}}
+            self._check_stop()
             build_node(root, self.layout, pods, node=node_spec(node_obj, pods, cluster.node_usage(node)))
+            self._check_stop()
             env = {
                 "PATH": "/usr/local/bin:/usr/bin:/bin",
                 "LC_ALL": "C",
                 "CGROUP_ROOT": str(root),
                 "MEMINFO": str(root / "meminfo"),
             }
-            proc = subprocess.run(
+            with subprocess.Popen(
                 [*shell, "-c", script, "kubectl-mem-collector"],
                 env=env,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=60,
-                check=False,
-            )
-        return proc.stdout.decode("utf-8", errors="replace")
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            ) as proc:
+                deadline = time.monotonic() + 60
+                while True:
+                    try:  # communicate again after a timeout loses no output
+                        out, _ = proc.communicate(timeout=0.05)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if self._stop.is_set() or time.monotonic() > deadline:
+                            proc.kill()
+                            out, _ = proc.communicate()
+                            self._check_stop()
+                            break
+        return out.decode("utf-8", errors="replace")
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise _Stopped
 
 
 def _admit(cluster: Any, pod: Obj) -> None:
