@@ -1,10 +1,10 @@
-"""Requests to the API server (GETs; the POST and DELETE of the collector pods) over the `kubernetes`
-client's own HTTP stack.
+"""Requests to the API server (GETs; the POST and DELETE of the collector pods) over urllib3.
 
-The client's ApiClient builds the URL and the auth headers (bearer tokens, exec credential plugins,
-client certificates through its pool manager); we take the raw body (gzip-decoded by urllib3) so
-that `kube/decode.py` can decode it straight into slim records. 429 and 5xx are retried a bounded
-number of times, honouring Retry-After; every other failure becomes a typed, one-line error.
+The connection (kube/config.py) gives the URL, the auth headers (bearer tokens, exec credential
+plugins) and the pool (TLS, client certificates, proxy); we take the raw body (gzip-decoded by
+urllib3) so that `kube/decode.py` can decode it straight into slim records. 429 and 5xx are retried
+a bounded number of times, honouring Retry-After; a 401 once after fresh credentials where they can
+be renewed (exec plugins, token files); every other failure becomes a typed, one-line error.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Response(msgspec.Struct):
 
 
 class Transport:
-    """Thread-safe: urllib3's pool manager is, and the client's auth refresh is read-only here."""
+    """Thread-safe: urllib3's pool manager is, and credentials renew under their own lock."""
 
     def __init__(
         self,
@@ -94,23 +94,17 @@ class Transport:
     ) -> urllib3.BaseHTTPResponse:
         """GET a long-lived response (a watch) and hand it back unread. 429 and 5xx before the stream
         starts are retried as `get` retries them; any other error status raises as `get` does."""
-        api = self.conn.api
+        conn = self.conn
         attempt = 0
+        renewed = False
         while True:
-            method_, url, headers, _, _ = api.param_serialize(
-                method="GET",
-                resource_path=path,
-                query_params=list(params),
-                header_params={"Accept": accept, "Accept-Encoding": "gzip"},
-                auth_settings=["BearerToken"],
-            )
             with self._lock:
                 self.requests += 1
             try:
-                raw = api.rest_client.pool_manager.request(
-                    method_,
-                    url,
-                    headers=headers,
+                raw = conn.pool.request(
+                    "GET",
+                    conn.url(path, params),
+                    headers=conn.headers({"Accept": accept, "Accept-Encoding": "gzip"}),
                     timeout=urllib3.Timeout(connect=30.0, read=read_timeout),
                     retries=urllib3.Retry(total=0, redirect=3),
                     preload_content=False,
@@ -123,6 +117,9 @@ class Transport:
                 body = raw.data
             finally:
                 raw.release_conn()
+            if raw.status == 401 and not renewed and conn.credentials.refresh():
+                renewed = True
+                continue
             retry_after = _retry_after(raw.headers.get("Retry-After"))
             retryable = retry and (raw.status == 429 or raw.status >= 500) and attempt < self.retries
             if retryable and (retry_after is None or retry_after <= MAX_RETRY_AFTER):
@@ -142,28 +139,22 @@ class Transport:
         ok_statuses: Sequence[int] = (),
         retry: bool = True,
     ) -> Response:
-        api = self.conn.api
+        conn = self.conn
         attempt = 0
+        renewed = False
         while True:
             header_params = {"Accept": accept, "Accept-Encoding": "gzip"}
             if body is not None:
                 header_params["Content-Type"] = "application/json"
-            method_, url, headers, _, _ = api.param_serialize(
-                method=method,
-                resource_path=path,
-                query_params=list(params),
-                header_params=header_params,
-                auth_settings=["BearerToken"],
-            )
             with self._lock:
                 self.requests += 1
             try:
-                raw = api.rest_client.pool_manager.request(
-                    method_,
-                    url,
+                raw = conn.pool.request(
+                    method,
+                    conn.url(path, params),
                     body=body,
-                    headers=headers,
-                    timeout=_timeout(self.conn.request_timeout),
+                    headers=conn.headers(header_params),
+                    timeout=_timeout(conn.request_timeout),
                     retries=urllib3.Retry(
                         total=1, connect=1, read=0, status=0, redirect=3, respect_retry_after_header=False
                     ),
@@ -173,6 +164,9 @@ class Transport:
             status = raw.status
             if 200 <= status < 300 or status in ok_statuses:
                 return Response(status, raw.data)
+            if status == 401 and not renewed and conn.credentials.refresh():
+                renewed = True
+                continue
             retry_after = _retry_after(raw.headers.get("Retry-After"))
             retryable = retry and (status == 429 or status >= 500) and attempt < self.retries
             if retryable and (retry_after is None or retry_after <= MAX_RETRY_AFTER):

@@ -73,3 +73,6 @@ out.append([code, buf.getvalue()])
     assert wide[0] in (0, 3) and wide[1]
     assert explain[0] in (0, 3) and json.loads(explain[1])
     assert "textual" not in r["modules"]
+    # kubeconfigs are read without the `kubernetes` client (~180 ms of imports: pydantic, requests,
+    # oauthlib), which only an auth-provider user loads
+    assert [m for m in ("kubernetes", "pydantic", "requests", "oauthlib") if m in r["modules"]] == []
