@@ -3,7 +3,8 @@ metrics.k8s.io (which has no watch) and the handful of PriorityClasses are fetch
 
 A 20k-pod refresh then costs the apiserver what a metrics LIST costs instead of a LIST of every pod.
 The records are kept current event by event (`watch.Reflector`); each refresh builds the model's
-snapshot from them and the fresh usage, as a one-shot fetch does.
+snapshot from them and the fresh usage, as a one-shot fetch does. The kubelets' Summary API (for pods
+metrics-server has no figure for) is asked again only when a node can tell something new (SummaryMemo).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from kubectl_mem.kube.fetch import (
 )
 from kubectl_mem.kube.http import Transport
 from kubectl_mem.kube.lists import list_all
-from kubectl_mem.kube.summary import fill_usage_gaps
+from kubectl_mem.kube.summary import SummaryMemo, fill_usage_gaps
 from kubectl_mem.kube.watch import Reflector
 
 
@@ -75,6 +76,8 @@ class LiveCluster:
         self._owners: owners.OwnersResult | None = None  # with scope.owners (:workloads)
         self._owners_at = 0.0
         self._owner_keys: set[tuple[str, str, str]] = set()
+        # the Summary fill-in asks a node again only when it can tell something new
+        self.summary_memo = SummaryMemo()
 
     def _reflector(self, path: str, params: list[tuple[str, str]], codec, key) -> Reflector:
         return Reflector(
@@ -197,7 +200,7 @@ class LiveCluster:
             controllers=owned.controllers if owned is not None else None,
             owner_kinds_listed=owned.listed if owned is not None else frozenset(),
         )
-        return fill_usage_gaps(self.transport, data)
+        return fill_usage_gaps(self.transport, data, memo=self.summary_memo)
 
     OWNERS_EVERY = 60.0  # seconds: owners change with rollouts and scaling, not at every refresh
 

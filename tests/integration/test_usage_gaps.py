@@ -5,6 +5,7 @@ Through `cli.main` against the simulated cluster (real HTTPS, real RBAC answers)
 from __future__ import annotations
 
 import json
+import time
 
 from test_top import run
 
@@ -126,3 +127,63 @@ def test_a_pod_whose_containers_all_wait_is_first_because_the_kubelet_has_no_sta
     assert looping["eviction"]["text"] == "1" and looping["eviction"]["exact"]
     text = run(["explain", "-n", "apps", "pod/looping"], srv.kubeconfig)[1]
     assert "absent from its Summary API" in text
+
+
+def test_the_view_asks_a_kubelet_again_only_when_it_can_tell_something_new(sim_factory):
+    """The view refreshes every 10 s; it asks a node's Summary at most once a minute while the node's
+    pods without metrics stay the same (`young` on n1, which the kubelet has a figure for; `looping` on
+    n2, in back-off, which it has none for): a refresh polls metrics.k8s.io, not the kubelets through
+    the apiserver. The view says the same each time, the Summary's figure included."""
+    from kubectl_mem.kube.snapshot_source import SnapshotSource
+    from kubectl_mem.tui.data_sources import ClusterSource
+
+    c = gap_cluster()
+    c.add_node(make_node("n2", memory="8Gi"))
+    c.set_node_usage("n2", 1024 * Mi)
+    c.add_pod(
+        make_pod(
+            "looping",
+            "apps",
+            "n2",
+            containers=[make_container("app", requests={"memory": "256Mi"}, limits={"memory": "512Mi"})],
+            restarts={"app": 6},
+            waiting={"app": "CrashLoopBackOff"},
+        )
+    )
+    c.set_pod_usage("apps", "looping", {}, metrics=False)
+    srv = sim_factory(c)
+    source = ClusterSource(SnapshotSource(kubeconfig=str(srv.kubeconfig), all_namespaces=True))
+    try:
+        reads: list[list[str]] = []
+        places: list[dict[str, str]] = []
+        for _ in range(3):
+            srv.clear_requests()
+            loaded = source.load().loaded
+            reads.append(sorted(r.path for r in srv.requests if r.path.endswith("/proxy/stats/summary")))
+            places.append({pv.pod.name: (pv.eviction.text, pv.usage_source) for pv in loaded.shown})
+        n1, n2 = "/api/v1/nodes/n1/proxy/stats/summary", "/api/v1/nodes/n2/proxy/stats/summary"
+        assert reads == [[n1, n2], [], []]
+        assert places[0] == places[1] == places[2]
+        assert places[0]["looping"] == ("1", None) and places[0]["young"] == ("1", "summary")
+        assert source._live is not None
+        source._live.summary_memo.ttl = 0.0  # a minute later: asked again
+        srv.clear_requests()
+        source.load()
+        assert sorted(r.path for r in srv.requests if r.path.endswith("/proxy/stats/summary")) == [n1, n2]
+        source._live.summary_memo.ttl = 60.0
+        # a second pod in back-off on n2: its gaps changed, so it is asked again once the watch has it
+        c.add_pod(
+            make_pod("looping-2", "apps", "n2", containers=[make_container("app")], waiting={"app": "Error"})
+        )
+        c.set_pod_usage("apps", "looping-2", {}, metrics=False)
+        deadline = time.monotonic() + 60
+        while True:
+            srv.clear_requests()
+            shown = {pv.pod.name for pv in source.load().loaded.shown}
+            read = sorted(r.path for r in srv.requests if r.path.endswith("/proxy/stats/summary"))
+            if "looping-2" in shown or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert "looping-2" in shown and read == [n2]
+    finally:
+        source.close()
