@@ -4,13 +4,26 @@ recommendation, and the owners listed only once the screen is wanted (simulated 
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from test_pilot import type_text
-from tui_factories import Mi, SteppingClock, fixed_clock, loaded, screen_text, settle
+from tui_factories import (
+    TAKEN_AT,
+    Gi,
+    Mi,
+    SteppingClock,
+    _pod,
+    cgroups_of_node_a,
+    fixed_clock,
+    loaded,
+    screen_text,
+    settle,
+)
 
 from kubectl_mem.kube.snapshot_source import Loaded, SnapshotSource
 from kubectl_mem.model.owners import Owners
-from kubectl_mem.model.records import Controller
+from kubectl_mem.model.records import ContainerUsage, Controller, Node, NodeUsage, PodUsage
+from kubectl_mem.model.snapshot import build_snapshot
 from kubectl_mem.model.workloads import rollup
 from kubectl_mem.report.fmt import size
 from kubectl_mem.sim import DEFAULT_NOW, generate
@@ -19,6 +32,7 @@ from kubectl_mem.tui.config import Settings
 from kubectl_mem.tui.data_sources import FixedSource
 from kubectl_mem.tui.screens.pod_detail import PodDetailScreen
 from kubectl_mem.tui.screens.workloads import WorkloadDetailScreen, WorkloadsScreen
+from kubectl_mem.tui.widgets.pod_table import PodTable
 from kubectl_mem.tui.widgets.workload_table import WorkloadTable
 
 SIZE = (160, 40)
@@ -146,3 +160,60 @@ async def test_owners_are_listed_only_once_the_screen_is_wanted(sim_factory) -> 
         await pilot.press("enter")
         await settle(pilot)
         assert "deployment/recommender  namespace team-search  pods 2/2" in screen_text(app)
+
+
+def _api_with_an_evicted_replica() -> Loaded:
+    """Deployment api (ReplicaSet api-5d4f) in shop: a live replica and an evicted one (history)."""
+    live = msgspec.structs.replace(
+        _pod("shop", "api-5d4f-a1", "node-a", [("api", 256 * Mi, 512 * Mi)]), owner_name="api-5d4f"
+    )
+    evicted = msgspec.structs.replace(
+        live,
+        name="api-5d4f-x2",
+        uid="uid-evicted",
+        phase="Failed",
+        reason="Evicted",
+        message="The node was low on resource: memory. Threshold quantity: 100Mi, available: 80Mi. ",
+        statuses=(),
+    )
+    snap = build_snapshot(
+        [live, evicted],
+        [Node("node-a", 4 * Gi, 3 * Gi)],
+        [PodUsage("shop", "api-5d4f-a1", (ContainerUsage("api", 300 * Mi),))],
+        [NodeUsage("node-a", 2 * Gi)],
+        taken_at=TAKEN_AT,
+    )
+    owners = Owners([Controller("ReplicaSet", "shop", "api-5d4f", "Deployment", "api")])
+    return Loaded(snap, list(snap.pods), [], owners)
+
+
+def _pod_rows(app: KubectlMemApp) -> list[str]:
+    return [ln.split()[0] for ln in screen_text(app).splitlines() if ln.startswith("api-5d4f-")]
+
+
+async def test_enter_shows_the_pods_view_filtered_to_the_workload_with_its_keys() -> None:
+    """The workload's pods are the pods view narrowed to them: key t hides its ended pods, and the
+    kernel's columns (key c) join its table as they join the pods view's."""
+    app = make_app(FixedSource(_api_with_an_evicted_replica()), Settings(), fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pods_header = app.screen.query_one(PodTable).state.columns
+        await open_workloads(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkloadDetailScreen)
+        assert "deployment/api  namespace shop  pods 1" in screen_text(app)
+        assert sorted(_pod_rows(app)) == ["api-5d4f-a1", "api-5d4f-x2"]
+        assert [c.key for c in app.screen.query_one(PodTable).state.columns] == [c.key for c in pods_header]
+        await pilot.press("t")
+        await settle(pilot)
+        assert _pod_rows(app) == ["api-5d4f-a1"]
+        assert "ended pods hidden (t)" in screen_text(app)
+        await pilot.press("t")
+        await settle(pilot)
+        assert len(_pod_rows(app)) == 2
+        app.cgroups.overlay = cgroups_of_node_a()
+        app.refresher.tick()
+        await settle(pilot)
+        keys = [c.key for c in app.screen.query_one(PodTable).state.columns]
+        assert len(keys) > len(pods_header) and "pct_limit" in keys

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer
 
+from kubectl_mem.model.views import PodView
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.screens.base import COLLECT_CGROUPS, TableScreen, sort_bindings
 from kubectl_mem.tui.viewstate import POD_SORT_KEYS, PodState, SortSpec, row_pod
@@ -25,9 +27,10 @@ POD_BINDINGS: list[BindingType] = [
 class PodsScreen(TableScreen):
     BINDINGS: ClassVar[list[BindingType]] = POD_BINDINGS
     TITLE_NAME = "pods"
+    ONE_NAMESPACE = False  # its pods are all of one namespace: no NAMESPACE column
 
-    def __init__(self) -> None:
-        super().__init__(id="pods")
+    def __init__(self, id: str | None = "pods") -> None:
+        super().__init__(id=id)
         settings = self.kapp.settings
         self.state = PodState(SortSpec(*settings.sort), hide_terminated=settings.hide_terminated)
         self.table = PodTable(
@@ -53,13 +56,18 @@ class PodsScreen(TableScreen):
         assert isinstance(self.table, PodTable)
         changed = self.table.set_cgroups(self.kapp.cgroups.overlay)  # key c: the kernel's columns
         if new_snapshot and data.fetched is not None:
-            self.table.all_namespaces = data.fetched.namespace is None
+            self.table.all_namespaces = data.fetched.namespace is None and not self.ONE_NAMESPACE
             self.table.has_metrics = data.fetched.loaded.snapshot.metrics_available
-            self.state.set_rows(data.fetched.loaded.shown)
+            self.state.set_rows(self.pods_of(data))
             changed = True
         if changed:
             self.table.new_rows()
         self.update_title()
+
+    def pods_of(self, data: ViewData) -> Sequence[PodView]:
+        """The pods this screen lists (a workload's screen narrows them to its own)."""
+        assert data.fetched is not None
+        return data.fetched.loaded.shown
 
     def empty_message(self) -> str:
         data = self.kapp.data

@@ -4,6 +4,7 @@ open) and the exact command, and its pods (enter again: a pod)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -11,15 +12,15 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Footer, Static
 
+from kubectl_mem.model.views import PodView
 from kubectl_mem.model.workloads import WorkloadRow
 from kubectl_mem.report import workloads as wl
 from kubectl_mem.report.columns.workloads import limits_text, lower_bound, pods_text
 from kubectl_mem.report.fmt import pct, size
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.screens.base import TableScreen, sort_bindings
-from kubectl_mem.tui.screens.pods import POD_BINDINGS
-from kubectl_mem.tui.viewstate import WORKLOAD_SORT_KEYS, PodState, SortSpec, WorkloadState, row_pod
-from kubectl_mem.tui.widgets.pod_table import PodTable
+from kubectl_mem.tui.screens.pods import PodsScreen
+from kubectl_mem.tui.viewstate import WORKLOAD_SORT_KEYS, WorkloadState
 from kubectl_mem.tui.widgets.table import LineTable
 from kubectl_mem.tui.widgets.workload_table import WorkloadTable
 
@@ -136,20 +137,17 @@ def workload_summary(r: WorkloadRow) -> Text:
     return t
 
 
-class WorkloadDetailScreen(TableScreen):
-    """One workload: its figures and recommendation above, its pods below (finished ones dimmed)."""
+class WorkloadDetailScreen(PodsScreen):
+    """One workload: its figures and recommendation above, and the pods view narrowed to its pods
+    below (the same table and keys: t hides its ended pods, c adds the kernel's columns, enter
+    opens a pod)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = POD_BINDINGS
-    TITLE_NAME = "pods"
+    ONE_NAMESPACE = True
 
     def __init__(self, key: str) -> None:
-        super().__init__()
+        super().__init__(id=None)
         self.workload_key = key
-        settings = self.kapp.settings
-        self.state = PodState(SortSpec("memory", True))
-        self.table = PodTable(
-            self.state, warn_pct=settings.warn_pct, critical_pct=settings.critical_pct, id="workload-pods"
-        )
+        self._row: WorkloadRow | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -159,10 +157,6 @@ class WorkloadDetailScreen(TableScreen):
         yield from self.compose_filter()
         yield Footer()
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.table.focus()
-
     def title_scope(self) -> str:
         kind, _, rest = self.workload_key.partition("/")
         return f"{kind.lower()}/{rest.partition('/')[2]}"
@@ -171,30 +165,18 @@ class WorkloadDetailScreen(TableScreen):
         rows = _rows(data)
         if rows is None:
             return
+        self._row = next((r for r in rows if r.key == self.workload_key), None)
         summary = self.query_one("#workload-summary", Static)
-        row = next((r for r in rows if r.key == self.workload_key), None)
-        if row is None:
+        if self._row is None:
             summary.update(Text(f"{self.title_scope()} is gone (no pods in the last refresh)", style="bold"))
-            self.state.set_rows([])
-            self.table.new_rows()
-            return
-        summary.update(workload_summary(row))
-        if new_snapshot and data.fetched is not None:
-            self.table.all_namespaces = False
-            self.table.has_metrics = data.fetched.loaded.snapshot.metrics_available
-            self.state.set_rows(row.pods)
-            self.table.new_rows()
-        self.update_title()
+        else:
+            summary.update(workload_summary(self._row))
+        super().show_data(data, new_snapshot)
 
-    def on_line_table_selected(self, event: LineTable.Selected) -> None:
-        from kubectl_mem.tui.screens.pod_detail import PodDetailScreen
+    def pods_of(self, data: ViewData) -> Sequence[PodView]:
+        return self._row.pods if self._row is not None else ()
 
-        self.app.push_screen(PodDetailScreen(row_pod(event.row).pod.uid))
-
-    def action_toggle_containers(self) -> None:
-        assert isinstance(self.table, PodTable)
-        self.table.toggle_expanded()
-
-    def action_collect_cgroups(self) -> None:
-        nodes = sorted({pv.pod.node for pv in self.state.all if pv.pod.node})
-        self.kapp.collect_cgroups(nodes)
+    def empty_message(self) -> str:
+        if self._row is None or self.state.filter.active or self.state.hide_terminated:
+            return super().empty_message()
+        return "no pods"
