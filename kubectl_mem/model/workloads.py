@@ -21,6 +21,7 @@ numbers. Definitions (docs/workloads.md says them too):
 - OOM kills and evictions: over every pod the API still keeps, finished ones included: containers
   whose last termination was OOMKilled, pods with status.reason Evicted.
 - DaemonSets: their pods' requests per node; a node's sum is what it pays before any workload runs.
+  Their working set per node is over the measured pods, with the count of those without one.
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ class DaemonSetNode(msgspec.Struct, frozen=True, gc=False):
     node: str
     pods: int
     requested: int
-    used: int | None
+    used: int | None  # over its measured DaemonSet pods; None when none is measured
+    unmeasured: int  # its DaemonSet pods without a working set: `used` is then a lower bound
     allocatable: int | None
     share: float | None  # requested as % of allocatable
 
@@ -187,7 +189,8 @@ class Totals(msgspec.Struct, frozen=True, gc=False):
     evictions: int
     saving: int | None
     daemonset_requested: int  # over every node
-    daemonset_used: int | None
+    daemonset_used: int | None  # a lower bound when daemonset_unmeasured > 0
+    daemonset_unmeasured: int
     daemonset_per_node_min: int | None  # the least and the most a node pays
     daemonset_per_node_max: int | None
 
@@ -400,7 +403,8 @@ def _daemonset_nodes(rows: Sequence[WorkloadRow], nodes: Sequence[NodeView]) -> 
     allocatable = {n.node.name: n.node.allocatable_memory for n in nodes}
     pods: dict[str, int] = defaultdict(int)
     requested: dict[str, int] = defaultdict(int)
-    used: dict[str, int | None] = {}
+    used: dict[str, int] = {}  # over the measured pods only
+    unmeasured: dict[str, int] = defaultdict(int)
     for r in rows:
         if r.kind != "DaemonSet":
             continue
@@ -411,9 +415,9 @@ def _daemonset_nodes(rows: Sequence[WorkloadRow], nodes: Sequence[NodeView]) -> 
             pods[n] += 1
             requested[n] += pv.request
             if pv.working_set is not None:
-                used[n] = (used.get(n) or 0) + pv.working_set
+                used[n] = used.get(n, 0) + pv.working_set
             else:
-                used.setdefault(n, None)
+                unmeasured[n] += 1
     out = []
     for n in sorted(pods):
         alloc = allocatable.get(n) or None
@@ -423,6 +427,7 @@ def _daemonset_nodes(rows: Sequence[WorkloadRow], nodes: Sequence[NodeView]) -> 
                 pods=pods[n],
                 requested=requested[n],
                 used=used.get(n),
+                unmeasured=unmeasured[n],
                 allocatable=alloc,
                 share=100.0 * requested[n] / alloc if alloc else None,
             )
@@ -483,6 +488,7 @@ def rollup(
         saving=_sum_known(r.recommendation.saving if r.recommendation else None for r in rows),
         daemonset_requested=sum(per_node),
         daemonset_used=_sum_known(d.used for d in ds_nodes),
+        daemonset_unmeasured=sum(d.unmeasured for d in ds_nodes),
         daemonset_per_node_min=min(per_node) if per_node else None,
         daemonset_per_node_max=max(per_node) if per_node else None,
     )

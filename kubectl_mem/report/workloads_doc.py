@@ -36,6 +36,7 @@ def _recommendation(w: WorkloadRecommendation | None) -> dict[str, Any] | None:
             {
                 "name": c.container,
                 "basis": c.basis,
+                "limitBasis": c.limit_basis,
                 "usageBytes": c.usage,
                 "currentRequestBytes": c.current_request,
                 "currentLimitBytes": c.current_limit,
@@ -137,6 +138,7 @@ def _daemonsets(t: Totals, nodes: Sequence[DaemonSetNode]) -> dict[str, Any]:
     return {
         "requestedBytes": t.daemonset_requested,
         "usedBytes": t.daemonset_used,
+        "unmeasuredPods": t.daemonset_unmeasured,
         "perNodeMinBytes": t.daemonset_per_node_min,
         "perNodeMaxBytes": t.daemonset_per_node_max,
         "perNode": [
@@ -145,6 +147,7 @@ def _daemonsets(t: Totals, nodes: Sequence[DaemonSetNode]) -> dict[str, Any]:
                 "pods": n.pods,
                 "requestedBytes": n.requested,
                 "usedBytes": n.used,
+                "unmeasuredPods": n.unmeasured,
                 "allocatableBytes": n.allocatable,
                 "allocatablePercent": _round(n.share),
             }

@@ -229,3 +229,27 @@ def test_rollup_rows_namespaces_daemonsets_and_totals_add_up() -> None:
     only = rollup(snap.pods, owners, snap.nodes, kinds={"Deployment"})
     assert [r.name for r in only.rows] == ["api"] and only.totals.daemonset_requested == 128 * MI
     assert only.totals.requested == 512 * MI
+
+
+def test_a_daemonset_pod_without_usage_makes_its_nodes_working_set_a_lower_bound() -> None:
+    """Two DaemonSets on node-1, one of whose pods has no working set yet: the node's DaemonSet
+    working set is the other's, marked as a lower bound (never a sum that silently leaves it out);
+    node-2, all measured, is exact; a node with none measured is unknown."""
+    ds = [
+        pod(f"{d}-{n}", ctr("a", mem("64Mi")), node=n, owner_kind="DaemonSet", owner_name=d)
+        for d in ("agent", "logs")
+        for n in ("node-1", "node-2")
+    ]
+    ds.append(
+        pod("agent-node-3", ctr("a", mem("64Mi")), node="node-3", owner_kind="DaemonSet", owner_name="agent")
+    )
+    nodes = [Node(n, 16 << 30, 15 << 30) for n in ("node-1", "node-2", "node-3")]
+    for usage in (
+        {"agent-node-1": {"a": 80 * MI}, "agent-node-2": {"a": 90 * MI}, "logs-node-2": {"a": 10 * MI}},
+        {"logs-node-2": {"a": 10 * MI}, "agent-node-2": {"a": 90 * MI}, "agent-node-1": {"a": 80 * MI}},
+    ):
+        snap = _views(ds, usage, nodes)
+        w = rollup(snap.pods, Owners(), snap.nodes)
+        got = {d.node: (d.pods, d.used, d.unmeasured) for d in w.daemonset_nodes}
+        assert got == {"node-1": (2, 80 * MI, 1), "node-2": (2, 100 * MI, 0), "node-3": (1, None, 1)}
+        assert (w.totals.daemonset_used, w.totals.daemonset_unmeasured) == (180 * MI, 2)
