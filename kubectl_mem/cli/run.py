@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -40,9 +41,31 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
         return 0
 
 
+def _sort_direction_values(argv: list[str]) -> list[str]:
+    """`--sort-by -name` (a sort key with its `-` direction prefix) as `--sort-by=-name`: argparse
+    would take `-name` for an option. Single letters (`--sort-by -A`) stay options."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            out += argv[i:]
+            break
+        if a == "--sort-by" and i + 1 < len(argv) and _SORT_DESCENDING.fullmatch(argv[i + 1]):
+            out.append(f"--sort-by={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
+_SORT_DESCENDING = re.compile(r"-[a-z][a-z-]+")
+
+
 def _run(argv: list[str], env: Env) -> ExitStatus:
     parser = build_parser()
-    opts = parser.parse_args(argv)
+    opts = parser.parse_args(_sort_direction_values(argv))
     if opts.command is None:
         parser.print_help(env.stderr)
         return ExitStatus.USAGE

@@ -46,12 +46,8 @@ def _controller(obj: Obj) -> tuple[str, str] | None:
     return None
 
 
-def expected(c: Cluster) -> dict[tuple[str, str, str], dict[str, Any]]:
-    owners = {
-        (kind, o["metadata"]["namespace"], o["metadata"]["name"]): _controller(o)
-        for kind, res in (("ReplicaSet", "replicasets.apps"), ("Job", "jobs.batch"))
-        for o in c.list(res)
-    }
+def _usage(c: Cluster) -> dict[tuple[str, str], tuple[int, dict[str, int]]]:
+    """(namespace, pod) -> (pod working set, per container)."""
     # working sets: metrics-server's per container; where it has none, the kubelet's Summary API
     # (pod cgroup and containers), as kubectl-mem reads it for such pods
     usage: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}
@@ -69,6 +65,16 @@ def expected(c: Cluster) -> dict[tuple[str, str, str], dict[str, Any]]:
                     if x.get("memory", {}).get("workingSetBytes") is not None
                 }
                 usage[key] = (pod_ws, per)
+    return usage
+
+
+def expected(c: Cluster) -> dict[tuple[str, str, str], dict[str, Any]]:
+    owners = {
+        (kind, o["metadata"]["namespace"], o["metadata"]["name"]): _controller(o)
+        for kind, res in (("ReplicaSet", "replicasets.apps"), ("Job", "jobs.batch"))
+        for o in c.list(res)
+    }
+    usage = _usage(c)
     rows: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(
         lambda: {"active": 0, "requested": 0, "used": 0, "idle": 0, "unmeasured": 0, "oom": 0, "evicted": 0}
     )
@@ -160,6 +166,27 @@ def test_daemonsets_cost_per_node_and_in_total(sim_factory, cluster: Cluster) ->
     assert {n["node"]: n["requestedBytes"] for n in ds["perNode"]} == per_node
     assert ds["requestedBytes"] == sum(per_node.values())
     assert ds["perNodeMaxBytes"] == max(per_node.values())
+    # their working set on each node: over the measured pods, with how many are not
+    usage = _usage(cluster)
+    used: dict[str, int] = defaultdict(int)
+    unmeasured: dict[str, int] = defaultdict(int)
+    allocatable = {
+        n["metadata"]["name"]: parse_bytes(n["status"]["allocatable"]["memory"])
+        for n in cluster.list("nodes")
+    }
+    for p in cluster.list("pods"):
+        owner = _controller(p)
+        if owner and owner[0] == "DaemonSet" and p["status"]["phase"] == "Running":
+            found = usage.get((p["metadata"]["namespace"], p["metadata"]["name"]))
+            if found is None:
+                unmeasured[p["spec"]["nodeName"]] += 1
+            else:
+                used[p["spec"]["nodeName"]] += found[0]
+    for n in ds["perNode"]:
+        node = n["node"]
+        assert (n["usedBytes"], n["unmeasuredPods"]) == (used.get(node), unmeasured[node]), node
+        assert n["allocatablePercent"] == round(100 * per_node[node] / allocatable[node], 2), node
+    assert ds["usedBytes"] == sum(used.values()) and ds["unmeasuredPods"] == sum(unmeasured.values())
     desired = {
         d["metadata"]["name"]: d["status"]["desiredNumberScheduled"] for d in cluster.list("daemonsets.apps")
     }
@@ -169,6 +196,31 @@ def test_daemonsets_cost_per_node_and_in_total(sim_factory, cluster: Cluster) ->
             assert (
                 item["requestedBytes"] == item["daemonSet"]["nodes"] * item["daemonSet"]["requestPerPodBytes"]
             )
+
+
+def test_wide_shows_what_each_node_pays_for_each_daemonset(sim_factory) -> None:
+    """-o wide: a DaemonSet's pod request (what each of its nodes pays), its working set per pod and
+    its share of the nodes' allocatable, beside PODS (the nodes it runs on)."""
+    srv = sim_factory(generate(seed=7, nodes=6, pods=74, now=DEFAULT_NOW))
+    items = {
+        i["name"]: i
+        for i in json.loads(run(["workloads", "-A", "-o", "json"], srv.kubeconfig)[1])["items"]
+        if i["kind"] == "DaemonSet"
+    }
+    code, out, err = run(["workloads", "-A", "-o", "wide", "--kind", "ds"], srv.kubeconfig)
+    assert code == 0, err
+    _, header, *rows = out.splitlines()
+    ends = {t: header.index(t) + len(t) for t in ("PODS", "PER NODE", "WORKING SET MIN/MEDIAN/MAX")}
+    assert len(rows) == len(items) > 0
+    for line in rows:
+        item = items[line.split()[2]]
+        cell = {t: line[:end].split()[-1] for t, end in ends.items()}
+        d, ws = item["daemonSet"], item["workingSetPerReplica"]
+        assert cell["PODS"] == f"{d['nodes']}/{item['pods']['desired']}"
+        assert cell["PER NODE"] == size(d["requestPerPodBytes"])
+        assert cell["WORKING SET MIN/MEDIAN/MAX"] == "/".join(
+            size(ws[k]) for k in ("minBytes", "medianBytes", "maxBytes")
+        )
 
 
 def test_by_namespace_sums_the_workload_rows(sim_factory, cluster: Cluster) -> None:
@@ -310,17 +362,57 @@ def test_the_table_first_line_columns_and_flags(sim_factory) -> None:
     assert code == 0 and err.strip() == "No resources found in nothing-here namespace."
 
 
+def test_sort_by_takes_every_key_with_its_direction_prefix(sim_factory) -> None:
+    """Every --sort-by key orders the rows by its column (the JSON's figure), largest first where the
+    key says so; `-KEY` and `+KEY` as separate words, as the docs write them, set the direction."""
+    srv = sim_factory(generate(seed=7, nodes=6, pods=74, now=DEFAULT_NOW))
+
+    def names(*sort: str) -> list[str]:
+        code, out, err = run(["workloads", "-A", "-o", "json", "--sort-by", *sort], srv.kubeconfig)
+        assert code == 0, err
+        return [f"{i['namespace']}/{i['name']}" for i in json.loads(out)["items"]]
+
+    def figure(item: dict[str, Any], path: str) -> Any:
+        for part in path.split("."):
+            item = item[part]
+        return item
+
+    items = json.loads(run(["workloads", "-A", "-o", "json"], srv.kubeconfig)[1])["items"]
+    for key, path in (
+        ("idle", "idleBytes"),
+        ("requested", "requestedBytes"),
+        ("used", "usedBytes"),
+        ("pods", "pods.active"),
+        ("oom", "oomKills"),
+        ("evictions", "evictions"),
+        ("saving", "recommendation.savingBytes"),
+        ("per-node", "daemonSet.requestPerPodBytes"),
+    ):
+        got = names(key)
+        by = {f"{i['namespace']}/{i['name']}": i for i in items}
+        known = [figure(by[n], path) for n in got if by[n][path.split(".")[0]] is not None]
+        assert known == sorted(known, reverse=True), key
+    assert names("name") == sorted(names("name"), key=lambda n: n.split("/")[1])
+    assert names("-name") == list(reversed(names("+name")))
+    assert names("+idle")[-1] == names("idle")[0]
+
+
 def test_every_field_of_the_documents_is_described_in_docs(sim_factory) -> None:
+    """docs/schema.md's workloads section names every key of both documents, and its apiVersion."""
     from json_keys import json_keys
 
-    text = (Path(__file__).parents[2] / "docs" / "workloads.md").read_text()
-    text = re.sub(r"```.*?```", "", text, flags=re.S)  # the examples: only the described fields count
+    schema = (Path(__file__).parents[2] / "docs" / "schema.md").read_text()
+    section = schema[schema.index("## `kubectl mem workloads -o json`") :]
+    section = section.split("\n## ", 1)[0]
     srv = sim_factory(generate(seed=7, nodes=6, pods=74, now=DEFAULT_NOW))
     keys: set[str] = set()
     for by in ("workload", "namespace"):
-        keys |= json_keys(json.loads(run(["workloads", "-A", "-o", "json", "--by", by], srv.kubeconfig)[1]))
+        doc = json.loads(run(["workloads", "-A", "-o", "json", "--by", by], srv.kubeconfig)[1])
+        assert f"`apiVersion` is `{doc['apiVersion']}`" in schema
+        assert f"`kind: {doc['kind']}`" in section
+        keys |= json_keys(doc)
     documented = {
-        w for span in re.findall(r"`([^`]+)`", text) for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", span)
+        w for span in re.findall(r"`([^`]+)`", section) for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", span)
     }
     assert sorted(keys - documented) == []
 

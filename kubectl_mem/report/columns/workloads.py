@@ -74,6 +74,10 @@ def _spread_max(r: WorkloadRow) -> int | None:
     return r.spread.max if r.spread else None
 
 
+def _per_node(r: WorkloadRow) -> int | None:
+    return r.daemonset.request_per_pod if r.daemonset else None
+
+
 def _share_max(r: WorkloadRow) -> float | None:
     return r.daemonset.share_max if r.daemonset else None
 
@@ -194,6 +198,17 @@ WORKLOAD_COLUMNS: list[Column[WorkloadRow]] = [
         wide=True,
         needs_metrics=True,
         cell=_spread,
+    ),
+    Column(
+        "ds_per_node",
+        "PER NODE",
+        _per_node,
+        BYTES,
+        "DaemonSets: what each node it runs on pays for it, its pod's memory request (x PODS nodes)",
+        json="daemonSet.requestPerPodBytes",
+        wide=True,
+        sort=("per-node",),
+        descending=True,
     ),
     Column(
         "ds_share",
