@@ -97,12 +97,20 @@ def _processes_of_this_run() -> list[str]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """After every fixture's teardown: nothing of the run may be left running or in the system /tmp."""
-    deadline = time.monotonic() + 15  # processes killed by the last teardowns take a moment to go
-    while (procs := _processes_of_this_run()) and time.monotonic() < deadline:
+
+    def left_in_system_tmp() -> list[str]:
+        if not _ci():  # a developer's machine is shared: another run may be writing its own /tmp now
+            return []
+        return sorted(n for n in set(os.listdir(_SYSTEM_TMP)) - _system_tmp_before if n.startswith(LEFTOVERS))
+
+    # processes killed by the last teardowns take a moment to go; an entry of /tmp that goes too
+    # was another program's at work (CI=true on a shared machine: someone's `--demo --cgroups`):
+    # what is left is what stays there the whole time
+    deadline = time.monotonic() + 15
+    procs, left = _processes_of_this_run(), left_in_system_tmp()
+    while (procs or left) and time.monotonic() < deadline:
         time.sleep(0.2)
-    left = sorted(n for n in set(os.listdir(_SYSTEM_TMP)) - _system_tmp_before if n.startswith(LEFTOVERS))
-    if not _ci():  # a developer's machine is shared: another run may be writing its own /tmp now
-        left = []
+        procs, left = _processes_of_this_run(), sorted(set(left) & set(left_in_system_tmp()))
     if not procs and not left:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
