@@ -101,5 +101,7 @@ def workloads(opts: argparse.Namespace, env: Env) -> ExitStatus:
         env.stdout.write(wl.totals_line(result, namespace=namespace, metrics=snapshot.metrics_available))
     env.stdout.write(table.render(rows, shown, headers=not opts.no_headers))
     if not by_namespace and not opts.no_headers:
+        if snapshot.metrics_available:
+            env.stdout.write(wl.recommendation_note(rows))
         env.stdout.write(wl.inferred_note(rows))
     return status

@@ -138,8 +138,9 @@ def recommend_container(
     basis: Basis = "none"
     usage: int | None = None
     source = "no usage known (no metrics)"
-    if u.peak is not None and not u.peak_is_cgroup and (u.working_set is None or u.peak > u.working_set):
-        # a working set seen higher than now (samples, the usage in the kubelet's eviction message)
+    if u.peak is not None and not u.peak_is_cgroup and (u.working_set is None or u.peak >= u.working_set):
+        # the highest working set seen, now included (the view's samples; the usage in the kubelet's
+        # eviction message): it rests on more than this moment even when now is the highest
         usage, basis = u.peak, "peak"
         source = f"{q(u.peak)}" + (f" ({u.peak_source})" if u.peak_source else "")
     elif u.working_set is not None:

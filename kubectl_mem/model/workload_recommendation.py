@@ -89,8 +89,12 @@ def workload_recommendation(
             u = unreclaimable.get((pv.pod.uid, c.name)) if unreclaimable is not None else None
             if u is not None and u > unrecl.get(c.name, -1):
                 unrecl[c.name] = u
+            seen = session.get((pv.pod.uid, c.name)) if session is not None else None
+            if seen is not None and c.working_set is not None:
+                # the samples include now (kept to the KiB): their highest is never below it
+                seen = max(seen, c.working_set)
             for found, source in (
-                (session.get((pv.pod.uid, c.name)) if session is not None else None, seen_source),
+                (seen, seen_source),
                 (peaks.get((pv.pod.uid, c.name)) if peaks is not None else None, peak_source),
             ):
                 if found is not None and found > peak.get(c.name, (-1, ""))[0]:

@@ -57,6 +57,27 @@ def totals_line(w: Workloads, *, namespace: str | None, metrics: bool = True) ->
     return "; ".join(parts) + "\n"
 
 
+def recommendation_note(rows: Sequence[WorkloadRow], *, interactive: bool = False) -> str:
+    """Under the table: what REC REQUEST and REC LIMIT rest on, and where the commands are."""
+    samples = max((r.recommendation.samples for r in rows if r.recommendation is not None), default=0)
+    if not samples:
+        return ""
+    where = (
+        "enter shows the command"
+        if interactive
+        else "the commands: -o json, or kubectl mem explain deploy/NAME (sts/, ds/)"
+    )
+    if samples <= 1:
+        return (
+            "REC REQUEST, REC LIMIT rest on one working-set sample of each replica (now), not on busy "
+            f"hours: watch them in kubectl mem top's :workloads first; {where}\n"
+        )
+    return (
+        f"REC REQUEST, REC LIMIT rest on the highest working set of each replica in up to {samples} "
+        f"samples taken while the view was open; {where}\n"
+    )
+
+
 def inferred_note(rows: Sequence[WorkloadRow]) -> str:
     if not any(r.inferred for r in rows):
         return ""

@@ -209,7 +209,8 @@ def test_wide_shows_what_each_node_pays_for_each_daemonset(sim_factory) -> None:
     }
     code, out, err = run(["workloads", "-A", "-o", "wide", "--kind", "ds"], srv.kubeconfig)
     assert code == 0, err
-    _, header, *rows = out.splitlines()
+    _, header, *rows, note = out.splitlines()
+    assert note.startswith("REC REQUEST, REC LIMIT rest on one working-set sample of each replica (now)")
     ends = {t: header.index(t) + len(t) for t in ("PODS", "PER NODE", "WORKING SET MIN/MEDIAN/MAX")}
     assert len(rows) == len(items) > 0
     for line in rows:
@@ -339,6 +340,12 @@ def test_the_table_first_line_columns_and_flags(sim_factory) -> None:
     assert first.endswith(f"; {totals['podsWithoutLimit']} pods without a memory limit")
     assert header.split()[:5] == ["KIND", "NAMESPACE", "NAME", "PODS", "REQUESTS"]
     assert rows[0].split()[2] == "recommender"  # the most idle first
+    # what the recommendations rest on, under the table (the document says it per workload: history)
+    assert rows[-1] == (
+        "REC REQUEST, REC LIMIT rest on one working-set sample of each replica (now), not on busy hours: "
+        "watch them in kubectl mem top's :workloads first; the commands: -o json, or kubectl mem explain "
+        "deploy/NAME (sts/, ds/)"
+    )
     code, out, _ = run(
         ["workloads", "-n", "team-search", "--kind", "deploy", "--sort-by", "name", "--no-headers"],
         srv.kubeconfig,

@@ -84,6 +84,7 @@ async def test_the_rows_of_the_cli_the_most_idle_first_then_pods_then_a_pod() ->
         assert "report-1" in text and "kubectl set resources deployment/report -n batch -c=report" in text
         n = len(app.samples.times)  # the first load, and the one :workloads asked for
         assert f"up to {n} working-set samples of each of 1 replica" in text  # what it rests on
+        assert "one working-set sample" not in text  # steady usage: still the samples, not one
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, PodDetailScreen) and "report-1" in screen_text(app)
@@ -131,6 +132,9 @@ async def test_samples_taken_while_open_feed_the_recommendation_and_say_how_many
         assert c.usage == 150 * Mi and c.basis == "peak"  # 1.5 x 100Mi, not the 100Mi of now
         n = len(app.samples.times)
         assert n == 4 and rows["report"].recommendation.samples == n  # type: ignore[union-attr]
+        assert f"REC REQUEST, REC LIMIT rest on the highest working set of each replica in up to {n} " in (
+            screen_text(app)
+        )
         await pilot.press("enter")
         await settle(pilot)
         assert "up to 4 working-set samples of each of 1 replica" in screen_text(app)
@@ -217,3 +221,14 @@ async def test_enter_shows_the_pods_view_filtered_to_the_workload_with_its_keys(
         await settle(pilot)
         keys = [c.key for c in app.screen.query_one(PodTable).state.columns]
         assert len(keys) > len(pods_header) and "pct_limit" in keys
+
+
+async def test_a_narrow_terminal_gives_up_the_daemonset_columns_before_limits() -> None:
+    """PER NODE and %NODE ALLOC say something of DaemonSets only: at 110 columns LIMITS stays, they go."""
+    app = make_app(FixedSource(lambda: with_owners(loaded())), Settings(), fixed_clock)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await settle(pilot)
+        await open_workloads(pilot)
+        (header,) = [ln for ln in screen_text(app).splitlines() if ln.startswith("KIND ")]
+        assert " LIMITS " in header and "IDLE" in header
+        assert "PER NODE" not in header and "%NODE ALLOC" not in header

@@ -253,3 +253,18 @@ def test_a_daemonset_pod_without_usage_makes_its_nodes_working_set_a_lower_bound
         got = {d.node: (d.pods, d.used, d.unmeasured) for d in w.daemonset_nodes}
         assert got == {"node-1": (2, 80 * MI, 1), "node-2": (2, 100 * MI, 0), "node-3": (1, None, 1)}
         assert (w.totals.daemonset_used, w.totals.daemonset_unmeasured) == (180 * MI, 2)
+
+
+@pytest.mark.parametrize("seen", [100 * MI, 100 * MI - 512], ids=["steady", "kib-floor"])
+def test_samples_that_saw_no_higher_than_now_are_still_what_it_rests_on(seen: int) -> None:
+    """A steady workload: the view's samples never saw more than the working set now (or the same
+    figure kept to the KiB). The recommendation rests on those samples and says so; it never claims
+    one sample beside a history of several."""
+    snap = _views([_rs_pod("api-h-0", "api-h", "h")], {"api-h-0": {"app": 100 * MI}})
+    pv = snap.pods[0]
+    row = rollup_one("Deployment", "default", "api", [pv], highest={(pv.pod.uid, "app"): seen}, samples=5)
+    w = row.recommendation
+    (c,) = w.recommendation.containers
+    assert c.usage == 100 * MI and c.basis == "peak" and "5 samples" in c.usage_source
+    assert w.history.startswith("up to 5 working-set samples")
+    assert not [x for x in w.recommendation.caveats if "one working-set sample" in x]

@@ -67,11 +67,11 @@ class WorkloadsScreen(TableScreen):
             self.table.has_metrics = f.loaded.snapshot.metrics_available
             self.state.set_rows(rows)
             self.table.new_rows()
-            self.query_one("#workload-totals", Static).update(
-                wl.totals_line(
-                    f.workloads, namespace=f.namespace, metrics=f.loaded.snapshot.metrics_available
-                ).rstrip()
-            )
+            metrics = f.loaded.snapshot.metrics_available
+            totals = wl.totals_line(f.workloads, namespace=f.namespace, metrics=metrics)
+            # how many samples the recommendations rest on: more with every refresh while open
+            note = wl.recommendation_note(rows, interactive=True) if metrics else ""
+            self.query_one("#workload-totals", Static).update((totals + note).rstrip())
         self.update_title()
 
     def empty_message(self) -> str:
@@ -128,7 +128,8 @@ def workload_summary(r: WorkloadRow) -> Text:
         )
     if w.saving is not None:
         verb = "frees" if w.saving >= 0 else "asks for"
-        t.append(f"\n  {verb} {size(abs(w.saving))} of request across {r.active} replicas")
+        replicas = f"{r.active} replica{'s' if r.active != 1 else ''}"
+        t.append(f"\n  {verb} {size(abs(w.saving))} of request across {replicas}")
     if w.recommendation.command:
         t.append("\n")
         t.append(w.recommendation.command, style="bold")

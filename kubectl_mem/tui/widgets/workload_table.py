@@ -20,6 +20,7 @@ class WorkloadTable(LineTable[WorkloadRow]):
     DROP_ORDER: ClassVar[tuple[str, ...]] = (
         "spread",
         "ds_share",
+        "ds_per_node",
         "besteffort",
         "evictions",
         "rec_limit",
