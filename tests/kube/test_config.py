@@ -237,3 +237,23 @@ def test_missing_certificate_file_is_a_config_error(tmp_path):
     )
     with pytest.raises(ConfigError, match=r'context "c": .*ca\.crt does not exist'):
         connect(kubeconfig=str(kc))
+
+
+def test_a_legacy_auth_provider_is_left_to_the_kubernetes_client(tmp_path):
+    """oidc/gcp/azure auth-providers (token refresh through the identity provider) are the one case
+    still loaded by the `kubernetes` client; its token reaches our requests the same way."""
+    import base64
+    import json
+
+    def part(d: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+
+    id_token = f"{part({'alg': 'none'})}.{part({'exp': 4102444800, 'iss': 'https://issuer.example'})}.sig"
+    provider = {
+        "name": "oidc",
+        "config": {"client-id": "x", "idp-issuer-url": "https://issuer.example", "id-token": id_token},
+    }
+    kc = one_context(tmp_path / "kc", {"server": "https://127.0.0.1:1"}, {"auth-provider": provider})
+    conn = connect(kubeconfig=str(kc))
+    assert conn.server == "https://127.0.0.1:1"
+    assert conn.headers({})["Authorization"] == f"Bearer {id_token}"
