@@ -48,7 +48,7 @@ def demo_kubeconfig() -> Iterator[str]:
     from kubectl_mem.sim import SimServer, demo_cluster
     from kubectl_mem.sim.live import Live
     from kubectl_mem.sim.podlife import install
-    from kubectl_mem.sim.scenario import DEMO_NAMESPACE
+    from kubectl_mem.sim.scenario import DEMO_LAYOUTS, DEMO_NAMESPACE
 
     with (
         _sigterm_unwinds(),
@@ -57,7 +57,7 @@ def demo_kubeconfig() -> Iterator[str]:
     ):
         # collector pods start, run the real collector script on each node's synthetic cgroup
         # tree and finish, so `--demo --cgroups` and the TUI's `c` show the kernel's figures too
-        install(server)
+        install(server).layouts.update(DEMO_LAYOUTS)  # one node on cgroup v1
         # metrics move every few seconds, as a real cluster's do (and trends show in the view)
         live = Live(server.cluster).start()
         server.on_stop(live.stop)

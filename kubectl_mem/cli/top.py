@@ -60,6 +60,8 @@ def top(opts: argparse.Namespace, env: Env) -> ExitStatus:
         if cg is not None:
             extra = cols.visible(cols.container_cgroup_columns(cg), wide=wide, all_namespaces=True)
             columns = cols.insert_after(columns, "pct_limit", extra)
+            named = cols.container_name_column(cg)
+            columns = [named if c.key == named.key else c for c in columns]
         env.stdout.write(table.render(rows, columns, headers=not opts.no_headers))
     else:
         columns = cols.visible(

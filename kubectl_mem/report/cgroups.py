@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_mem.model.cgroup import (
-    NOT_COUNTED_LOCALEVENTS,
-    NOT_COUNTED_V1,
     CgroupSnapshot,
     Figures,
     NodeCgroup,
     PodCgroup,
+    pods_not_counted,
 )
 from kubectl_mem.report import columns as cols
 from kubectl_mem.report import table as plain
@@ -68,10 +67,7 @@ def table(rows_: Sequence[Row], *, headers: bool = True) -> str:
 
 def oom_kills_note(snap: CgroupSnapshot) -> str:
     """What OOM-KILLS means on this node, when a pod's count is not the kernel's default."""
-    if snap.oom_events != "local":
-        return ""
-    v1 = snap.cgroup_version in ("v1", "hybrid")
-    return NOT_COUNTED_V1 if v1 else NOT_COUNTED_LOCALEVENTS
+    return pods_not_counted(snap.cgroup_version, snap.oom_events) or ""
 
 
 def node_line(node: str, snap: CgroupSnapshot) -> str:

@@ -90,15 +90,18 @@ class _Out:
         )
 
     def table(self, header: list[str], rows: list[list[str]], right: set[int], indent: int = 2) -> None:
-        cols = [header, *rows]
-        widths = [max(len(r[i]) for r in cols) for i in range(len(header))]
+        lines = [header, *rows]
+        widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
         if indent + sum(widths) + 2 * (len(widths) - 1) > self.width:
             # too narrow for columns: one wrapped "HEADER value" list per row
             for r in rows:
-                pairs = ", ".join(f"{h.lower()} {v}" for h, v in zip(header[1:], r[1:], strict=True))
+                if all(v == "-" for v in r[1:]):  # nothing known (a container without a cgroup)
+                    self.para(r[0], indent=indent + 2, first=" " * indent)
+                    continue
+                pairs = ", ".join(f"{cols.in_text(h)} {v}" for h, v in zip(header[1:], r[1:], strict=True))
                 self.para(f"{r[0]}: {pairs}", indent=indent + 2, first=" " * indent)
             return
-        for r in cols:
+        for r in lines:
             cells = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(r)]
             self.lines.append((" " * indent + "  ".join(cells)).rstrip())
 
@@ -190,11 +193,14 @@ KERNEL_HEADER = [_CONTAINER["container"].title, *(_FIGURE[k].title for k in KERN
 
 def _kernel_rows(p: PodExplanation) -> list[list[str]]:
     rows = []
-    named = [(c.name + ("" if c.kind == "regular" else f" ({c.kind})"), c.cgroup) for c in p.containers]
-    for name, g in [*named, ("(pod)", p.cgroup)]:
-        if g is None:
-            continue
-        rows.append([name, *(_FIGURE[k].text(g) for k in KERNEL_KEYS)])
+    for c in p.containers:
+        name = c.name + ("" if c.kind == "regular" else f" ({c.kind})")
+        if c.cgroup is not None:
+            rows.append([name, *(_FIGURE[k].text(c.cgroup) for k in KERNEL_KEYS)])
+        elif c.no_cgroup is not None:  # read, and not there: as `kubectl mem cgroups` shows it
+            rows.append([cols.no_cgroup(name, c.no_cgroup), *("-" for _ in KERNEL_KEYS)])
+    if p.cgroup is not None:
+        rows.append(["(pod)", *(_FIGURE[k].text(p.cgroup) for k in KERNEL_KEYS)])
     return rows
 
 

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .auth import ADMIN_TOKEN, Auth, Rule
+from .cgtree import Layout
 from .cluster import Cluster
 from .faults import Faults
 from .live import Live
 from .podlife import install as install_podlife
-from .scenario import DEMO_NAMESPACE, DEMO_PODS, demo_cluster, generate
+from .scenario import DEMO_LAYOUTS, DEMO_NAMESPACE, DEMO_PODS, demo_cluster, generate
 from .server import SimServer
 
 
@@ -51,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--viewer-token",
         help="also accept this token for a read-only user without nodes/proxy (no Summary API)",
+    )
+    s.add_argument(
+        "--cgroup-v1",
+        default=None,
+        metavar="NODE,...",
+        help="these nodes' cgroup trees are cgroup v1 (cgroupfs), the others v2 (the demo: node-4)",
     )
     s.add_argument(
         "--fixed-time",
@@ -106,8 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         continue_ttl_seconds=args.continue_ttl,
     )
     server = SimServer(cluster, auth=auth, faults=faults, port=args.port, tls=not args.no_tls)
-    install_podlife(server)  # collector pods run here as in --demo (kubectl mem cgroups, --cgroups)
+    life = install_podlife(server)  # collector pods run here as in --demo (kubectl mem cgroups, --cgroups)
     demo = args.nodes is None and args.pods is None
+    if args.cgroup_v1 is not None:
+        v1 = Layout("v1", "cgroupfs", "containerd")
+        life.layouts.update({n: v1 for n in args.cgroup_v1.split(",") if n})
+    elif demo:
+        life.layouts.update(DEMO_LAYOUTS)
     if demo and not args.fixed_time:  # the demo's metrics move as in --demo; big clusters hold still
         live = Live(cluster).start()
         server.on_stop(live.stop)

@@ -76,6 +76,7 @@ class PodLife:
     orphan_gc_s       the pod GC deletes pods bound to a missing node after this long
     step_s            time between phase transitions
     layout            the cgroup layout of the simulated nodes
+    layouts           per node, instead of `layout` (e.g. one node still on cgroup v1)
     """
 
     server: SimServer
@@ -88,6 +89,7 @@ class PodLife:
     orphan_gc_s: float = 1.0
     step_s: float = 0.05
     layout: Layout = Layout()
+    layouts: dict[str, Layout] = field(default_factory=dict)
     created: list[Obj] = field(default_factory=list)  # every pod POSTed, as the client sent it
     deletes: list[tuple[str, str, str | None]] = field(default_factory=list)  # (ns, name, grace)
     _logs: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -371,7 +373,8 @@ class PodLife:
             pods = node_pods(cluster, node)
             node_obj = cluster.get("nodes", node) or {"metadata": {"name": node}}
             self._check_stop()
-            build_node(root, self.layout, pods, node=node_spec(node_obj, pods, cluster.node_usage(node)))
+            layout = self.layouts.get(node, self.layout)
+            build_node(root, layout, pods, node=node_spec(node_obj, pods, cluster.node_usage(node)))
             self._check_stop()
             env = {
                 "PATH": "/usr/local/bin:/usr/bin:/bin",

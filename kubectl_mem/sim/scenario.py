@@ -32,6 +32,7 @@ from .builders import (
     node_ip,
     oom_killed,
 )
+from .cgtree import Layout
 from .cluster import Cluster, ContainerUsage
 from .controllers import (
     make_cronjob,
@@ -53,6 +54,10 @@ DEFAULT_NOW = datetime(2025, 6, 2, 9, 30, 0, tzinfo=UTC)  # fixed so scenarios a
 # The demo context's namespace: the showcase workloads (one story each) all live here, so `top --demo`
 # and `explain --demo NAME` (both in the context's namespace, as kubectl) show every story.
 DEMO_NAMESPACE = "team-search"
+# The demo's cgroup layouts by node (podlife.PodLife.layouts; the others: cgroup v2, systemd). Its
+# smaller, older machine still runs cgroup v1, as nodes do mid-migration: there the kernel counts no
+# OOM kill per pod (memory.oom_control is local), which every view shows as -, with the reason.
+DEMO_LAYOUTS = {"node-4": Layout("v1", "cgroupfs", "containerd")}
 _ALNUM = "bcdfghjklmnpqrstvwxz2456789"
 _SIZES_GI = (8, 16, 32, 64, 128, 256, 512)
 # (runtime, (qos roll, memory-settings roll)) of the first app workloads; _emit gives workload k story k:

@@ -240,7 +240,10 @@ class KubectlMemApp(App[None]):
                 continue
             count = sum(1 for p in g.overlay.pods.values() if p.node == node and p.name is not None)
             source = "the node's own" if own.source == "cgroup" else "kubelet Summary API"
-            lines.append(f"{node}: memory.available {size(own.memory_available)} ({source}), {count} pods")
+            line = f"{node}: memory.available {size(own.memory_available)} ({source}), {count} pods"
+            if own.pods_oom_kills_not_counted:  # cgroup v1: the pods' OOM-KILLS read -, say why
+                line += f"; their OOM-kills {own.pods_oom_kills_not_counted.split(':')[0]}"
+            lines.append(line)
         if len(lines) > 6:
             lines = [*lines[:5], f"… and {len(lines) - 5} more"]
         done = len(g.collected)

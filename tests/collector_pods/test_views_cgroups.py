@@ -458,3 +458,52 @@ def test_every_key_of_top_and_nodes_with_cgroups_is_in_docs_schema(podsim: PodSi
         assert r.code == 0, r.err
         keys |= json_keys(json.loads(r.out))
     assert sorted(keys - documented) == []
+
+
+def _crash_looping(ps: PodSim) -> tuple[str, str, str, str]:
+    """(namespace, pod, container, node) of a running pod with a container in back-off."""
+    for pod in ps.srv.cluster.list("pods"):
+        for cs in pod["status"].get("containerStatuses") or []:
+            if cs["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff":
+                md = pod["metadata"]
+                return md["namespace"], md["name"], cs["name"], pod["spec"]["nodeName"]
+    raise AssertionError("no crash-looping pod")
+
+
+def test_a_container_without_a_cgroup_and_a_v1_pod_read_alike_in_every_view(podsim: PodSim) -> None:
+    """14.3/10.3: a container in back-off has no cgroup (runc removed it): `cgroups` named it
+    `NAME (no cgroup: CrashLoopBackOff)` while `top --containers --cgroups` showed a row of - and
+    explain's KERNEL table left it out; its LIMIT read `unbounded`. On its cgroup v1 node the pod's
+    OOM kills are unknown, with the reason, and the sentences name memory.oom_control."""
+    from kubectl_mem.sim.cgtree import Layout
+
+    ns, name, container, node = _crash_looping(podsim)
+    podsim.life.layouts[node] = Layout("v1", "cgroupfs", "containerd")
+    no_cgroup = f"{container} (no cgroup: CrashLoopBackOff)"
+
+    r = run(podsim, "top", "-n", ns, "--cgroups", "--containers")
+    assert r.code == 0, r.err
+    (row,) = [row for row in table(r.out) if row["POD"] == name]
+    assert row["CONTAINER"] == no_cgroup and row["ANON"] == row["OOM-KILLS"] == "-"
+
+    r = run(podsim, "cgroups", f"pod/{name}", "-n", ns)
+    assert r.code == 0, r.err
+    note, *lines = r.out.splitlines()[1:]
+    assert note.startswith("OOM-KILLS of pods (-): not counted by cgroup v1")
+    rows = {row["CONTAINER"]: row for row in table("\n".join(lines))}
+    assert rows["(pod)"]["OOM-KILLS"] == "-"
+    assert rows[no_cgroup]["LIMIT"] == "-"  # not known (was: unbounded)
+
+    r = run(podsim, "explain", f"pod/{name}", "-n", ns, "--cgroups")
+    assert r.code == 0, r.err
+    kernel = r.out[r.out.index("KERNEL (") :]
+    assert kernel.startswith("KERNEL (cgroup memory.stat and memory.oom_control, read by the node collector)")
+    assert no_cgroup in kernel
+    assert "pod cgroup: OOM kills not counted by cgroup v1" in " ".join(kernel.split())
+    assert "memory.events" not in kernel[: kernel.index("\n\n")]
+    doc = json.loads(run(podsim, "explain", f"pod/{name}", "-n", ns, "--cgroups", "-o", "json").out)
+    (c,) = [c for c in doc["pods"][0]["containers"] if c["name"] == container]
+    assert c["cgroup"] is None and c["noCgroup"] == "CrashLoopBackOff"
+    assert doc["pods"][0]["cgroup"]["oomKills"] is None
+    assert doc["pods"][0]["cgroup"]["oomKillsFile"] == "memory.oom_control"
+    assert podsim.collector_pods() == []

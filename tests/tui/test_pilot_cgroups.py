@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tui_factories import fixed_clock, loaded, screen_text, settle
+from tui_factories import fixed_clock, loaded, screen_text, settle, until
 
 from kubectl_mem.kube.collector import MANAGED_BY, MANAGED_BY_LABEL
 from kubectl_mem.kube.snapshot_source import SnapshotSource
@@ -258,4 +258,66 @@ async def test_top_cgroups_on_a_terminal_collects_after_the_first_load(cluster) 
         assert {p["spec"]["nodeName"] for p in life.created} == shown
         assert {p["spec"]["containers"][0]["image"] for p in life.created} == {"registry.example/sh:1"}
         assert {q.path for q in srv.requests if q.method == "POST"} == {"/api/v1/namespaces/kube-system/pods"}
+    assert collector_pods(srv) == []
+
+
+def crash_looping_pod(srv: SimServer) -> tuple[dict[str, Any], str]:
+    """A running pod with a container in back-off (no cgroup between two restarts), and its name."""
+    for pod in srv.cluster.list("pods"):
+        for cs in pod["status"].get("containerStatuses") or []:
+            if cs["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff":
+                return pod, cs["name"]
+    raise AssertionError("no crash-looping pod")
+
+
+async def test_c_names_a_container_without_a_cgroup_and_why_a_v1_pod_has_no_oom_kill_count(
+    sim_factory,
+) -> None:
+    """14.3/10.3: key c as `cgroups node/X` says it: a container in back-off is `NAME (no cgroup:
+    CrashLoopBackOff)` (not a row of - that reads as not collected, not missing from the pod's
+    detail), and on a cgroup v1 node the pods' OOM-KILLS are - with the reason (the demo's node-4)."""
+    from kubectl_mem.sim import demo_cluster
+    from kubectl_mem.sim.scenario import DEMO_LAYOUTS
+
+    srv = sim_factory(demo_cluster())
+    life = install(srv)
+    life.step_s = 0.02
+    life.layouts.update(DEMO_LAYOUTS)
+    (v1_node,) = [n for n, layout in DEMO_LAYOUTS.items() if layout.version == "v1"]
+    pod, container = crash_looping_pod(srv)
+    name, node = pod["metadata"]["name"], pod["spec"]["nodeName"]
+    assert node != v1_node
+    no_cgroup = f"{container} (no cgroup: CrashLoopBackOff)"
+    app = app_on(srv)
+    async with app.run_test(size=(240, 70)) as pilot:  # room for the whole name with the kernel's columns
+        await settle(pilot)
+        await type_keys(pilot, f"/{name}")
+        await pilot.press("enter", "space", "c")  # the filter, the pod's containers, its node's cgroups
+        await until(pilot, lambda: app.cgroups.overlay is not None, "the cgroups of the pod's node")
+        await settle(pilot)
+        rows = table_rows(app)
+        assert f"└ {no_cgroup}" in rows, list(rows)
+        assert rows[f"└ {no_cgroup}"]["ANON"] == "-"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PodDetailScreen)
+        bars = [b.label for b in app.screen.query(BreakdownBar)]
+        assert bars == [no_cgroup, "(pod)"]
+        assert no_cgroup in screen_text(app)
+        await pilot.press("escape", "slash", "ctrl+u", "escape")
+        await settle(pilot)
+        # a pod on the cgroup v1 node: its OOM-KILLS are -, and the detail and the toast say why
+        v1_pod = next(p for p in app.data.fetched.loaded.shown if p.pod.node == v1_node and p.live)
+        await type_keys(pilot, f"/{v1_pod.pod.name}")
+        await pilot.press("enter", "c")
+        await until(pilot, lambda: v1_node in app.cgroups.overlay.nodes, "the cgroups of the v1 node")
+        await settle(pilot)
+        assert table_rows(app)[v1_pod.pod.name]["OOM-KILLS"] == "-"
+        toast = next(n for n in notes(app) if f"{v1_node}: memory.available" in n)
+        assert "their OOM-kills not counted by cgroup v1" in toast
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "OOM-kills of the pod -: not counted by cgroup v1: memory.oom_control counts" in text
+        assert "OOM-kills -" in text  # the pod's bar: unknown, never 0
     assert collector_pods(srv) == []

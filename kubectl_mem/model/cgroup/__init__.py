@@ -46,6 +46,7 @@ from kubectl_mem.model.cgroup.semantics import (
     V1_UNLIMITED,
     breakdown,
     parse_limit,
+    pods_not_counted,
     working_set,
 )
 from kubectl_mem.model.cgroup.view import (
@@ -96,6 +97,7 @@ __all__ = [
     "parse_cgroup_dump",
     "parse_limit",
     "pod_uid_from_cgroup_name",
+    "pods_not_counted",
     "qos_from_cgroup_name",
     "split_container_id",
     "summary_figures",

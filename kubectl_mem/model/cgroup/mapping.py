@@ -26,7 +26,7 @@ import msgspec
 
 from kubectl_mem.model.cgroup.names import normalize_pod_uid, split_container_id
 from kubectl_mem.model.cgroup.records import CgroupMemory, CgroupSnapshot
-from kubectl_mem.model.cgroup.semantics import NOT_COUNTED_LOCALEVENTS, NOT_COUNTED_V1
+from kubectl_mem.model.cgroup.semantics import NOT_COUNTED_LOCALEVENTS, NOT_COUNTED_V1, pods_not_counted
 from kubectl_mem.model.cgroup.view import (
     CgroupOverlay,
     ContainerCgroup,
@@ -196,6 +196,7 @@ def attach(node: str, snap: CgroupSnapshot, pods: Iterable[Pod]) -> tuple[NodeCg
         root=cgroup_figures(root) if root is not None else None,
         cgroup_version=snap.cgroup_version,
         truncated=snap.truncated,
+        pods_oom_kills_not_counted=pods_not_counted(snap.cgroup_version, snap.oom_events),
     )
     return node_cg, tuple(out)
 

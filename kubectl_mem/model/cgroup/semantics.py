@@ -53,6 +53,13 @@ NOT_COUNTED_LOCALEVENTS = (
 )
 
 
+def pods_not_counted(cgroup_version: str, oom_events: str) -> str | None:
+    """Why a node's pods have no OOM-kill count (their counters are local), None where they have one."""
+    if oom_events != "local":
+        return None
+    return NOT_COUNTED_V1 if cgroup_version in ("v1", "hybrid") else NOT_COUNTED_LOCALEVENTS
+
+
 def parse_limit(value: str | int | None) -> int | None:
     """memory.max / limit_in_bytes -> bytes, None for "max", v1's sentinel or >= 2**62."""
     if value is None:

@@ -100,6 +100,10 @@ class PodCgroup(msgspec.Struct, frozen=True, gc=False):
                 return c.figures
         return None
 
+    def missing(self, name: str) -> NotRunning | None:
+        """The container `name` when the API lists it but its cgroup was not there (back-off ...)."""
+        return next((n for n in self.not_running if n.name == name), None)
+
 
 class NodeCgroup(msgspec.Struct, frozen=True, gc=False):
     """The node's own figures; `memory_available` is the kubelet's eviction signal."""
@@ -116,6 +120,8 @@ class NodeCgroup(msgspec.Struct, frozen=True, gc=False):
     root: Figures | None = None  # the root cgroup: the whole machine
     cgroup_version: str | None = None
     truncated: bool = False  # the collector's output was cut: some pods are missing
+    # why its pods' OOM-KILLS are unknown (cgroup v1, memory_localevents: local counters), else None
+    pods_oom_kills_not_counted: str | None = None
 
 
 class CgroupOverlay(msgspec.Struct, frozen=True, gc=False):
@@ -131,6 +137,11 @@ class CgroupOverlay(msgspec.Struct, frozen=True, gc=False):
     def container(self, uid: str, name: str) -> Figures | None:
         p = self.pod(uid)
         return p.container(name) if p is not None else None
+
+    def not_running(self, uid: str, name: str) -> NotRunning | None:
+        """A container of a collected pod that had no cgroup: read, and not there."""
+        p = self.pod(uid)
+        return p.missing(name) if p is not None else None
 
     def node(self, name: str) -> NodeCgroup | None:
         return self.nodes.get(name)

@@ -111,6 +111,8 @@ class ContainerPicture(msgspec.Struct, frozen=True, gc=False):
     memory_volumes: tuple[MemoryVolume, ...]
     notes: tuple[str, ...]
     cgroup: CgroupPicture | None = None  # with --cgroups, when its node was collected
+    # with --cgroups: its pod's cgroup was read and it had none (the API's state: CrashLoopBackOff ...)
+    no_cgroup: str | None = None
 
 
 class QosSection(msgspec.Struct, frozen=True, gc=False):

@@ -119,6 +119,7 @@ def container_pictures(
             notes.append("no memory request: all of its usage is over its request for eviction ranking")
         t = c.last_termination
         cg = pc.container(c.name) if pc is not None else None
+        missing = pc.missing(c.name) if pc is not None and cg is None else None
         out.append(
             ContainerPicture(
                 name=c.name,
@@ -140,6 +141,7 @@ def container_pictures(
                 memory_volumes=mounted,
                 notes=tuple(notes),
                 cgroup=cgroup_picture(cg, c.limit) if cg is not None else None,
+                no_cgroup=missing.state if missing is not None else None,
             )
         )
     return tuple(out)

@@ -12,13 +12,21 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from kubectl_mem.model.views import NodeView, PodView
-from kubectl_mem.report.columns.pods import POD_COLUMNS, ContainerRow
+from kubectl_mem.report.columns.pods import CONTAINER_COLUMNS, POD_COLUMNS, ContainerRow
 from kubectl_mem.report.columns.spec import BYTES, COUNT, LIMIT, PSI, TEXT, Column, R
 
 if TYPE_CHECKING:
     from kubectl_mem.model.cgroup import CgroupOverlay, Figures
 
 _POD = {c.key: c for c in POD_COLUMNS}
+_CONTAINER = {c.key: c for c in CONTAINER_COLUMNS}
+
+
+def no_cgroup(name: str, state: str) -> str:
+    """A container the API lists that had no cgroup when its node was read (in back-off between two
+    restarts, waiting, terminated): `cgroups`, `top --containers --cgroups`, explain's KERNEL and
+    the interactive view name it alike."""
+    return f"{name} (no cgroup: {state})"
 
 
 def _figure(field: str) -> Callable[[Figures | None], Any]:
@@ -191,6 +199,19 @@ def container_cgroup_columns(cg: CgroupOverlay) -> list[Column[ContainerRow]]:
     return [_cg_json(_FIG[k].on(get), "cgroup.") for k in VIEW_FIGURES]
 
 
+def container_name_column(cg: CgroupOverlay) -> Column[ContainerRow]:
+    """CONTAINER once the kernel's figures are in: a container whose pod was read but which had no
+    cgroup says so, with the API's reason, instead of a row of - that reads as not collected."""
+    base = _CONTAINER["container"]
+
+    def cell(r: ContainerRow) -> str:
+        text = base.text(r)
+        missing = cg.not_running(r[0].pod.uid, r[1].name)
+        return text if missing is None else no_cgroup(text, missing.state)
+
+    return replace(base, cell=cell)
+
+
 def _cg_json(c: Column[R], prefix: str) -> Column[R]:
     return replace(c, json=None if c.json is None else prefix + c.json)
 
@@ -246,7 +267,15 @@ _QOS_TIERS = {"guaranteed": "Guaranteed", "burstable": "Burstable", "besteffort"
 def _container_cell(r: Any) -> str:
     if not r.container:
         return "(pod)"
-    return r.container if r.state is None else f"{r.container} (no cgroup: {r.state})"
+    return r.container if r.state is None else no_cgroup(r.container, r.state)
+
+
+def _row_figure(c: Column[Figures | None]) -> Column[Any]:
+    """A figure over `cgroups` rows: - for a container without a cgroup (its limit is not known
+    either, which LIMIT would write as unbounded)."""
+    on = replace(c.on(lambda r: r.cg), wide=False)
+    text = on.text
+    return replace(on, cell=lambda r: "-" if r.state is not None else text(r))
 
 
 def cgroup_row_columns() -> list[Column[Any]]:
@@ -264,5 +293,5 @@ def cgroup_row_columns() -> list[Column[Any]]:
             cell=_container_cell,
         ),
         replace(_POD["qos"], value=lambda r: _QOS_TIERS.get(r.qos, r.qos or None)),
-        *(replace(_FIG[k].on(lambda r: r.cg), wide=False) for k in CGROUP_ROW_FIGURES),
+        *(_row_figure(_FIG[k]) for k in CGROUP_ROW_FIGURES),
     ]

@@ -64,6 +64,12 @@ PSI = Format("psi", _psi, width=5)
 
 _IN_TEXT = {"OOM": "OOM", "QOS": "QoS", "OOM-KILLS": "OOM-kills", "PSI10": "PSI10"}
 
+
+def in_text(title: str) -> str:
+    """A column title in running text: `WORKING SET` -> `working set`, `OOM-KILLS` -> `OOM-kills`."""
+    return " ".join(_IN_TEXT.get(w, w.lower()) for w in title.split())
+
+
 # ---------------------------------------------------------------- the column
 
 
@@ -95,7 +101,7 @@ class Column(Generic[R]):
     @property
     def words(self) -> str:
         """The title in running text (a header's labels, a summary line): `working set`, `OOM`."""
-        return " ".join(_IN_TEXT.get(w, w.lower()) for w in self.title.split())
+        return in_text(self.title)
 
     def text(self, row: R) -> str:
         cell = self.cell

@@ -35,6 +35,8 @@ def kernel_line(own: NodeCgroup | None, failed: str | None) -> Text:
             if own.root is not None:
                 t.append(f"  reclaimable {size(own.root.reclaimable)}")
             t.append(f"  pods {size(own.pods_working_set)} of {size(own.pods_limit, missing=UNBOUNDED)}")
+            if own.pods_oom_kills_not_counted:
+                t.append(f"\nOOM-kills of its pods -: {own.pods_oom_kills_not_counted}")
         else:
             t.append(f"memory.available {size(own.memory_available)} (kubelet Summary API)")
     elif failed:

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
+from kubectl_mem.model.cgroup import Figures
 from kubectl_mem.model.history import describe_termination
 from kubectl_mem.model.views import NodeView, PodView
 from kubectl_mem.report import columns as cols
@@ -24,6 +25,8 @@ from kubectl_mem.tui.samples import duration
 from kubectl_mem.tui.screens.base import COLLECT_CGROUPS, DataScreen
 from kubectl_mem.tui.widgets.bars import BreakdownBar, BreakdownBars, MemoryBar, breakdown_legend
 from kubectl_mem.tui.widgets.sparkline import MemorySparkline
+
+OOM_KILLS = next(c for c in cols.FIGURE_COLUMNS if c.key == "cg_oom_kills")
 
 
 def time_ago(then: float) -> str:
@@ -235,9 +238,15 @@ class PodDetailScreen(DataScreen):
         node = pod.pod.node
         pc = overlay.pod(pod.pod.uid) if overlay is not None else None
         failed = overlay.failed.get(node) if overlay is not None else None
-        rows = []
+        # every container of the pod: its cgroup's figures, or why it had none (in back-off ...)
+        rows: list[tuple[str, Figures | None, int | None]] = []
         if pc is not None:
-            rows = [(c.name, pc.container(c.name), c.limit) for c in pod.containers if pc.container(c.name)]
+            for c in pod.containers:
+                fig, missing = pc.container(c.name), pc.missing(c.name)
+                if fig is not None:
+                    rows.append((c.name, fig, c.limit))
+                elif missing is not None:
+                    rows.append((cols.no_cgroup(c.name, missing.state), None, c.limit))
             rows.append(("(pod)", pc.figures, pod.limit))
         names = tuple(name for name, _, _ in rows)
         if names != self._cgroup_rows:
@@ -256,6 +265,9 @@ class PodDetailScreen(DataScreen):
                 head.append("  (collecting again…)", style="")
             head.append("\n")
             head.append_text(breakdown_legend())
+            if pc.figures.oom_kills is None and pc.figures.oom_kills_not_counted:
+                # as `cgroups node/X` says it: the pod's count is unknown there, never 0
+                head.append(f"\n{OOM_KILLS.words} of the pod -: {pc.figures.oom_kills_not_counted}")
             title.update(head)
         elif running:
             title.update(f"kernel: collecting the cgroups of {node}…")

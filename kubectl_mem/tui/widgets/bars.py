@@ -151,30 +151,33 @@ def breakdown_label(figures: Any, *, limit: int | None) -> str:
     if figures.peak is not None:
         parts.append(f"peak {size(figures.peak)}")
     parts.append(f"of {size(limit)} limit" if limit else "no limit")
-    if figures.oom_kills is not None:
-        parts.append(f"OOM kills {figures.oom_kills}")
+    if figures.oom_kills is not None or figures.oom_kills_not_counted:
+        parts.append(f"OOM-kills {'-' if figures.oom_kills is None else figures.oom_kills}")
     return "  ".join(parts)
 
 
 class BreakdownBar(Widget):
     """One labelled cgroup: `api  ██████▓▒▒░░····  anon 400Mi  shmem 0  kernel 6Mi  cache ...`.
-    The label wraps under the bar when the screen is narrow."""
+    The label wraps under the bar when the screen is narrow. Without figures (a container that
+    had no cgroup) only the label, which says why."""
 
     DEFAULT_CSS = """
     BreakdownBar { height: auto; }
     """
 
-    def __init__(self, label: str, figures: Any, *, limit: int | None, id: str | None = None) -> None:
+    def __init__(self, label: str, figures: Any | None, *, limit: int | None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.label = label
         self.figures = figures
         self.limit = limit
 
-    def update(self, figures: Any, limit: int | None) -> None:
+    def update(self, figures: Any | None, limit: int | None) -> None:
         self.figures, self.limit = figures, limit
         self.refresh(layout=True)
 
     def render(self) -> Text:
+        if self.figures is None:  # a container without a cgroup: its label says why
+            return Text(self.label, style="bold")
         label_w = min(24, max(8, len(self.label) + 1))
         width = max(10, min(40, (self.size.width - label_w) // 3))  # the numbers need the rest
         text = Text(self.label[: label_w - 1].ljust(label_w), style="bold")

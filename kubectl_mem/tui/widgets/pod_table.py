@@ -71,6 +71,7 @@ class PodTable(LineTable[PodView]):
             )
             own = {c.key: c for c in cols.container_cgroup_columns(overlay)}
             self.container_columns = {**_CONTAINER_COLUMNS, **own}
+        self._flex_max = self._measure_flex()  # a container's name may now say it has no cgroup
         return True
 
     @property
@@ -78,12 +79,25 @@ class PodTable(LineTable[PodView]):
         assert isinstance(self.state, PodState)
         return self.state
 
+    def _measure_flex(self) -> dict[str, int]:
+        """NAME also fits the container rows shown (` └ app (no cgroup: CrashLoopBackOff)`)."""
+        out = super()._measure_flex()
+        name = next((c for c in self.state.columns if c.key == "name"), None)
+        if name is None or name.flex is None or not self.pod_state.expanded:
+            return out
+        longest = max(
+            (len(self.cell_text(r, name)) for r in self.state.rows if isinstance(r, tuple)), default=0
+        )
+        out["name"] = max(out.get("name", 0), min(name.flex[2], longest))
+        return out
+
     def toggle_expanded(self) -> None:
         row = self.cursor_row
         if row is None:
             return
         pod = row[0] if isinstance(row, tuple) else row
         self.pod_state.toggle_expanded(pod.pod.uid)
+        self._flex_max = self._measure_flex()
         self.reorder()
         index = self.state.position(pod)
         if index is not None:
@@ -103,7 +117,9 @@ class PodTable(LineTable[PodView]):
             c: ContainerView = row[1]
             if column.key == "name":
                 kind = "" if c.kind == "regular" else f" ({c.kind})"
-                return f" └ {c.name}{kind}"
+                missing = self._overlay.not_running(row[0].pod.uid, c.name) if self._overlay else None
+                name = f"{c.name}{kind}"
+                return f" └ {name if missing is None else cols.no_cgroup(name, missing.state)}"
             same = self.container_columns.get(column.key)
             return same.text(row) if same is not None else ""
         return column.text(row)
