@@ -16,13 +16,12 @@ from kubectl_mem.model.explain import (
     Explanation,
     PodExplanation,
 )
-from kubectl_mem.model.quantity import canonical_binary
 from kubectl_mem.model.recommend import Recommendation
 from kubectl_mem.model.runtime import RuntimeHint, Setting
 from kubectl_mem.model.words import ago
 from kubectl_mem.model.workloads import WorkloadFigures
 from kubectl_mem.report import columns as cols
-from kubectl_mem.report.fmt import pct, size
+from kubectl_mem.report.fmt import change_text, pct, size
 
 CAUSE_TITLES = {
     "container-oom-kill": "container limit reached (cgroup OOM kill)",
@@ -311,24 +310,12 @@ def _runtime(o: _Out, hints: Iterable[RuntimeHint]) -> None:
             o.bullet(n, indent=4)
 
 
-def _exact(n: int | None) -> str:
-    """Recommended values exactly as they go into the command (1035Mi, not 1.0Gi)."""
-    return "none" if n is None else canonical_binary(n)
-
-
-def _change(what: str, now: int | None, new: int | None, changed: bool) -> str:
-    """`request 256Mi -> 536Mi`, or `limit 1Gi (unchanged)`: an unchanged value is no change."""
-    if not changed:
-        return f"{what} {_exact(now)} (unchanged)"
-    return f"{what} {_exact(now)} -> {_exact(new)}"
-
-
 def _recommendation(o: _Out, r: Recommendation, title: str = "RECOMMENDATION") -> None:
     o.heading(title)
     for c in r.containers:
         o.para(
-            f"{c.container}: {_change('request', c.current_request, c.request, c.request_changed)}, "
-            f"{_change('limit', c.current_limit, c.limit, c.limit_changed)}"
+            f"{c.container}: {change_text('request', c.current_request, c.request, c.request_changed)}, "
+            f"{change_text('limit', c.current_limit, c.limit, c.limit_changed)}"
         )
         o.para(f"based on {c.usage_source}", indent=4)
         for f in c.formula:
@@ -533,8 +520,8 @@ def _md_pod(lines: list[str], p: PodExplanation, now: str, level: str = "##") ->
 def _md_rec(lines: list[str], r: Recommendation, title: str) -> None:
     lines += ["", f"## {title}", ""]
     for c in r.containers:
-        request = _change("request", c.current_request, c.request, c.request_changed).replace("->", "→")
-        limit = _change("limit", c.current_limit, c.limit, c.limit_changed).replace("->", "→")
+        request = change_text("request", c.current_request, c.request, c.request_changed, arrow="→")
+        limit = change_text("limit", c.current_limit, c.limit, c.limit_changed, arrow="→")
         lines.append(f"- **{c.container}**: {request}, {limit}, based on {c.usage_source}")
         lines += [f"  - `{f}`" for f in c.formula]
     lines += ["", f"QoS class after the change: **{r.qos_after}**. {r.qos_after_why}."]

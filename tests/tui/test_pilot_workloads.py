@@ -94,6 +94,26 @@ async def test_the_rows_of_the_cli_the_most_idle_first_then_pods_then_a_pod() ->
         assert isinstance(app.screen, WorkloadsScreen)
 
 
+async def test_the_detail_says_the_recommendation_as_explain_and_the_command_do() -> None:
+    """10.6 in the interactive view: an unchanged limit read `limit 512Mi → 512Mi` (a change), and a
+    value went through the table's formatter (`1.2Gi`) next to the command's exact `1216Mi`."""
+    app = make_app(FixedSource(lambda: with_owners(loaded())), Settings(), fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_workloads(pilot)
+        assert rows_of(app)[0] == "report"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "report: request 512Mi → 120Mi, limit 512Mi (unchanged)" in screen_text(app)
+        await pilot.press("escape", "slash")
+        await type_text(pilot, "etl")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "etl: request none → 1088Mi, limit none → 1216Mi" in text
+        assert "--requests=memory=1088Mi --limits=memory=1216Mi" in text
+
+
 async def test_sort_keys_filter_and_ns_scoping_stay_on_workloads() -> None:
     app = make_app(FixedSource(lambda: with_owners(loaded())), Settings(), fixed_clock)
     async with app.run_test(size=SIZE) as pilot:

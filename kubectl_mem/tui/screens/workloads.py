@@ -16,7 +16,7 @@ from kubectl_mem.model.views import PodView
 from kubectl_mem.model.workloads import WorkloadRow
 from kubectl_mem.report import workloads as wl
 from kubectl_mem.report.columns.workloads import limits_text, lower_bound, pods_text
-from kubectl_mem.report.fmt import pct, size
+from kubectl_mem.report.fmt import change_text, pct, size
 from kubectl_mem.tui.refresh import ViewData
 from kubectl_mem.tui.screens.base import TableScreen, sort_bindings
 from kubectl_mem.tui.screens.pods import PodsScreen
@@ -121,10 +121,11 @@ def workload_summary(r: WorkloadRow) -> Text:
         if c.basis == "none" and not c.oom_bump:
             t.append(f"\n  {c.container}: unchanged ({c.usage_source})")
             continue
+        # as explain says it: the values of the command below, an unchanged one not as a change
+        request = change_text("request", c.current_request, c.request, c.request_changed, arrow="→")
+        limit = change_text("limit", c.current_limit, c.limit, c.limit_changed, arrow="→")
         t.append(
-            f"\n  {c.container}: request {size(c.current_request, missing='none')} → "
-            f"{size(c.request, missing='none')}, limit {size(c.current_limit, missing='none')} → "
-            f"{size(c.limit, missing='none')}" + (" (bumped after an OOM kill)" if c.oom_bump else "")
+            f"\n  {c.container}: {request}, {limit}" + (" (bumped after an OOM kill)" if c.oom_bump else "")
         )
     if w.saving is not None:
         verb = "frees" if w.saving >= 0 else "asks for"
