@@ -12,6 +12,7 @@ import ssl
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -112,6 +113,17 @@ def test_a_client_that_hangs_up_is_not_a_traceback(capfd: pytest.CaptureFixture[
             s.sendall(f"GET /api/v1/pods HTTP/1.1\r\nHost: x\r\n{auth}\r\n\r\n".encode())
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not FIN
             s.close()
-        time.sleep(0.5)  # the connection threads write into the closed connections
+        # the connection threads write into the closed connections. The server accepts in order:
+        # once a last, polite client has its answer, every connection above has its thread; then
+        # wait for those to end (a fixed pause let a loaded machine pass before they wrote)
+        last = socket.create_connection((srv.host, srv.port), timeout=60)
+        with ctx.wrap_socket(last, server_hostname="localhost") as s:
+            s.sendall(f"GET /version HTTP/1.1\r\nHost: x\r\n{auth}\r\nConnection: close\r\n\r\n".encode())
+            while s.recv(65536):
+                pass
+        deadline = time.monotonic() + 60
+        while any(t.name.endswith("(process_request_thread)") for t in threading.enumerate()):
+            assert time.monotonic() < deadline, "the server's connection threads did not end"
+            time.sleep(0.01)
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Exception occurred" not in err, err
