@@ -94,14 +94,14 @@ def workloads(opts: argparse.Namespace, env: Env) -> ExitStatus:
         where = "any namespace" if namespace is None else f"{namespace} namespace"
         print(f"No resources found in {where}.", file=env.stderr)
         return status
-    shown = visible(
-        columns, wide=out == "wide", all_namespaces=namespace is None, has_metrics=snapshot.metrics_available
-    )
+    # usage may be known without metrics.k8s.io (the kubelets' Summary API): shown as `top` shows it
+    usage = wl.usage_known(result)
+    shown = visible(columns, wide=out == "wide", all_namespaces=namespace is None, has_metrics=usage)
     if not opts.no_headers:
         env.stdout.write(wl.totals_line(result, namespace=namespace, metrics=snapshot.metrics_available))
     env.stdout.write(table.render(rows, shown, headers=not opts.no_headers))
     if not by_namespace and not opts.no_headers:
-        if snapshot.metrics_available:
+        if usage:
             env.stdout.write(wl.recommendation_note(rows))
         env.stdout.write(wl.inferred_note(rows))
     return status

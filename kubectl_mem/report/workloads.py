@@ -24,6 +24,12 @@ KIND_ALIASES: dict[str, str] = {
 }  # fmt: skip
 
 
+def usage_known(w: Workloads) -> bool:
+    """Some working set is known: from metrics.k8s.io, or from the kubelets' Summary API where
+    metrics-server is missing (the figures `top` shows then too). Without any, the usage columns go."""
+    return w.totals.used is not None or w.totals.daemonset_used is not None
+
+
 def _share(part: int | None, whole: int | None) -> str:
     return f" ({pct(100.0 * part / whole)})" if part is not None and whole else ""
 
@@ -38,7 +44,7 @@ def totals_line(w: Workloads, *, namespace: str | None, metrics: bool = True) ->
         head += f" on {nodes}" if namespace is None else f" (the cluster: {nodes})"
     # named as the columns are (REQUESTS, WORKING SET, IDLE): report/columns/
     parts = [head, f"requests {size(t.requested)}" + _share(t.requested, t.allocatable)]
-    if metrics and t.used is not None:
+    if t.used is not None:  # metrics.k8s.io's figures, or the kubelets' Summary API's without them
         parts.append(f"working set {lower_bound(t.used, t.unmeasured)}")
         idle = f"idle {lower_bound(t.idle, t.unmeasured)}"
         notes = [f"{pct(t.idle_pct)} of requests"] if t.idle_pct is not None else []
@@ -46,7 +52,7 @@ def totals_line(w: Workloads, *, namespace: str | None, metrics: bool = True) ->
             notes.append(f"{t.unmeasured} pod{'s' if t.unmeasured != 1 else ''} without usage")
         parts.append(idle + (f" ({'; '.join(notes)})" if notes else ""))
     else:
-        parts.append("working set unknown (no metrics)")
+        parts.append("working set unknown" + ("" if metrics else " (no metrics)"))
     if w.daemonset_nodes:
         lo, hi = t.daemonset_per_node_min, t.daemonset_per_node_max
         per_node = size(hi) if lo == hi else f"{size(lo)}-{size(hi)}"

@@ -17,8 +17,9 @@ import yaml
 from kubectl_mem.cli.env import Env
 from kubectl_mem.cli.run import main
 from kubectl_mem.model.quantity import memory_bytes as parse_bytes
+from kubectl_mem.report.columns.workloads import lower_bound
 from kubectl_mem.report.fmt import size
-from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Rule, generate
+from kubectl_mem.sim import DEFAULT_NOW, Auth, Cluster, Faults, Rule, generate
 from kubectl_mem.sim.builders import pod_memory_request
 
 Obj = dict[str, Any]
@@ -367,6 +368,32 @@ def test_the_table_first_line_columns_and_flags(sim_factory) -> None:
         assert code == 2 and err.startswith(message)
     code, _, err = run(["workloads", "-n", "nothing-here"], srv.kubeconfig)
     assert code == 0 and err.strip() == "No resources found in nothing-here namespace."
+
+
+def test_without_metrics_server_the_kubelets_figures_are_shown_as_top_shows_them(sim_factory) -> None:
+    """metrics.k8s.io not served: the working sets come from the kubelets' Summary API, as in `top`.
+    The table shows them (WORKING SET, IDLE) and its first line sums them, the same figures as the
+    document and as the sums of `top`'s pods; never 'unknown' beside known figures."""
+    cluster = generate(seed=7, nodes=6, pods=74, now=DEFAULT_NOW)
+    srv = sim_factory(cluster, faults=Faults(metrics="absent"))
+    code, out, err = run(["workloads", "-A", "-o", "json"], srv.kubeconfig)
+    assert code == 3 and "metrics API (metrics.k8s.io) is not served" in err
+    doc = json.loads(out)
+    totals, items = doc["metadata"]["totals"], doc["items"]
+    assert not doc["metadata"]["metricsAvailable"] and totals["usedBytes"] is not None
+    pods = json.loads(run(["top", "-A", "-o", "json"], srv.kubeconfig)[1])["items"]
+    ws = {(p["namespace"], p["name"]): p["workingSetBytes"] for p in pods if p["live"] and p["node"]}
+    for item in items:
+        mine = [ws[(item["namespace"], n)] for n in item["pods"]["names"] if (item["namespace"], n) in ws]
+        known = [w for w in mine if w is not None]
+        assert item["usedBytes"] == (sum(known) if known else None), item["name"]
+    code, out, _ = run(["workloads", "-A"], srv.kubeconfig)
+    first, header, *rows = out.splitlines()
+    assert "working set unknown" not in first
+    assert f"; working set {lower_bound(totals['usedBytes'], totals['unmeasuredPods'])}; idle " in first
+    assert " WORKING SET " in header and " IDLE " in header and " SAVING" in header
+    rec = next(line for line in rows if line.split()[2] == items[0]["name"])
+    assert lower_bound(items[0]["usedBytes"], items[0]["pods"]["unmeasured"]) in rec.split()
 
 
 def test_sort_by_takes_every_key_with_its_direction_prefix(sim_factory) -> None:

@@ -64,13 +64,13 @@ class WorkloadsScreen(TableScreen):
             f = data.fetched
             assert f.workloads is not None
             self.table.all_namespaces = f.namespace is None
-            self.table.has_metrics = f.loaded.snapshot.metrics_available
+            self.table.has_metrics = wl.usage_known(f.workloads)  # metrics.k8s.io or the Summary API
             self.state.set_rows(rows)
             self.table.new_rows()
             metrics = f.loaded.snapshot.metrics_available
             totals = wl.totals_line(f.workloads, namespace=f.namespace, metrics=metrics)
             # how many samples the recommendations rest on: more with every refresh while open
-            note = wl.recommendation_note(rows, interactive=True) if metrics else ""
+            note = wl.recommendation_note(rows, interactive=True) if wl.usage_known(f.workloads) else ""
             self.query_one("#workload-totals", Static).update((totals + note).rstrip())
         self.update_title()
 
