@@ -15,7 +15,10 @@ numbers. Definitions (docs/workloads.md says them too):
   (a container without a request adds 0); with pod-level resources max(0, pod request - pod
   working set). Init containers have finished: their request reserves nothing idle to measure.
 - A pod without usage ("unmeasured") adds to REQUESTED but to neither USED nor IDLE; both are then
-  lower bounds and say so (`unmeasured` > 0). IDLE% is IDLE over the REQUESTED of measured pods.
+  lower bounds and say so (`unmeasured` > 0). A pod whose working set is known but not that of a
+  container with a request (a crash-looping container: the Summary API's pod cgroup figure only)
+  adds to USED but not to IDLE (`idle_unmeasured`). IDLE% is IDLE over the REQUESTED of the pods
+  whose IDLE is known.
 - LIMITS: sum of the pods' cgroup limits; unbounded as soon as one pod has none, with the count of
   containers without a limit of their own.
 - OOM kills and evictions: over every pod the API still keeps, finished ones included: containers
@@ -65,8 +68,9 @@ class WorkloadRow(msgspec.Struct, frozen=True, gc=False):
     requested: int
     used: int | None  # None: no active pod measured
     idle: int | None
-    measured_requested: int  # REQUESTED of the measured pods: IDLE% is over this
+    measured_requested: int  # REQUESTED of the pods whose IDLE is known: IDLE% is over this
     unmeasured: int  # active pods without usage
+    idle_unmeasured: int  # active pods with a working set but not each container's: IDLE lacks them
     limits: int | None  # None: unbounded
     containers_without_limit: int  # in pods without a cgroup limit
     best_effort: int
@@ -98,6 +102,7 @@ class WorkloadFigures(msgspec.Struct, frozen=True, gc=False):
     active_pods: int
     desired_pods: int | None
     unmeasured_pods: int
+    idle_unmeasured_pods: int
     requested: int
     used: int | None
     idle: int | None
@@ -118,6 +123,7 @@ def figures_of(r: WorkloadRow) -> WorkloadFigures:
         active_pods=r.active,
         desired_pods=r.desired,
         unmeasured_pods=r.unmeasured,
+        idle_unmeasured_pods=r.idle_unmeasured,
         requested=r.requested,
         used=r.used,
         idle=r.idle,
@@ -142,6 +148,7 @@ class NamespaceRow(msgspec.Struct, frozen=True, gc=False):
     idle: int | None
     measured_requested: int
     unmeasured: int
+    idle_unmeasured: int
     limits: int | None
     containers_without_limit: int
     best_effort: int
@@ -183,6 +190,7 @@ class Totals(msgspec.Struct, frozen=True, gc=False):
     idle: int | None
     measured_requested: int
     unmeasured: int
+    idle_unmeasured: int
     pods_without_limit: int
     best_effort: int
     oom_kills: int
@@ -259,7 +267,8 @@ def rollup_one(
     """The row of one workload from all its pods; `explain deploy/x` takes its figures and its
     recommendation from here, with what it knows more (the kernel's peaks, which OOM kills its
     events show were the container's own limit, `-c`)."""
-    requested = used = idle = measured_req = unmeasured = 0
+    requested = used = idle = measured_req = unmeasured = idle_unmeasured = 0
+    idle_known = False
     limits = 0
     unbounded = False
     without = best_effort = oom = evictions = 0
@@ -278,14 +287,18 @@ def rollup_one(
         request = pv.request
         requested += request
         ws = pv.working_set
-        pod_idle_ = pod_idle(pv) if ws is not None else None
-        if pod_idle_ is not None and ws is not None:
-            used += ws
-            idle += pod_idle_
-            measured_req += request
-            measured_ws.append(ws)
-        else:
+        if ws is None:
             unmeasured += 1
+        else:
+            used += ws
+            measured_ws.append(ws)
+            pod_idle_ = pod_idle(pv)
+            if pod_idle_ is None:
+                idle_unmeasured += 1
+            else:
+                idle += pod_idle_
+                measured_req += request
+                idle_known = True
         if pv.limit is None:
             unbounded = True
             without += sum(1 for c in pv.containers if c.kind != "init" and c.limit is None)
@@ -320,9 +333,10 @@ def rollup_one(
         desired=desired,
         requested=requested,
         used=used if any_measured else None,
-        idle=idle if any_measured else None,
+        idle=idle if idle_known else None,
         measured_requested=measured_req,
         unmeasured=unmeasured,
+        idle_unmeasured=idle_unmeasured,
         limits=None if unbounded else limits,
         containers_without_limit=without,
         best_effort=best_effort,
@@ -388,6 +402,7 @@ def _namespace_rows(rows: Sequence[WorkloadRow]) -> tuple[NamespaceRow, ...]:
                 idle=_sum_known(r.idle for r in rs),
                 measured_requested=sum(r.measured_requested for r in rs),
                 unmeasured=sum(r.unmeasured for r in rs),
+                idle_unmeasured=sum(r.idle_unmeasured for r in rs),
                 limits=None if any(r.limits is None for r in rs) else sum(r.limits or 0 for r in rs),
                 containers_without_limit=sum(r.containers_without_limit for r in rs),
                 best_effort=sum(r.best_effort for r in rs),
@@ -481,6 +496,7 @@ def rollup(
         idle=_sum_known(r.idle for r in rows),
         measured_requested=sum(r.measured_requested for r in rows),
         unmeasured=sum(r.unmeasured for r in rows),
+        idle_unmeasured=sum(r.idle_unmeasured for r in rows),
         pods_without_limit=sum(1 for r in rows for pv in r.pods if is_active(pv.pod) and pv.limit is None),
         best_effort=sum(r.best_effort for r in rows),
         oom_kills=sum(r.oom_kills for r in rows),

@@ -355,7 +355,8 @@ def figures_sentence(f: WorkloadFigures) -> str:
         usage = "working set unknown (no usage for any of them)"
     else:
         at_least = "at least " if f.unmeasured_pods else ""
-        usage = f"working set {at_least}{size(f.used)}, idle {at_least}{size(f.idle)}"
+        idle_at_least = "at least " if f.unmeasured_pods or f.idle_unmeasured_pods else ""
+        usage = f"working set {at_least}{size(f.used)}, idle {idle_at_least}{size(f.idle)}"
         if f.idle_percent is not None:
             usage += f" ({pct(f.idle_percent)} of what they request)"
         if f.unmeasured_pods:

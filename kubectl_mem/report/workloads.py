@@ -46,10 +46,13 @@ def totals_line(w: Workloads, *, namespace: str | None, metrics: bool = True) ->
     parts = [head, f"requests {size(t.requested)}" + _share(t.requested, t.allocatable)]
     if t.used is not None:  # metrics.k8s.io's figures, or the kubelets' Summary API's without them
         parts.append(f"working set {lower_bound(t.used, t.unmeasured)}")
-        idle = f"idle {lower_bound(t.idle, t.unmeasured)}"
+        idle = f"idle {lower_bound(t.idle, t.unmeasured + t.idle_unmeasured)}"
         notes = [f"{pct(t.idle_pct)} of requests"] if t.idle_pct is not None else []
         if t.unmeasured:
             notes.append(f"{t.unmeasured} pod{'s' if t.unmeasured != 1 else ''} without usage")
+        if t.idle_unmeasured:
+            n = t.idle_unmeasured
+            notes.append(f"{n} pod{'s' if n != 1 else ''} without a container's usage")
         parts.append(idle + (f" ({'; '.join(notes)})" if notes else ""))
     else:
         parts.append("working set unknown" + ("" if metrics else " (no metrics)"))

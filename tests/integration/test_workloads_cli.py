@@ -77,7 +77,16 @@ def expected(c: Cluster) -> dict[tuple[str, str, str], dict[str, Any]]:
     }
     usage = _usage(c)
     rows: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(
-        lambda: {"active": 0, "requested": 0, "used": 0, "idle": 0, "unmeasured": 0, "oom": 0, "evicted": 0}
+        lambda: {
+            "active": 0,
+            "requested": 0,
+            "used": 0,
+            "idle": 0,
+            "unmeasured": 0,
+            "idle_unmeasured": 0,
+            "oom": 0,
+            "evicted": 0,
+        }
     )
     for p in c.list("pods"):
         md, spec, st = p["metadata"], p["spec"], p["status"]
@@ -111,11 +120,14 @@ def expected(c: Cluster) -> dict[tuple[str, str, str], dict[str, Any]]:
             for ctr in spec["containers"] + sidecars
             if (req := (ctr.get("resources", {}).get("requests") or {}).get("memory"))
         }
-        if found is None or any(name not in found[1] for name in requests):
+        if found is None:
             row["unmeasured"] += 1
             continue
         pod_ws, per = found
-        row["used"] += pod_ws
+        row["used"] += pod_ws  # the pod's working set counts even when a container's is unknown
+        if any(name not in per for name in requests):
+            row["idle_unmeasured"] += 1
+            continue
         row["idle"] += sum(max(0, req - per[name]) for name, req in requests.items())
     return rows
 
@@ -136,10 +148,13 @@ def test_every_row_and_the_totals_equal_the_sums_over_their_pods(sim_factory, cl
         item = got[key]
         assert item["pods"]["active"] == w["active"], key
         assert item["requestedBytes"] == w["requested"], key
-        assert item["pods"]["unmeasured"] == w["unmeasured"], key
+        assert (item["pods"]["unmeasured"], item["pods"]["idleUnmeasured"]) == (
+            w["unmeasured"],
+            w["idle_unmeasured"],
+        ), key
         measured = w["active"] - w["unmeasured"]
         assert item["usedBytes"] == (w["used"] if measured else None), key
-        assert item["idleBytes"] == (w["idle"] if measured else None), key
+        assert item["idleBytes"] == (w["idle"] if measured - w["idle_unmeasured"] else None), key
         assert (item["oomKills"], item["evictions"]) == (w["oom"], w["evicted"]), key
         assert not item["ownerInferred"]
     totals = doc["metadata"]["totals"]
@@ -149,6 +164,7 @@ def test_every_row_and_the_totals_equal_the_sums_over_their_pods(sim_factory, cl
     assert totals["idleBytes"] == sum(i["idleBytes"] or 0 for i in items)
     assert totals["activePods"] == sum(i["pods"]["active"] for i in items)
     assert totals["unmeasuredPods"] == sum(i["pods"]["unmeasured"] for i in items)
+    assert totals["idleUnmeasuredPods"] == sum(i["pods"]["idleUnmeasured"] for i in items)
     assert totals["oomKills"] == sum(i["oomKills"] for i in items)
     assert totals["allocatableBytes"] == sum(
         parse_bytes(n["status"]["allocatable"]["memory"]) for n in cluster.list("nodes")

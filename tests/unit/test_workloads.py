@@ -268,3 +268,29 @@ def test_samples_that_saw_no_higher_than_now_are_still_what_it_rests_on(seen: in
     assert c.usage == 100 * MI and c.basis == "peak" and "5 samples" in c.usage_source
     assert w.history.startswith("up to 5 working-set samples")
     assert not [x for x in w.recommendation.caveats if "one working-set sample" in x]
+
+
+def test_a_pod_with_its_working_set_but_not_a_containers_counts_in_used_not_in_idle() -> None:
+    """A crash-looping container: the pod's working set is known (the Summary API's pod cgroup), the
+    container's is not. WORKING SET has the pod's figure, as `top` shows it; IDLE leaves the pod out
+    and says it is a lower bound; the pod is not 'without usage'."""
+    pods = [_rs_pod(f"api-h-{i}", "api-h", "h") for i in range(2)]
+    snap = build_snapshot(
+        pods,
+        [Node("node-1", 16 << 30, 15 << 30)],
+        [
+            PodUsage("default", "api-h-0", (ContainerUsage("app", 100 * MI),)),
+            PodUsage("default", "api-h-1", (), source="summary", pod_working_set=40 * MI),
+        ],
+        [NodeUsage("node-1", 1 << 30)],
+        taken_at=NOW,
+    )
+    assert snap.pods[1].working_set == 40 * MI  # what top shows for it
+    row = rollup_one("Deployment", "default", "api", list(snap.pods))
+    assert (row.unmeasured, row.idle_unmeasured) == (0, 1)
+    assert row.used == 140 * MI and row.idle == 156 * MI
+    assert row.idle_pct == pytest.approx(100 * 156 / 256)  # over the pod whose idle is known
+    w = rollup(
+        snap.pods, Owners([Controller("ReplicaSet", "default", "api-h", "Deployment", "api")]), snap.nodes
+    )
+    assert (w.totals.unmeasured, w.totals.idle_unmeasured, w.totals.used) == (0, 1, 140 * MI)

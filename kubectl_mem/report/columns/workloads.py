@@ -139,12 +139,13 @@ WORKLOAD_COLUMNS: list[Column[WorkloadRow]] = [
         "IDLE",
         lambda r: r.idle,
         BYTES,
-        "requested but not in the working set: per container max(0, request - working set), summed",
+        "requested but not in the working set: per container max(0, request - working set), summed "
+        "(≥: some pods or containers have no usage yet)",
         json="idleBytes",
         sort=("idle",),
         descending=True,
         needs_metrics=True,
-        cell=lambda r: lower_bound(r.idle, r.unmeasured),
+        cell=lambda r: lower_bound(r.idle, r.unmeasured + r.idle_unmeasured),
     ),
     Column(
         "idle_pct",
@@ -284,7 +285,7 @@ NAMESPACE_COLUMNS: list[Column[NamespaceRow]] = [
         for k, get, cell in (
             ("requests", lambda r: r.requested, None),
             ("memory", lambda r: r.used, lambda r: lower_bound(r.used, r.unmeasured)),
-            ("idle", lambda r: r.idle, lambda r: lower_bound(r.idle, r.unmeasured)),
+            ("idle", lambda r: r.idle, lambda r: lower_bound(r.idle, r.unmeasured + r.idle_unmeasured)),
             ("idle_pct", lambda r: r.idle_pct, None),
             ("limits", lambda r: r.limits, lambda r: limits_text(r.limits, r.containers_without_limit)),
             ("besteffort", lambda r: r.best_effort, None),

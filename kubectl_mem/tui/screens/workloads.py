@@ -97,7 +97,7 @@ def workload_summary(r: WorkloadRow) -> Text:
         t.append("  owner inferred, not read from the API", style="bold")
     t.append(
         f"\nrequests {size(r.requested)}  working set {lower_bound(r.used, r.unmeasured)}"
-        f"  idle {lower_bound(r.idle, r.unmeasured)} ({pct(r.idle_pct)})"
+        f"  idle {lower_bound(r.idle, r.unmeasured + r.idle_unmeasured)} ({pct(r.idle_pct)})"
         f"  limits {limits_text(r.limits, r.containers_without_limit)}"
         f"  OOM {r.oom_kills}  evicted {r.evictions}"
     )
