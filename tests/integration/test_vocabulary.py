@@ -247,3 +247,50 @@ def test_cgroups_and_explain_tables_speak_the_spec() -> None:
         container[k] for k in ("container", "memory", "request")
     ]
     assert header_titles("  ".join(KERNEL_HEADER))[-1] == "OOM-KILLS"
+
+
+# ---------------------------------------------------------------- one format for a size
+
+SIZE = re.compile(r"(?<![\w.=])-?\d+(?:\.\d+)?(?:Ki|Mi|Gi|Ti)\b")
+
+
+def off_format(text: str) -> list[str]:
+    """Sizes not written as the one formatter writes them (301.9Mi next to 302Mi, 1024Mi, 8.0Gi)."""
+    from kubectl_mem.model.quantity import format_bytes, memory_bytes
+
+    out = []
+    for token in SIZE.findall(text):
+        bare = token.removeprefix("-")
+        if format_bytes(int(memory_bytes(bare))) != bare:
+            out.append(token)
+    return out
+
+
+def test_every_view_writes_a_size_one_way(sim) -> None:
+    """14.2: one formatter for quantities in every table, header and sentence. Left out on purpose:
+    explain's RECOMMENDATION and RUNTIME, whose arithmetic shows its exact inputs (3035.2Mi x 1.3) and
+    whose values are the ones the command and the YAML set (3968Mi)."""
+    from kubectl_mem.sim.podlife import install
+
+    install(sim).step_s = 0.02
+    kc = sim.kubeconfig
+    node = json.loads(run(["nodes", "-o", "json"], kc))["items"][0]["name"]
+    texts = {
+        " ".join(argv): run(argv, kc)
+        for argv in (
+            ["top", "-A", "-o", "wide"],
+            ["top", "-A", "--containers", "-o", "wide"],
+            ["top", "-A", "--cgroups"],
+            ["nodes", "-o", "wide"],
+            ["nodes", node],
+            ["workloads", "-A", "-o", "wide"],
+            ["workloads", "-A", "--by", "namespace"],
+            ["cgroups", f"node/{node}"],
+        )
+    }
+    pods = json.loads(run(["top", "-A", "-o", "json"], kc))["items"]
+    for p in pods[:: max(1, len(pods) // 12)]:
+        text = run(["explain", f"pod/{p['name']}", "-n", p["namespace"]], kc)
+        texts[f"explain {p['name']}"] = re.split(r"\n(?:RECOMMENDATION|RUNTIME)\b", text)[0]
+    assert {name: off_format(text) for name, text in texts.items() if off_format(text)} == {}
+    assert off_format("301.9Mi 1024Mi 8.0Gi 302Mi 1Gi 1.5Gi") == ["301.9Mi", "1024Mi", "8.0Gi"]
