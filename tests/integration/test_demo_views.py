@@ -19,7 +19,8 @@ from kubelet_rules import kubelet_pod_limit
 from kubectl_mem.cli.demo import demo_kubeconfig
 from kubectl_mem.cli.env import Env
 from kubectl_mem.cli.run import main
-from kubectl_mem.sim import demo_cluster
+from kubectl_mem.kube.config import connect
+from kubectl_mem.kube.http import Transport
 from kubectl_mem.sim.scenario import DEMO_NAMESPACE
 
 KI = 1 << 10
@@ -47,9 +48,16 @@ def demo() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_pods() -> dict[str, Obj]:
-    """The demo scenario's pods by namespace/name (the same objects --demo serves)."""
-    return {f"{p['metadata']['namespace']}/{p['metadata']['name']}": p for p in demo_cluster().list("pods")}
+def demo_pods(demo: str) -> dict[str, Obj]:
+    """The pods by namespace/name as the module's --demo cluster serves them. Not a demo_cluster()
+    built apart: its CronJob names its pods after the schedule's latest tick (every 20 minutes),
+    so one built a moment later across a tick has other pods (a KeyError at hh:01, hh:21, hh:41)."""
+    conn = connect(kubeconfig=demo)
+    try:
+        items = json.loads(Transport(conn).get("/api/v1/pods").body)["items"]
+    finally:
+        conn.close()
+    return {f"{p['metadata']['namespace']}/{p['metadata']['name']}": p for p in items}
 
 
 def node_problems(nodes: list[Obj]) -> list[str]:
