@@ -76,9 +76,20 @@ _containers: dict[tuple[bytes, str, frozenset[str]], r.ContainerSpec] = {}
 
 def _container(c, kind: r.ContainerKind, memory_volumes: set[str]) -> r.ContainerSpec:
     """Replicas carry byte-identical containers: decode each distinct one once. The key holds only the
-    fields we read (the rest, probes, security contexts..., is dropped first: smaller keys, less memory)."""
-    c.DiscardUnknownFields()
-    key = (c.SerializeToString(), kind, frozenset(memory_volumes))
+    fields we read (not probes, security contexts...: smaller keys, less memory), taken without
+    changing the parsed message: the decode path only reads (a page's messages were once trimmed in
+    place with DiscardUnknownFields, and a CI run crashed in upb reading a sibling field after it)."""
+    key = (
+        c.name,
+        c.image,
+        c.resources.SerializeToString(),
+        tuple(c.command),
+        tuple(c.args),
+        tuple(e.SerializeToString() for e in c.env),
+        tuple(m.name for m in c.volume_mounts),
+        kind,
+        frozenset(memory_volumes),
+    )
     hit = _containers.get(key)
     if hit is None:
         if len(_containers) >= _CONTAINER_CACHE:
