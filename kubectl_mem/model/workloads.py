@@ -41,6 +41,13 @@ from kubectl_mem.model.views import NodeView, PodView
 from kubectl_mem.model.workload_recommendation import WorkloadRecommendation, workload_recommendation
 
 
+def idle_percent(idle: int | None, measured_requested: int) -> float | None:
+    """IDLE% of a row or of the totals: over the requests of the pods whose usage is known."""
+    if idle is None or not measured_requested:
+        return None
+    return 100.0 * idle / measured_requested
+
+
 class Spread(msgspec.Struct, frozen=True, gc=False):
     """Working set per replica: replicas whose memory differs widely grow with something other
     than their share of the load (data per node, per tenant, a leak)."""
@@ -86,9 +93,7 @@ class WorkloadRow(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def idle_pct(self) -> float | None:
-        if self.idle is None or not self.measured_requested:
-            return None
-        return 100.0 * self.idle / self.measured_requested
+        return idle_percent(self.idle, self.measured_requested)
 
     @property
     def target(self) -> str:
@@ -162,9 +167,7 @@ class NamespaceRow(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def idle_pct(self) -> float | None:
-        if self.idle is None or not self.measured_requested:
-            return None
-        return 100.0 * self.idle / self.measured_requested
+        return idle_percent(self.idle, self.measured_requested)
 
 
 class DaemonSetNode(msgspec.Struct, frozen=True, gc=False):
@@ -204,9 +207,7 @@ class Totals(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def idle_pct(self) -> float | None:
-        if self.idle is None or not self.measured_requested:
-            return None
-        return 100.0 * self.idle / self.measured_requested
+        return idle_percent(self.idle, self.measured_requested)
 
 
 class Workloads(msgspec.Struct, frozen=True, gc=False):

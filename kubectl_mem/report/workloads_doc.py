@@ -74,15 +74,7 @@ def workload_doc(r: WorkloadRow) -> dict[str, Any]:
             "idleUnmeasured": r.idle_unmeasured,
             "names": [pv.pod.name for pv in r.pods],
         },
-        "requestedBytes": r.requested,
-        "usedBytes": r.used,
-        "idleBytes": r.idle,
-        "idlePercent": _round(r.idle_pct),
-        "limitsBytes": r.limits,
-        "containersWithoutLimit": r.containers_without_limit,
-        "bestEffortPods": r.best_effort,
-        "oomKills": r.oom_kills,
-        "evictions": r.evictions,
+        **_sums(r),
         "workingSetPerReplica": None
         if s is None
         else {"minBytes": s.min, "medianBytes": s.median, "maxBytes": s.max},
@@ -98,13 +90,9 @@ def workload_doc(r: WorkloadRow) -> dict[str, Any]:
     }
 
 
-def namespace_doc(r: NamespaceRow) -> dict[str, Any]:
+def _sums(r: WorkloadRow | NamespaceRow) -> dict[str, Any]:
+    """The figures a workload row and a namespace row both carry, under the same keys."""
     return {
-        "namespace": r.namespace,
-        "workloads": r.workloads,
-        "activePods": r.active,
-        "unmeasuredPods": r.unmeasured,
-        "idleUnmeasuredPods": r.idle_unmeasured,
         "requestedBytes": r.requested,
         "usedBytes": r.used,
         "idleBytes": r.idle,
@@ -114,6 +102,17 @@ def namespace_doc(r: NamespaceRow) -> dict[str, Any]:
         "bestEffortPods": r.best_effort,
         "oomKills": r.oom_kills,
         "evictions": r.evictions,
+    }
+
+
+def namespace_doc(r: NamespaceRow) -> dict[str, Any]:
+    return {
+        "namespace": r.namespace,
+        "workloads": r.workloads,
+        "activePods": r.active,
+        "unmeasuredPods": r.unmeasured,
+        "idleUnmeasuredPods": r.idle_unmeasured,
+        **_sums(r),
         "savingBytes": r.saving,
     }
 
