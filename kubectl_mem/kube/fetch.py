@@ -88,6 +88,15 @@ class ClusterData:
     owner_kinds_listed: frozenset[str] = frozenset()  # the owner kinds whose list was read
 
 
+def with_owners(data: ClusterData, owned: owners.OwnersResult | None) -> None:
+    """The pods' owners (and what reading them said) into `data`; None: owners were not asked for."""
+    if owned is None:
+        return
+    data.problems += [Problem(source, message) for source, message in owned.problems]
+    data.controllers = owned.controllers
+    data.owner_kinds_listed = owned.listed
+
+
 def now_rfc3339() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -193,8 +202,6 @@ def fetch(
                 have = {u.key for u in pod_usage}
                 pod_usage = pod_usage + [u for u in context_usage if u.key not in have]
         owned = owners.collect(f_owners, scope.namespace) if f_owners is not None else None
-    if owned is not None:
-        problems += [Problem(source, message) for source, message in owned.problems]
     data = ClusterData(
         pods=pods,
         shown=shown,
@@ -205,9 +212,8 @@ def fetch(
         metrics_available=metrics_available,
         taken_at=taken_at,
         problems=problems,
-        controllers=owned.controllers if owned is not None else None,
-        owner_kinds_listed=owned.listed if owned is not None else frozenset(),
     )
+    with_owners(data, owned)
     from kubectl_mem.kube.summary import fill_usage_gaps
 
     return fill_usage_gaps(transport, data)

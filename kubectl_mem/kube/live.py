@@ -26,6 +26,7 @@ from kubectl_mem.kube.fetch import (
     metrics_problem,
     now_rfc3339,
     pods_path,
+    with_owners,
 )
 from kubectl_mem.kube.http import Transport
 from kubectl_mem.kube.lists import list_all
@@ -185,8 +186,6 @@ class LiveCluster:
                 wanted = {p.node for p in pods if p.node}
                 pods = pods + [p for p in self._context.items() if p.node in wanted and p.key not in shown]
         owned = self._owner_lists(pods) if scope.owners else None
-        if owned is not None:
-            problems += [Problem(source, message) for source, message in owned.problems]
         data = ClusterData(
             pods=pods,
             shown=shown,
@@ -197,9 +196,8 @@ class LiveCluster:
             metrics_available=metrics_available,
             taken_at=taken_at,
             problems=problems,
-            controllers=owned.controllers if owned is not None else None,
-            owner_kinds_listed=owned.listed if owned is not None else frozenset(),
         )
+        with_owners(data, owned)
         return fill_usage_gaps(self.transport, data, memo=self.summary_memo)
 
     OWNERS_EVERY = 60.0  # seconds: owners change with rollouts and scaling, not at every refresh
